@@ -1,0 +1,331 @@
+/* tpserv.h - the whole public API of libtpserv, a thread-pool multi-client
+ * TCP server library.
+ *
+ * An acceptor thread accepts connections on one or more listeners and hands
+ * the descriptors through a bounded queue to a pool of worker threads. Each
+ * worker runs an epoll loop over the connections it adopted and calls the
+ * handler's callbacks. Handlers that may block are dispatched through a
+ * shared epoll so that a blocked call stalls only its own connection.
+ *
+ * Conventions: functions return 0 or a negative TPS_E* code (never answer
+ * through errno alone). Handles are opaque. The library never prints, never
+ * exits and never installs signal handlers; it reports through the log
+ * callback set with tps_server_set_log(). SIGPIPE cannot be raised by it
+ * (all socket writes use MSG_NOSIGNAL). */
+#ifndef TPSERV_H
+#define TPSERV_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TPS_VERSION_MAJOR 0
+#define TPS_VERSION_MINOR 1
+#define TPS_VERSION_PATCH 0
+
+/* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
+const char *tps_version(void);
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* X(name, value, message). Values are negated errno numbers, so that a
+ * failed syscall's errno passes through unchanged (libuv's convention). */
+#define TPS_ERRNO_MAP(X)                                                      \
+    X(EINVAL, -EINVAL, "invalid argument")                                    \
+    X(ENOMEM, -ENOMEM, "out of memory")                                       \
+    X(EAGAIN, -EAGAIN, "resource temporarily unavailable, try again")         \
+    X(EBUSY, -EBUSY, "server is running; option cannot be changed now")      \
+    X(EALREADY, -EALREADY, "operation already in progress")                   \
+    X(ENOENT, -ENOENT, "no such entry")                                       \
+    X(ERANGE, -ERANGE, "value out of range")                                  \
+    X(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                           \
+    X(EADDRINUSE, -EADDRINUSE, "address already in use")                      \
+    X(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                 \
+    X(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")            \
+    X(EACCES, -EACCES, "permission denied")                                   \
+    X(EMFILE, -EMFILE, "too many open files")                                 \
+    X(ENFILE, -ENFILE, "file table overflow")                                 \
+    X(ENOBUFS, -ENOBUFS, "no buffer space available")                         \
+    X(ENOTCONN, -ENOTCONN, "connection is closed or closing")                 \
+    X(ENOTSOCK, -ENOTSOCK, "descriptor is not a listening socket")            \
+    X(ECONNRESET, -ECONNRESET, "connection reset by peer")                    \
+    X(ETIMEDOUT, -ETIMEDOUT, "timed out")                                     \
+    X(ENOSYS, -ENOSYS, "not supported on this system")                        \
+    X(EHOSTUNREACH, -EHOSTUNREACH, "host unreachable")                        \
+    X(EAI, -3000, "host name could not be resolved")
+
+enum tps_errno {
+#define TPS_ERR_ENUM_(name, val, msg) TPS_##name = (val),
+    TPS_ERRNO_MAP(TPS_ERR_ENUM_)
+#undef TPS_ERR_ENUM_
+};
+
+/* A message for a TPS_E* code (or any negated errno). Static storage,
+ * thread-safe; unknown codes give "unknown error". */
+const char *tps_strerror(int err);
+/* The code's name, e.g. "EADDRINUSE" (static storage; "UNKNOWN" if none). */
+const char *tps_err_name(int err);
+
+/* ---- logging ----------------------------------------------------------- */
+
+enum tps_log_level {
+    TPS_LOG_ERROR = 0,
+    TPS_LOG_WARN = 1,
+    TPS_LOG_INFO = 2,
+    TPS_LOG_DEBUG = 3
+};
+
+/* Called from any library thread (acceptor or worker), possibly
+ * concurrently: it must be thread-safe. msg is valid only during the call,
+ * has no trailing newline and names the failed syscall and errno where one
+ * failed, e.g. "accept4() failed: Too many open files". */
+typedef void (*tps_log_fn)(void *ud, int level, const char *msg);
+
+/* Level names "error", "warn", "info", "debug"; parse returns the level or
+ * TPS_EINVAL. */
+const char *tps_log_level_name(int level);
+int tps_log_level_parse(const char *name);
+
+/* ---- connections and handlers ------------------------------------------ */
+
+typedef struct tps_server tps_server;
+typedef struct tps_conn tps_conn;
+
+/* Why a connection closed; passed to on_close. */
+#define TPS_CLOSE_REASON_MAP(X)                                               \
+    X(PEER, "peer closed the connection")                                     \
+    X(ERROR, "socket error")                                                  \
+    X(HANDLER, "closed by the handler")                                       \
+    X(IDLE_TIMEOUT, "idle timeout")                                           \
+    X(SEND_TIMEOUT, "send timeout: peer does not read")                       \
+    X(INPUT_LIMIT, "input buffer limit exceeded")                             \
+    X(OUTPUT_LIMIT, "output buffer limit exceeded")                           \
+    X(SHUTDOWN, "server shutting down")
+
+enum tps_close_reason {
+#define TPS_CLOSE_ENUM_(name, msg) TPS_CLOSE_##name,
+    TPS_CLOSE_REASON_MAP(TPS_CLOSE_ENUM_)
+#undef TPS_CLOSE_ENUM_
+    TPS_CLOSE_REASON_COUNT_
+};
+const char *tps_close_reason_str(int reason);
+
+/* Handler flags. */
+enum {
+    /* Callbacks may block (sleep, disk, database). Connections of such a
+     * handler are dispatched through a shared epoll so that any idle worker
+     * serves any ready connection: a blocked callback stalls only its own
+     * connection, as long as fewer callbacks block at once than there are
+     * workers. Costs an epoll_ctl per turn. */
+    TPS_HANDLER_MAY_BLOCK = 1u << 0
+};
+
+/* A handler: a set of callbacks, all optional except on_data (a NULL
+ * on_data discards input). The struct must stay valid while the server
+ * runs; it is never written by the library.
+ *
+ * Threads: callbacks of one connection are never called concurrently and
+ * always see each other's writes. Callbacks of different connections run
+ * concurrently on different workers. Inside a callback the tps_conn * is
+ * valid; it must not be kept past on_close. */
+typedef struct tps_handler {
+    const char *name;
+    unsigned flags; /* TPS_HANDLER_* */
+
+    /* A new connection was adopted by a worker. Return 0 to keep it, or a
+     * negative value to close it (on_close is then not called). May send. */
+    int (*on_open)(tps_conn *c);
+
+    /* data[0..len) is all input buffered for c (previous leftovers first).
+     * Return how many bytes were consumed (0..len); the rest stays buffered
+     * and is presented again, extended, when more arrives. Return a
+     * negative value to close the connection. data is valid only during the
+     * call. */
+    long (*on_data)(tps_conn *c, const char *data, size_t len);
+
+    /* The output buffer of c became empty after a flush. Lets a producer
+     * (chargen, file streaming) send the next chunk without unbounded
+     * buffering. Called at most once per loop turn of the worker. */
+    void (*on_writable)(tps_conn *c);
+
+    /* The server started a graceful stop. The connection is closed once its
+     * input is consumed and its output flushed, or at the drain deadline;
+     * a handler may send a goodbye or close it here. */
+    void (*on_shutdown)(tps_conn *c);
+
+    /* c is closing for `reason` (enum tps_close_reason); release per-
+     * connection state here. No sending. */
+    void (*on_close)(tps_conn *c, int reason);
+} tps_handler;
+
+/* The default handler: echoes every byte back. */
+extern const tps_handler tps_echo_handler;
+
+/* Queue output for c; it is written after the current callback returns
+ * (one write per turn). The bytes are copied. Only from a callback of c.
+ * Returns 0, TPS_ENOTCONN if c is closing, or TPS_ENOBUFS if the output
+ * would pass TPS_OPT_MAX_OUTPUT (nothing is queued; c is then closed with
+ * TPS_CLOSE_OUTPUT_LIMIT). Above TPS_OPT_OUTPUT_HIGH_WATER the library
+ * stops reading c until the peer has read enough (backpressure). */
+int tps_conn_send(tps_conn *c, const void *data, size_t len);
+
+/* Bytes queued for c and not yet written. */
+size_t tps_conn_pending(const tps_conn *c);
+
+/* Close c once its queued output is written (bounded by the send timeout).
+ * Deferred: safe inside any callback of c; no further on_data. */
+void tps_conn_close(tps_conn *c);
+
+/* A 64-bit id unique for the life of the server (slot and generation), so
+ * a reused descriptor number never names another client. */
+uint64_t tps_conn_id(const tps_conn *c);
+
+/* The peer address as "1.2.3.4:5", "[::1]:5" or "unix" into buf.
+ * Returns 0 or TPS_ENOBUFS/TPS_EINVAL. */
+int tps_conn_peer(const tps_conn *c, char *buf, size_t len);
+
+/* Per-connection pointer for the handler (NULL at on_open). */
+void *tps_conn_get_data(const tps_conn *c);
+void tps_conn_set_data(tps_conn *c, void *data);
+
+/* The server's handler pointer (tps_server_set_handler's ud). */
+void *tps_conn_handler_data(const tps_conn *c);
+
+/* ---- server ------------------------------------------------------------- */
+
+/* Integer options. X(name, default, min, max, description). 0 means "auto"
+ * where the description says so. Set them before tps_server_start(). */
+#define TPS_OPTION_MAP(X)                                                     \
+    X(WORKERS, 0, 0, 1024, "worker threads (0 = number of online CPUs)")      \
+    X(QUEUE, 1024, 1, 1048576, "accept queue capacity (descriptors)")         \
+    X(QUEUE_FULL_REJECT, 0, 0, 1,                                             \
+      "when the queue is full: 0 = stop accepting, 1 = answer busy and close")\
+    X(MAX_CONNS, 0, 0, 16777216,                                              \
+      "max connections (0 = derive from RLIMIT_NOFILE)")                      \
+    X(MAX_CONNS_PER_IP, 0, 0, 16777216, "max connections per source address (0 = no cap)") \
+    X(MAX_INPUT, 1048576, 64, 1073741824,                                     \
+      "max unconsumed input per connection, bytes")                           \
+    X(OUTPUT_HIGH_WATER, 1048576, 1, 1073741824,                              \
+      "queued output above which reading pauses, bytes")                      \
+    X(MAX_OUTPUT, 16777216, 1, 1073741824,                                    \
+      "max queued output per connection, bytes")                              \
+    X(IDLE_TIMEOUT_MS, 0, 0, 86400000, "close after this long idle (0 = never)") \
+    X(SEND_TIMEOUT_MS, 30000, 0, 86400000,                                    \
+      "close if queued output makes no progress this long (0 = never)")       \
+    X(BACKLOG, 4096, 1, 1048576, "listen() backlog")                          \
+    X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                        \
+    X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")
+
+enum tps_option {
+#define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
+    TPS_OPTION_MAP(TPS_OPT_ENUM_)
+#undef TPS_OPT_ENUM_
+    TPS_OPT_COUNT_
+};
+
+/* Statistics. Counters are totals since start; ACTIVE and QUEUED are
+ * current values. */
+#define TPS_STAT_MAP(X)                                                       \
+    X(ACCEPTED, "connections accepted")                                       \
+    X(ACTIVE, "connections open now")                                         \
+    X(QUEUED, "accepted descriptors waiting in the queue now")                \
+    X(CLOSED, "connections closed")                                           \
+    X(REJECTED_QUEUE_FULL, "rejected: accept queue full")                     \
+    X(REJECTED_MAX_CONNS, "rejected: max connections")                        \
+    X(REJECTED_PER_IP, "rejected: per-address cap")                           \
+    X(REJECTED_EMFILE, "shed: out of descriptors")                            \
+    X(REJECTED_HANDLER, "rejected by on_open")                                \
+    X(ACCEPT_PAUSES, "times accepting paused (queue full, limits, EMFILE)")   \
+    X(BYTES_IN, "bytes read")                                                 \
+    X(BYTES_OUT, "bytes written")                                             \
+    X(IDLE_TIMEOUTS, "closed: idle timeout")                                  \
+    X(SEND_TIMEOUTS, "closed: send timeout")                                  \
+    X(INPUT_LIMIT, "closed: input limit")                                     \
+    X(OUTPUT_LIMIT, "closed: output limit")                                   \
+    X(ERRORS, "closed: socket errors")                                        \
+    X(BACKPRESSURE, "times reading paused for backpressure")
+
+enum tps_stat {
+#define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
+    TPS_STAT_MAP(TPS_STAT_ENUM_)
+#undef TPS_STAT_ENUM_
+    TPS_STAT_COUNT_
+};
+
+/* Create a server with default options and the echo handler. Returns 0 and
+ * sets *out, or TPS_ENOMEM. Free with tps_server_free(). */
+int tps_server_new(tps_server **out);
+
+/* Stop (immediately, no drain) if running, join every thread, close every
+ * descriptor and free. NULL is a no-op. Not from a callback. */
+void tps_server_free(tps_server *srv);
+
+/* Set an integer option. TPS_EINVAL for an unknown option, TPS_ERANGE for a
+ * value outside [min, max], TPS_EBUSY once started. */
+int tps_server_set(tps_server *srv, enum tps_option opt, long long value);
+/* The option's current value (the default until set; auto values are
+ * resolved by tps_server_start()). */
+long long tps_server_get(const tps_server *srv, enum tps_option opt);
+/* Lower-case option name ("max_conns") and description; NULL if unknown. */
+const char *tps_option_name(enum tps_option opt);
+const char *tps_option_desc(enum tps_option opt);
+
+/* Handler for new connections, and the pointer tps_conn_handler_data()
+ * returns. h must stay valid while the server runs. TPS_EBUSY once
+ * started, TPS_EINVAL if h is NULL. */
+int tps_server_set_handler(tps_server *srv, const tps_handler *h, void *ud);
+
+/* Log callback and the most verbose level passed to it. fn may be NULL (the
+ * default: nothing is logged). Set before start. */
+int tps_server_set_log(tps_server *srv, tps_log_fn fn, void *ud, int level);
+
+/* Bind and listen now (so errors show before start): "HOST:PORT",
+ * "[V6ADDR]:PORT", ":PORT" or "*:PORT" (all addresses, dual-stack IPv6 and
+ * IPv4), "unix:/path" (a stale socket file is replaced). PORT 0 picks a
+ * free port; see tps_server_address(). TPS_EINVAL for a malformed spec,
+ * TPS_EAI for an unknown host, or the bind/listen error. */
+int tps_server_listen(tps_server *srv, const char *spec);
+
+/* Serve an already listening socket (systemd socket activation, inherited
+ * descriptor). The server owns fd from then on. */
+int tps_server_listen_fd(tps_server *srv, int fd);
+
+/* Number of listeners, and listener idx's bound address as text
+ * ("127.0.0.1:41234", "[::]:80", "unix:/path"). */
+unsigned tps_server_listener_count(const tps_server *srv);
+int tps_server_address(const tps_server *srv, unsigned idx, char *buf,
+                       size_t len);
+/* The bound TCP port of listener idx, or a negative code (unix). */
+int tps_server_port(const tps_server *srv, unsigned idx);
+
+/* Start the acceptor and workers and return. Resolves auto options, warns
+ * through the log if MAX_CONNS cannot fit RLIMIT_NOFILE. TPS_EINVAL with
+ * no listener, TPS_EALREADY if started. Threads block all signals. */
+int tps_server_start(tps_server *srv);
+
+/* Begin a graceful stop: stop accepting, call on_shutdown, close each
+ * connection once its input is consumed and output flushed, force-close
+ * what is left after drain_ms (0 = at once). Returns at once; may be
+ * called again with a shorter deadline (a second signal). Thread-safe and
+ * async-signal-safe (it only stores atomics and writes an eventfd). */
+int tps_server_stop(tps_server *srv, unsigned drain_ms);
+
+/* Wait until the server has stopped and every thread is joined. Returns 0,
+ * or TPS_EINVAL if never started. Not from a callback. */
+int tps_server_wait(tps_server *srv);
+
+/* One statistic (sums over workers; consistent per counter, not across
+ * counters). Thread-safe, lock-free. */
+uint64_t tps_server_stat(const tps_server *srv, enum tps_stat stat);
+/* Lower-case name ("bytes_in") and description; NULL if unknown. */
+const char *tps_stat_name(enum tps_stat stat);
+const char *tps_stat_desc(enum tps_stat stat);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TPSERV_H */

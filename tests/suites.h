@@ -1,0 +1,14 @@
+/* The Check suites of tests/check_all: one line per module. Each
+ * tests/check_<module>.c defines Suite *<module>_suite(void). */
+#ifndef TPS_TESTS_SUITES_H
+#define TPS_TESTS_SUITES_H
+#include <check.h>
+
+#define TPS_SUITES(X) \
+    X(error)          \
+    /* end */
+
+#define TPS_SUITE_DECL_(name) Suite *name##_suite(void);
+TPS_SUITES(TPS_SUITE_DECL_)
+#undef TPS_SUITE_DECL_
+#endif
