@@ -1,0 +1,341 @@
+/* check_server_opts.c - unit tests of tpserver's command-line parser
+ * (server/opts.c) and its value parsers (server/units.c): good values in
+ * every accepted form, each kind of bad value, overflow, duplicates and
+ * missing arguments. The parser never exits, so no process is needed. */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "../server/opts.h"
+#include "../server/units.h"
+#include "suites.h"
+
+static struct tpsrv_opts o;
+static char err[256];
+
+/* Parse a NULL-terminated list of arguments (argv[0] is added). */
+static const char *parse(const char *first, ...)
+{
+    char *argv[64] = {(char *)"tpserver"};
+    int argc = 1;
+    va_list ap;
+
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    return tpsrv_opts_parse(&o, argc, argv, err, sizeof err);
+}
+
+/* The parse must fail with a message holding both needles. */
+#define ck_fails_with(res, n1, n2)                                            \
+    do {                                                                      \
+        const char *r_ = (res);                                               \
+        ck_assert_ptr_nonnull(r_);                                            \
+        ck_assert_msg(strstr(r_, n1) != NULL, "'%s' lacks '%s'", r_, n1);     \
+        ck_assert_msg(strstr(r_, n2) != NULL, "'%s' lacks '%s'", r_, n2);     \
+    } while (0)
+
+START_TEST(count_parser)
+{
+    long long v = -1;
+
+    ck_assert_int_eq(tpsrv_parse_count("0", &v), 0);
+    ck_assert_int_eq(v, 0);
+    ck_assert_int_eq(tpsrv_parse_count("1234", &v), 0);
+    ck_assert_int_eq(v, 1234);
+    ck_assert_int_eq(tpsrv_parse_count("9223372036854775807", &v), 0);
+    ck_assert(v == LLONG_MAX);
+    v = 7;
+    ck_assert_int_eq(tpsrv_parse_count("9223372036854775808", &v), -ERANGE);
+    ck_assert_int_eq(tpsrv_parse_count("99999999999999999999999", &v), -ERANGE);
+    ck_assert_int_eq(v, 7); /* untouched on error */
+    ck_assert_int_eq(tpsrv_parse_count("", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count("-1", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count("+1", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count(" 1", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count("1 ", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count("12abc", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count("0x10", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count("1.5", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_count("abc", &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(duration_parser)
+{
+    long long v = -1;
+
+    ck_assert_int_eq(tpsrv_parse_duration_ms("500ms", &v), 0);
+    ck_assert_int_eq(v, 500);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("10s", &v), 0);
+    ck_assert_int_eq(v, 10000);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("2m", &v), 0);
+    ck_assert_int_eq(v, 120000);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("1h", &v), 0);
+    ck_assert_int_eq(v, 3600000);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("7", &v), 0); /* seconds */
+    ck_assert_int_eq(v, 7000);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("0", &v), 0);
+    ck_assert_int_eq(v, 0);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("9223372036854775807ms", &v), 0);
+    ck_assert(v == LLONG_MAX);
+    /* Overflow after scaling, and in the digits themselves. */
+    ck_assert_int_eq(tpsrv_parse_duration_ms("9223372036854775807", &v), -ERANGE);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("9999999999999999h", &v), -ERANGE);
+    ck_assert_int_eq(tpsrv_parse_duration_ms("99999999999999999999ms", &v), -ERANGE);
+    const char *bad[] = {"", "ms", "-1s", "+1s", "1.5s", "10 s", " 10s",
+                         "10sec", "10S", "10d", "10mss", "s10", "1e3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(tpsrv_parse_duration_ms(bad[i], &v) == -EINVAL,
+                      "'%s' accepted", bad[i]);
+}
+END_TEST
+
+START_TEST(size_parser)
+{
+    long long v = -1;
+
+    ck_assert_int_eq(tpsrv_parse_size("65536", &v), 0);
+    ck_assert_int_eq(v, 65536);
+    ck_assert_int_eq(tpsrv_parse_size("64k", &v), 0);
+    ck_assert_int_eq(v, 65536);
+    ck_assert_int_eq(tpsrv_parse_size("64K", &v), 0);
+    ck_assert_int_eq(v, 65536);
+    ck_assert_int_eq(tpsrv_parse_size("1m", &v), 0);
+    ck_assert_int_eq(v, 1048576);
+    ck_assert_int_eq(tpsrv_parse_size("2G", &v), 0);
+    ck_assert(v == 2147483648LL);
+    ck_assert_int_eq(tpsrv_parse_size("8589934592g", &v), -ERANGE);
+    ck_assert_int_eq(tpsrv_parse_size("9223372036854775808", &v), -ERANGE);
+    const char *bad[] = {"", "k", "-1k", "+1", "1.5m", "64 k", "64kb",
+                         "64kk", "64t", "1 ", "0x40"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(tpsrv_parse_size(bad[i], &v) == -EINVAL,
+                      "'%s' accepted", bad[i]);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+    ck_assert_ptr_null(parse(NULL));
+    ck_assert_int_eq(o.action, TPSRV_RUN);
+    ck_assert_uint_eq(o.nlisten, 0);
+    ck_assert_int_eq(o.handler, TPSRV_HANDLER_ECHO);
+    ck_assert_int_eq(o.may_block, 0);
+    ck_assert_int_eq(o.log_level, TPS_LOG_INFO);
+    ck_assert_uint_eq(o.drain_ms, 10000);
+    for (int i = 0; i < TPS_OPT_COUNT_; i++)
+        ck_assert_int_eq(o.is_set[i], 0);
+}
+END_TEST
+
+START_TEST(every_flag_long_forms)
+{
+    ck_assert_ptr_null(parse("--listen", "127.0.0.1:0", "--listen=[::1]:7001",
+                             "--listen", "unix:/tmp/x.sock", "--listen", ":80",
+                             "--listen=*:81", "--workers", "4", "--queue=16",
+                             "--queue-full=reject", "--max-conns", "100",
+                             "--max-conns-per-ip=5", "--idle-timeout", "500ms",
+                             "--send-timeout=2m", "--drain-timeout", "3",
+                             "--max-input=64k", "--handler", "chargen",
+                             "--may-block", "--log-level=debug", NULL));
+    ck_assert_uint_eq(o.nlisten, 5);
+    ck_assert_str_eq(o.listen[0], "127.0.0.1:0");
+    ck_assert_str_eq(o.listen[1], "[::1]:7001");
+    ck_assert_str_eq(o.listen[2], "unix:/tmp/x.sock");
+    ck_assert_str_eq(o.listen[4], "*:81");
+    ck_assert_int_eq(o.value[TPS_OPT_WORKERS], 4);
+    ck_assert_int_eq(o.value[TPS_OPT_QUEUE], 16);
+    ck_assert_int_eq(o.value[TPS_OPT_QUEUE_FULL_REJECT], 1);
+    ck_assert_int_eq(o.value[TPS_OPT_MAX_CONNS], 100);
+    ck_assert_int_eq(o.value[TPS_OPT_MAX_CONNS_PER_IP], 5);
+    ck_assert_int_eq(o.value[TPS_OPT_IDLE_TIMEOUT_MS], 500);
+    ck_assert_int_eq(o.value[TPS_OPT_SEND_TIMEOUT_MS], 120000);
+    ck_assert_int_eq(o.value[TPS_OPT_MAX_INPUT], 65536);
+    ck_assert_int_eq(o.is_set[TPS_OPT_WORKERS], 1);
+    ck_assert_int_eq(o.is_set[TPS_OPT_BACKLOG], 0);
+    ck_assert_uint_eq(o.drain_ms, 3000);
+    ck_assert_int_eq(o.handler, TPSRV_HANDLER_CHARGEN);
+    ck_assert_int_eq(o.may_block, 1);
+    ck_assert_int_eq(o.log_level, TPS_LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(short_forms)
+{
+    ck_assert_ptr_null(parse("-l", "127.0.0.1:0", "-l127.0.0.1:1", "-w", "2",
+                             "-q8", NULL));
+    ck_assert_uint_eq(o.nlisten, 2);
+    ck_assert_str_eq(o.listen[1], "127.0.0.1:1");
+    ck_assert_int_eq(o.value[TPS_OPT_WORKERS], 2);
+    ck_assert_int_eq(o.value[TPS_OPT_QUEUE], 8);
+    ck_assert_ptr_null(parse("-h", NULL));
+    ck_assert_int_eq(o.action, TPSRV_HELP);
+    ck_assert_ptr_null(parse("--version", NULL));
+    ck_assert_int_eq(o.action, TPSRV_VERSION);
+    ck_assert_ptr_null(parse("-V", NULL));
+    ck_assert_int_eq(o.action, TPSRV_VERSION);
+}
+END_TEST
+
+START_TEST(choices)
+{
+    ck_assert_ptr_null(parse("--handler=discard", "--queue-full", "pause", NULL));
+    ck_assert_int_eq(o.handler, TPSRV_HANDLER_DISCARD);
+    ck_assert_int_eq(o.value[TPS_OPT_QUEUE_FULL_REJECT], 0);
+    ck_assert_ptr_null(parse("--handler=daytime", "--log-level", "error", NULL));
+    ck_assert_int_eq(o.handler, TPSRV_HANDLER_DAYTIME);
+    ck_assert_int_eq(o.log_level, TPS_LOG_ERROR);
+    ck_fails_with(parse("--handler", "ECHO", NULL), "--handler", "'ECHO'");
+    ck_fails_with(parse("--handler=", NULL), "--handler", "''");
+    ck_fails_with(parse("--queue-full=drop", NULL), "--queue-full", "'drop'");
+    ck_fails_with(parse("--log-level=trace", NULL), "--log-level", "'trace'");
+    ck_assert_str_eq(tpsrv_handler_kind_name(TPSRV_HANDLER_CHARGEN), "chargen");
+}
+END_TEST
+
+START_TEST(bad_numbers)
+{
+    ck_fails_with(parse("--workers", "abc", NULL), "--workers", "'abc'");
+    ck_fails_with(parse("-w", "-3", NULL), "-w", "missing value");
+    ck_fails_with(parse("-w-3", NULL), "-w", "'-3'");
+    ck_fails_with(parse("--workers=4x", NULL), "--workers", "'4x'");
+    ck_fails_with(parse("--workers=", NULL), "--workers", "''");
+    ck_fails_with(parse("--workers=1025", NULL), "--workers", "out of range");
+    ck_fails_with(parse("--queue=0", NULL), "--queue", "'0'");
+    ck_fails_with(parse("--queue=99999999999999999999", NULL), "--queue",
+                  "out of range");
+    ck_fails_with(parse("--max-conns=16777217", NULL), "--max-conns", "'16777217'");
+    ck_fails_with(parse("--max-input=63", NULL), "--max-input", "out of range");
+    ck_fails_with(parse("--max-input=2g", NULL), "--max-input", "'2g'");
+    ck_fails_with(parse("--max-input=64kb", NULL), "--max-input", "invalid size");
+    ck_fails_with(parse("--idle-timeout=5x", NULL), "--idle-timeout",
+                  "invalid duration");
+    ck_fails_with(parse("--idle-timeout=25h", NULL), "--idle-timeout",
+                  "out of range");
+    ck_fails_with(parse("--send-timeout=-1s", NULL), "--send-timeout", "'-1s'");
+    ck_fails_with(parse("--drain-timeout=1.5s", NULL), "--drain-timeout", "'1.5s'");
+    ck_fails_with(parse("--drain-timeout=9223372036854775807", NULL),
+                  "--drain-timeout", "out of range");
+    /* Bounds themselves are accepted. */
+    ck_assert_ptr_null(parse("--workers=0", "--queue=1", "--max-input=64",
+                             "--idle-timeout=24h", "--drain-timeout=0", NULL));
+    ck_assert_uint_eq(o.drain_ms, 0);
+}
+END_TEST
+
+START_TEST(bad_listen)
+{
+    ck_fails_with(parse("--listen", "localhost", NULL), "--listen", "'localhost'");
+    ck_fails_with(parse("--listen=127.0.0.1:", NULL), "--listen", "port");
+    ck_fails_with(parse("--listen=127.0.0.1:65536", NULL), "--listen", "65536");
+    ck_fails_with(parse("--listen=127.0.0.1:http", NULL), "--listen", "http");
+    ck_fails_with(parse("--listen=::1:80", NULL), "--listen", "brackets");
+    ck_fails_with(parse("--listen=[::1:80", NULL), "--listen", "[::1:80");
+    ck_fails_with(parse("--listen=[]:80", NULL), "--listen", "[]:80");
+    ck_fails_with(parse("-l", "unix:", NULL), "-l", "socket path");
+    char longpath[200] = "unix:/";
+    memset(longpath + 6, 'a', 150);
+    longpath[156] = '\0';
+    ck_fails_with(parse("--listen", longpath, NULL), "--listen", "too long");
+    ck_assert_ptr_null(parse("--listen", "[::]:0", "-l", "host.example:1", NULL));
+}
+END_TEST
+
+START_TEST(too_many_listeners)
+{
+    char *argv[2 * TPSRV_MAX_LISTEN + 3];
+    int argc = 0;
+
+    argv[argc++] = (char *)"tpserver";
+    for (int i = 0; i <= TPSRV_MAX_LISTEN; i++) {
+        argv[argc++] = (char *)"-l";
+        argv[argc++] = (char *)"127.0.0.1:0";
+    }
+    ck_assert_ptr_null(tpsrv_opts_parse(&o, argc - 2, argv, err, sizeof err));
+    ck_assert_uint_eq(o.nlisten, TPSRV_MAX_LISTEN);
+    ck_assert_ptr_nonnull(tpsrv_opts_parse(&o, argc, argv, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "too many"));
+}
+END_TEST
+
+START_TEST(missing_values)
+{
+    ck_fails_with(parse("--workers", NULL), "--workers", "missing value");
+    ck_fails_with(parse("-l", NULL), "-l", "missing value");
+    ck_fails_with(parse("--listen", "--workers", "4", NULL), "--listen",
+                  "missing value");
+    ck_fails_with(parse("--handler", NULL), "--handler", "missing value");
+}
+END_TEST
+
+START_TEST(duplicates_and_unknowns)
+{
+    ck_fails_with(parse("-w", "2", "--workers=3", NULL), "--workers",
+                  "more than once");
+    ck_fails_with(parse("--handler=echo", "--handler=echo", NULL), "--handler",
+                  "more than once");
+    ck_fails_with(parse("--may-block", "--may-block", NULL), "--may-block",
+                  "more than once");
+    ck_fails_with(parse("--may-block=yes", NULL), "--may-block", "'yes'");
+    ck_fails_with(parse("--wrokers=2", NULL), "unknown option", "--wrokers");
+    ck_fails_with(parse("-x", NULL), "unknown option", "-x");
+    ck_fails_with(parse("--work", "2", NULL), "unknown option", "--work");
+    ck_fails_with(parse("stray", NULL), "unexpected argument", "stray");
+    ck_fails_with(parse("-", NULL), "unexpected argument", "'-'");
+    ck_fails_with(parse("--", NULL), "unexpected argument", "'--'");
+}
+END_TEST
+
+START_TEST(help_stops_parsing)
+{
+    /* --help wins over what follows it, not over errors before it. */
+    ck_assert_ptr_null(parse("--help", "--workers=abc", NULL));
+    ck_assert_int_eq(o.action, TPSRV_HELP);
+    ck_fails_with(parse("--workers=abc", "--help", NULL), "--workers", "abc");
+}
+END_TEST
+
+START_TEST(usage_mentions_every_flag)
+{
+    char buf[8192] = "";
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+
+    ck_assert_ptr_nonnull(f);
+    tpsrv_opts_print_usage(f);
+    fclose(f);
+    const char *flags[] = {"--listen", "--workers", "--queue ", "--queue-full",
+                           "--max-conns ", "--max-conns-per-ip", "--idle-timeout",
+                           "--send-timeout", "--drain-timeout", "--max-input",
+                           "--handler", "--may-block", "--log-level", "--help",
+                           "--version", TPSRV_DEFAULT_LISTEN};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        ck_assert_msg(strstr(buf, flags[i]) != NULL, "no %s", flags[i]);
+}
+END_TEST
+
+Suite *server_opts_suite(void)
+{
+    Suite *s = suite_create("server_opts");
+    TCase *tc = tcase_create("parse");
+
+    tcase_add_test(tc, count_parser);
+    tcase_add_test(tc, duration_parser);
+    tcase_add_test(tc, size_parser);
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, every_flag_long_forms);
+    tcase_add_test(tc, short_forms);
+    tcase_add_test(tc, choices);
+    tcase_add_test(tc, bad_numbers);
+    tcase_add_test(tc, bad_listen);
+    tcase_add_test(tc, too_many_listeners);
+    tcase_add_test(tc, missing_values);
+    tcase_add_test(tc, duplicates_and_unknowns);
+    tcase_add_test(tc, help_stops_parsing);
+    tcase_add_test(tc, usage_mentions_every_flag);
+    suite_add_tcase(s, tc);
+    return s;
+}
