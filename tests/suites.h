@@ -6,6 +6,7 @@
 
 #define TPS_SUITES(X) \
     X(error)          \
+    X(client_opts)    \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);

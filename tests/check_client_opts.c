@@ -1,0 +1,297 @@
+/* check_client_opts.c - unit tests of tpclient's command-line module
+ * (client/opts.c): good values, garbage and overflowing numbers, missing
+ * values, durations, C escapes, targets and option combinations. */
+#include "../client/opts.h"
+#include "suites.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static char err[256];
+
+/* Parses a NULL-terminated argument list (argv[0] added). */
+#define PARSE(o, ...)                                                         \
+    parse_list(o, (const char *[]){"tpclient", __VA_ARGS__, NULL})
+
+static int parse_list(struct tpc_opts *o, const char *list[])
+{
+    int argc = 0;
+    while (list[argc])
+        argc++;
+    err[0] = '\0';
+    return tpc_opts_parse(o, argc, (char *const *)list, err, sizeof err);
+}
+
+START_TEST(defaults)
+{
+    struct tpc_opts o;
+    ck_assert_int_eq(PARSE(&o, "127.0.0.1", "7000"), 0);
+    ck_assert_int_eq(o.action, TPC_RUN);
+    ck_assert_str_eq(o.host, "127.0.0.1");
+    ck_assert_str_eq(o.port, "7000");
+    ck_assert_ptr_null(o.unix_path);
+    ck_assert_ptr_null(o.message);
+    ck_assert_int_eq(o.family, AF_UNSPEC);
+    ck_assert_int_eq(o.timeout_ms, TPC_DEFAULT_TIMEOUT_MS);
+    ck_assert_str_eq(o.eol, "\n");
+    ck_assert_uint_eq(o.count, 1);
+    ck_assert_uint_eq(o.lines, 0);
+    ck_assert_uint_eq(o.expect_bytes, 0);
+    tpc_opts_free(&o);
+}
+END_TEST
+
+START_TEST(all_options)
+{
+    struct tpc_opts o;
+    ck_assert_int_eq(PARSE(&o, "-m", "PING", "--count=3", "--crlf", "-t",
+                           "250ms", "--expect-bytes", "21", "-l2", "-6",
+                           "-qv", "--half-close", "[::1]", "6379"),
+                     0);
+    ck_assert_str_eq(o.message, "PING");
+    ck_assert_uint_eq(o.message_len, 4);
+    ck_assert_uint_eq(o.count, 3);
+    ck_assert_str_eq(o.eol, "\r\n");
+    ck_assert_int_eq(o.timeout_ms, 250);
+    ck_assert_uint_eq(o.expect_bytes, 21);
+    ck_assert_uint_eq(o.lines, 2);
+    ck_assert_int_eq(o.family, AF_INET6);
+    ck_assert_int_eq(o.quiet, 1);
+    ck_assert_int_eq(o.verbose, 1);
+    ck_assert_int_eq(o.half_close, 1);
+    ck_assert_str_eq(o.host, "::1"); /* brackets stripped */
+    tpc_opts_free(&o);
+}
+END_TEST
+
+START_TEST(options_after_target_and_dashdash)
+{
+    struct tpc_opts o;
+    ck_assert_int_eq(PARSE(&o, "localhost", "80", "-4", "-N", "-m", "x"), 0);
+    ck_assert_int_eq(o.family, AF_INET);
+    ck_assert_str_eq(o.eol, "");
+    tpc_opts_free(&o);
+    /* After "--", "-m" is a host name. */
+    ck_assert_int_eq(PARSE(&o, "--", "-m", "80"), 0);
+    ck_assert_str_eq(o.host, "-m");
+    tpc_opts_free(&o);
+}
+END_TEST
+
+START_TEST(unix_target)
+{
+    struct tpc_opts o;
+    ck_assert_int_eq(PARSE(&o, "unix:/run/x.sock"), 0);
+    ck_assert_str_eq(o.unix_path, "/run/x.sock");
+    ck_assert_ptr_null(o.host);
+    tpc_opts_free(&o);
+    char longpath[200] = "unix:/";
+    memset(longpath + 6, 'a', 150);
+    longpath[156] = '\0';
+    ck_assert_int_eq(PARSE(&o, longpath), -1);
+    ck_assert_ptr_nonnull(strstr(err, "too long"));
+    ck_assert_int_eq(PARSE(&o, "unix:"), -1);
+    ck_assert_int_eq(PARSE(&o, "unix:/x", "80"), -1);
+    ck_assert_int_eq(PARSE(&o, "-4", "unix:/x"), -1);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+    struct tpc_opts o;
+    ck_assert_int_eq(PARSE(&o, "--help"), 0);
+    ck_assert_int_eq(o.action, TPC_HELP);
+    tpc_opts_free(&o);
+    ck_assert_int_eq(PARSE(&o, "-V", "--bogus-later-is-still-an-error"), -1);
+    ck_assert_int_eq(PARSE(&o, "-V"), 0);
+    ck_assert_int_eq(o.action, TPC_VERSION);
+    tpc_opts_free(&o);
+    ck_assert_ptr_nonnull(strstr(tpc_usage(), "Exit status"));
+}
+END_TEST
+
+/* Each bad command line fails with a message containing `want`. */
+static const struct {
+    const char *args[6];
+    const char *want;
+} bad[] = {
+    {{"-n", "abc", "-m", "x", "h", "1"}, "invalid value 'abc' for -n: not a number"},
+    {{"--count", "-3", "-m", "x", "h", "1"}, "'-3' for --count: not a number"},
+    {{"--count", " 3", "-m", "x", "h", "1"}, "not a number"},
+    {{"--count", "3x", "-m", "x", "h", "1"}, "not a number"},
+    {{"--count", "0", "-m", "x", "h", "1"}, "too small"},
+    {{"-n", "18446744073709551616", "-m", "x", "h", "1"}, "too large"},
+    {{"--lines", "", "h", "1"}, "not a number"},
+    {{"--expect-bytes=0", "h", "1"}, "too small"},
+    {{"--timeout", "soon", "h", "1"}, "'soon' for --timeout: not a duration"},
+    {{"-t", "5parsecs", "h", "1"}, "unknown unit 'parsecs'"},
+    {{"-t", "1.s", "h", "1"}, "not a duration"},
+    {{"-t", "99999999999999999999", "h", "1"}, "out of range"},
+    {{"-t", "25d", "h", "1"}, "unknown unit"},
+    {{"-t", "600h", "h", "1"}, "out of range"},
+    {{"h", "1", "--lines"}, "option '--lines' needs a value"},
+    {{"h", "1", "-m"}, "option '-m' needs a value"},
+    {{"--verbose=2", "h", "1"}, "'--verbose' takes no value"},
+    {{"--nope", "h", "1"}, "unknown option '--nope'"},
+    {{"-qz", "h", "1"}, "unknown option '-z'"},
+    {{"--mess", "x", "h", "1"}, "unknown option '--mess'"},
+    {{"h", "0"}, "invalid PORT '0'"},
+    {{"h", "65536"}, "invalid PORT '65536'"},
+    {{"h", "http"}, "invalid PORT 'http'"},
+    {{"h"}, "missing PORT"},
+    {{"-v"}, "missing HOST and PORT"},
+    {{"h", "1", "2"}, "unexpected argument '2'"},
+    {{"[]", "1"}, "empty HOST"},
+    {{"-4", "-6", "h", "1"}, "-4 and -6"},
+    {{"-n", "2", "h", "1"}, "-n/--count needs -m"},
+    {{"-e", "h", "1"}, "needs -m"},
+    {{"--half-close", "h", "1"}, "needs -m"},
+    {{"-N", "--crlf", "-m", "x", "h", "1"}, "exclude each other"},
+    {{"-e", "-m", "a\\q", "h", "1"}, "unknown escape '\\q'"},
+    {{"-e", "-m", "a\\", "h", "1"}, "trailing backslash"},
+    {{"-e", "-m", "\\xg", "h", "1"}, "'\\x' needs hex digits"},
+    {{"-e", "-m", "\\400", "h", "1"}, "above \\377"},
+};
+
+START_TEST(bad_command_lines)
+{
+    struct tpc_opts o;
+    const char *list[8] = {"tpclient"};
+    size_t n = 0;
+    while (n < 6 && bad[_i].args[n]) {
+        list[n + 1] = bad[_i].args[n];
+        n++;
+    }
+    list[n + 1] = NULL;
+    ck_assert_int_eq(parse_list(&o, list), -1);
+    ck_assert_msg(strstr(err, bad[_i].want) != NULL,
+                  "case %d: error \"%s\" lacks \"%s\"", _i, err, bad[_i].want);
+    /* A failed parse leaves nothing to free. */
+    ck_assert_ptr_null(o.message);
+    ck_assert_ptr_null(o.host);
+}
+END_TEST
+
+START_TEST(durations)
+{
+    static const struct {
+        const char *in;
+        long ms;
+    } good[] = {
+        {"500ms", 500}, {"2s", 2000}, {"1m", 60000}, {"1h", 3600000},
+        {"3", 3000},    {"0", 0},     {"1.5s", 1500}, {"0.25", 250},
+        {"1.0005s", 1000}, {"0.5m", 30000}, {"2147483647ms", 2147483647L},
+        {"596h", 2145600000L},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        long ms = -1;
+        ck_assert_msg(tpc_parse_duration(good[i].in, &ms, err, sizeof err) == 0,
+                      "%s: %s", good[i].in, err);
+        ck_assert_msg(ms == good[i].ms, "%s: %ld, want %ld", good[i].in, ms,
+                      good[i].ms);
+    }
+    static const char *const badd[] = {"", "-1", "s", ".5", "1.", "1x", "1 s",
+                                       "2147483648ms", "597h", "1e3", "1ss"};
+    for (size_t i = 0; i < sizeof badd / sizeof badd[0]; i++) {
+        long ms = 42;
+        ck_assert_msg(tpc_parse_duration(badd[i], &ms, err, sizeof err) == -1,
+                      "'%s' accepted", badd[i]);
+        ck_assert_int_eq(ms, 42); /* untouched on error */
+    }
+}
+END_TEST
+
+START_TEST(numbers)
+{
+    uint64_t v = 7;
+    ck_assert_int_eq(tpc_parse_u64("18446744073709551615", 0, UINT64_MAX, &v,
+                                   err, sizeof err), 0);
+    ck_assert_uint_eq(v, UINT64_MAX);
+    ck_assert_int_eq(tpc_parse_u64("18446744073709551616", 0, UINT64_MAX, &v,
+                                   err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "too large"));
+    ck_assert_int_eq(tpc_parse_u64("007", 1, 10, &v, err, sizeof err), 0);
+    ck_assert_uint_eq(v, 7);
+    ck_assert_int_eq(tpc_parse_u64("11", 1, 10, &v, err, sizeof err), -1);
+    ck_assert_int_eq(tpc_parse_u64("+1", 0, 10, &v, err, sizeof err), -1);
+    ck_assert_int_eq(tpc_parse_u64("0x10", 0, 100, &v, err, sizeof err), -1);
+    ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
+START_TEST(escapes)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+        size_t len;
+    } cases[] = {
+        {"plain", "plain", 5},
+        {"a\\r\\n\\t", "a\r\n\t", 4},
+        {"\\\\\\'\\\"\\?", "\\'\"?", 4},
+        {"\\a\\b\\e\\f\\v", "\a\b\033\f\v", 5},
+        {"\\x41\\x4a\\x4A\\x7", "AJJ\x07", 4},
+        {"\\x414", "A4", 2}, /* at most two hex digits */
+        {"\\101\\0\\7\\1234", "A\0\a\1234", 5},
+        {"nul\\0in", "nul\0in", 6},
+        {"\\xff", "\xff", 1},
+        {"", "", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        size_t len = 99;
+        ck_assert_msg(tpc_decode_escapes(cases[i].in, &out, &len, err,
+                                         sizeof err) == 0,
+                      "%s: %s", cases[i].in, err);
+        ck_assert_uint_eq(len, cases[i].len);
+        ck_assert_msg(memcmp(out, cases[i].out, len) == 0, "%s", cases[i].in);
+        ck_assert_int_eq(out[len], '\0');
+        free(out);
+    }
+    char *out = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(tpc_decode_escapes("\\z", &out, &len, err, sizeof err), -1);
+    ck_assert_ptr_null(out);
+}
+END_TEST
+
+START_TEST(message_with_escapes_and_eol)
+{
+    struct tpc_opts o;
+    ck_assert_int_eq(PARSE(&o, "-e", "-m", "a\\0b", "h", "1"), 0);
+    ck_assert_uint_eq(o.message_len, 3);
+    ck_assert_mem_eq(o.message, "a\0b", 3);
+    tpc_opts_free(&o);
+    /* Without -e the backslashes are sent as typed. */
+    ck_assert_int_eq(PARSE(&o, "-m", "a\\0b", "h", "1"), 0);
+    ck_assert_uint_eq(o.message_len, 4);
+    tpc_opts_free(&o);
+    /* --crlf also applies to stdin, without -m. */
+    ck_assert_int_eq(PARSE(&o, "--crlf", "h", "1"), 0);
+    ck_assert_int_eq(o.crlf, 1);
+    tpc_opts_free(&o);
+}
+END_TEST
+
+Suite *client_opts_suite(void)
+{
+    Suite *s = suite_create("client_opts");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, all_options);
+    tcase_add_test(tc, options_after_target_and_dashdash);
+    tcase_add_test(tc, unix_target);
+    tcase_add_test(tc, help_and_version);
+    tcase_add_loop_test(tc, bad_command_lines, 0,
+                        (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(tc, message_with_escapes_and_eol);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("values");
+    tcase_add_test(tc, durations);
+    tcase_add_test(tc, numbers);
+    tcase_add_test(tc, escapes);
+    suite_add_tcase(s, tc);
+    return s;
+}
