@@ -7,6 +7,11 @@
 #define TPS_SUITES(X) \
     X(error)          \
     X(client_opts)    \
+    X(lib_api)        \
+    X(lib_echo)       \
+    X(lib_block)      \
+    X(lib_limits)     \
+    X(lib_stop)       \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);

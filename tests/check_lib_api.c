@@ -1,0 +1,475 @@
+/* check_lib_api.c - integration suite of libtpserv's public surface, from
+ * the contract in tpserv.h: option ranges and EBUSY after start, listen spec
+ * errors, the error/reason/stat/level tables, peer formatting, unique
+ * connection ids, on_open rejection, close reasons, tps_conn_send on a
+ * closing connection, SIGPIPE safety and exact byte counters. */
+#include "suites.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void echo_ok(int fd)
+{
+    int rc = tu_echo_roundtrip(fd, "hello", 5, tu_scale(5000, 20000));
+    ck_assert_msg(rc == 0, "echo: %d (%s)", rc, strerror(-rc));
+}
+
+/* "MAX_CONNS" -> "max_conns" */
+static void lower(const char *in, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; in[i] != '\0' && i + 1 < len; i++)
+        out[i] = (char)tolower((unsigned char)in[i]);
+    out[i] = '\0';
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    long long def, min, max;
+} opt_info[] = {
+#define OPT_INFO_(n, d, lo, hi, desc) { #n, d, lo, hi },
+    TPS_OPTION_MAP(OPT_INFO_)
+#undef OPT_INFO_
+};
+
+START_TEST(test_api_option_ranges)
+{
+    tps_server *srv = NULL;
+    ck_assert_int_eq(tps_server_new(&srv), 0);
+    for (int i = 0; i < TPS_OPT_COUNT_; i++) {
+        enum tps_option o = (enum tps_option)i;
+        char want[64];
+        lower(opt_info[i].name, want, sizeof want);
+        ck_assert_ptr_nonnull(tps_option_name(o));
+        ck_assert_str_eq(tps_option_name(o), want);
+        ck_assert_ptr_nonnull(tps_option_desc(o));
+        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].def);
+        ck_assert_msg(tps_server_set(srv, o, opt_info[i].min - 1) ==
+                          TPS_ERANGE, "%s: min-1 accepted", want);
+        ck_assert_msg(tps_server_set(srv, o, opt_info[i].max + 1) ==
+                          TPS_ERANGE, "%s: max+1 accepted", want);
+        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].def);
+        ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].max), 0);
+        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].max);
+        ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].min), 0);
+        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].min);
+        ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].def), 0);
+    }
+    ck_assert_int_eq(tps_server_set(srv, TPS_OPT_COUNT_, 1), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_set(srv, (enum tps_option)-1, 1), TPS_EINVAL);
+    ck_assert_ptr_null(tps_option_name(TPS_OPT_COUNT_));
+    ck_assert_int_eq(tps_server_set_handler(srv, NULL, NULL), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_start(srv), TPS_EINVAL); /* no listener */
+    ck_assert_int_eq(tps_server_wait(srv), TPS_EINVAL);  /* never started */
+    tps_server_free(srv);
+    tps_server_free(NULL);
+}
+END_TEST
+
+START_TEST(test_api_busy_after_start)
+{
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(tps_server_set(srv, TPS_OPT_QUEUE, 5), TPS_EBUSY);
+    ck_assert_int_eq(tps_server_get(srv, TPS_OPT_QUEUE), 1024);
+    ck_assert_int_eq(tps_server_set_handler(srv, &tps_echo_handler, NULL),
+                     TPS_EBUSY);
+    ck_assert_int_eq(tps_server_start(srv), TPS_EALREADY);
+    ck_assert_int_gt(tps_server_get(srv, TPS_OPT_WORKERS), 0);  /* resolved */
+    ck_assert_int_gt(tps_server_get(srv, TPS_OPT_MAX_CONNS), 0); /* resolved */
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    echo_ok(fd); /* the default handler is echo */
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- listen specs ----------------------------------------------------------- */
+
+START_TEST(test_api_listen_errors)
+{
+    tps_server *srv = NULL;
+    ck_assert_int_eq(tps_server_new(&srv), 0);
+    static const char *bad[] = { "nonsense", "1.2.3.4:99999", "host:", ":abc",
+                                 "", "127.0.0.1:-1", "[::1:80" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = tps_server_listen(srv, bad[i]);
+        ck_assert_msg(rc == TPS_EINVAL, "listen \"%s\": %s, want EINVAL",
+                      bad[i], tps_err_name(rc));
+    }
+    ck_assert_uint_eq(tps_server_listener_count(srv), 0);
+
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(ls, 1), 0);
+    ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&a, &al), 0);
+    char spec[64];
+    snprintf(spec, sizeof spec, "127.0.0.1:%d", ntohs(a.sin_port));
+    ck_assert_int_eq(tps_server_listen(srv, spec), TPS_EADDRINUSE);
+    ck_assert_uint_eq(tps_server_listener_count(srv), 0);
+    close(ls);
+
+    ck_assert_int_eq(tps_server_listen(srv, "127.0.0.1:0"), 0);
+    ck_assert_uint_eq(tps_server_listener_count(srv), 1);
+    char addr[64], want[64];
+    ck_assert_int_eq(tps_server_address(srv, 0, addr, sizeof addr), 0);
+    snprintf(want, sizeof want, "127.0.0.1:%d", tu_port(srv, 0));
+    ck_assert_str_eq(addr, want);
+    ck_assert_int_lt(tps_server_address(srv, 1, addr, sizeof addr), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- tables ----------------------------------------------------------------- */
+
+START_TEST(test_api_error_tables)
+{
+#define CHECK_ERR_(n, v, m)                                                   \
+    ck_assert_str_eq(tps_strerror(v), m);                                     \
+    ck_assert_str_eq(tps_err_name(v), #n);
+    TPS_ERRNO_MAP(CHECK_ERR_)
+#undef CHECK_ERR_
+    ck_assert_str_eq(tps_strerror(424242), "unknown error");
+    ck_assert_str_eq(tps_err_name(424242), "UNKNOWN");
+#define CHECK_REASON_(n, m) ck_assert_str_eq(tps_close_reason_str(TPS_CLOSE_##n), m);
+    TPS_CLOSE_REASON_MAP(CHECK_REASON_)
+#undef CHECK_REASON_
+    static const char *levels[] = { "error", "warn", "info", "debug" };
+    for (int i = 0; i < 4; i++) {
+        ck_assert_str_eq(tps_log_level_name(i), levels[i]);
+        ck_assert_int_eq(tps_log_level_parse(levels[i]), i);
+    }
+    ck_assert_int_eq(tps_log_level_parse("loud"), TPS_EINVAL);
+    static const char *stats[] = {
+#define STAT_NAME_(n, d) #n,
+        TPS_STAT_MAP(STAT_NAME_)
+#undef STAT_NAME_
+    };
+    for (int i = 0; i < TPS_STAT_COUNT_; i++) {
+        char want[64];
+        lower(stats[i], want, sizeof want);
+        ck_assert_ptr_nonnull(tps_stat_name((enum tps_stat)i));
+        ck_assert_str_eq(tps_stat_name((enum tps_stat)i), want);
+        ck_assert_ptr_nonnull(tps_stat_desc((enum tps_stat)i));
+    }
+    ck_assert_ptr_null(tps_stat_name(TPS_STAT_COUNT_));
+    ck_assert_str_eq(tps_version(), "0.1.0");
+}
+END_TEST
+
+/* ---- a handler that records per-connection facts ----------------------------- */
+
+static pthread_mutex_t rec_mu = PTHREAD_MUTEX_INITIALIZER;
+static char rec_peer[80];
+static int rec_small_rc;
+static uint64_t rec_ids[128];
+static unsigned rec_nids;
+static atomic_int rec_opens, rec_closes, rec_after_close_rc;
+static atomic_int rec_reasons[TPS_CLOSE_REASON_COUNT_];
+static atomic_int reject_odd; /* on_open rejects every second connection */
+
+static void rec_reset(void)
+{
+    pthread_mutex_lock(&rec_mu);
+    rec_peer[0] = '\0';
+    rec_small_rc = 0;
+    rec_nids = 0;
+    pthread_mutex_unlock(&rec_mu);
+    atomic_store(&rec_opens, 0);
+    atomic_store(&rec_closes, 0);
+    atomic_store(&rec_after_close_rc, 1);
+    atomic_store(&reject_odd, 0);
+    for (int i = 0; i < TPS_CLOSE_REASON_COUNT_; i++)
+        atomic_store(&rec_reasons[i], 0);
+}
+
+static int rec_on_open(tps_conn *c)
+{
+    int n = atomic_fetch_add(&rec_opens, 1);
+    char small[4];
+    pthread_mutex_lock(&rec_mu);
+    tps_conn_peer(c, rec_peer, sizeof rec_peer);
+    rec_small_rc = tps_conn_peer(c, small, sizeof small);
+    if (rec_nids < 128)
+        rec_ids[rec_nids++] = tps_conn_id(c);
+    pthread_mutex_unlock(&rec_mu);
+    return atomic_load(&reject_odd) && n % 2 == 1 ? -1 : 0;
+}
+
+/* 'q' first: close by returning <0. 'c' first: send "x", close, then try to
+ * send more. 's' first: stream 256 KiB per turn. Otherwise echo. */
+static long rec_on_data(tps_conn *c, const char *data, size_t len)
+{
+    switch (data[0]) {
+    case 'q':
+        return -1;
+    case 'c':
+        tps_conn_send(c, "x", 1);
+        tps_conn_close(c);
+        atomic_store(&rec_after_close_rc, tps_conn_send(c, "y", 1));
+        return (long)len;
+    case 's':
+        tps_conn_set_data(c, (void *)1);
+        tps_conn_send(c, tu_pattern(), 262144);
+        return (long)len;
+    default:
+        tps_conn_send(c, data, len);
+        return (long)len;
+    }
+}
+
+static void rec_on_writable(tps_conn *c)
+{
+    if (tps_conn_get_data(c) != NULL)
+        tps_conn_send(c, tu_pattern(), 262144);
+}
+
+static void rec_on_close(tps_conn *c, int reason)
+{
+    atomic_fetch_add(&rec_closes, 1);
+    if (reason >= 0 && reason < TPS_CLOSE_REASON_COUNT_)
+        atomic_fetch_add(&rec_reasons[reason], 1);
+}
+
+static const tps_handler rec_handler = {
+    .name = "rec", .on_open = rec_on_open, .on_data = rec_on_data,
+    .on_writable = rec_on_writable, .on_close = rec_on_close,
+};
+
+static void peer_is(const char *want)
+{
+    pthread_mutex_lock(&rec_mu);
+    char got[80];
+    snprintf(got, sizeof got, "%s", rec_peer);
+    int small = rec_small_rc;
+    pthread_mutex_unlock(&rec_mu);
+    ck_assert_str_eq(got, want);
+    ck_assert_msg(small == TPS_ENOBUFS, "tps_conn_peer into 4 bytes: %s",
+                  tps_err_name(small));
+}
+
+START_TEST(test_api_conn_peer)
+{
+    rec_reset();
+    char path[64], spec[80], want[80];
+    snprintf(path, sizeof path, "/tmp/tps-check-api-%d.sock", (int)getpid());
+    snprintf(spec, sizeof spec, "unix:%s", path);
+    tps_server *srv = tu_server_new(&rec_handler, NULL, NULL, NULL);
+    ck_assert_int_eq(tps_server_listen(srv, "127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, spec), 0);
+    int v6 = tps_server_listen(srv, "[::1]:0") == 0;
+    ck_assert_int_eq(tps_server_start(srv), 0);
+
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    struct sockaddr_in me;
+    socklen_t ml = sizeof me;
+    getsockname(fd, (struct sockaddr *)&me, &ml);
+    echo_ok(fd);
+    snprintf(want, sizeof want, "127.0.0.1:%d", ntohs(me.sin_port));
+    peer_is(want);
+    close(fd);
+
+    fd = tu_connect_unix(path, 0);
+    ck_assert_int_ge(fd, 0);
+    echo_ok(fd);
+    peer_is("unix");
+    close(fd);
+
+    if (v6) {
+        fd = tu_connect_host("::1", tu_port(srv, 2), 0);
+        ck_assert_int_ge(fd, 0);
+        struct sockaddr_in6 me6;
+        socklen_t l6 = sizeof me6;
+        getsockname(fd, (struct sockaddr *)&me6, &l6);
+        echo_ok(fd);
+        snprintf(want, sizeof want, "[::1]:%d", ntohs(me6.sin6_port));
+        peer_is(want);
+        close(fd);
+    }
+    tps_server_free(srv);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_api_conn_ids_unique)
+{
+    rec_reset();
+    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    int port = tu_port(srv, 0);
+    /* Sequential connections reuse slots: the generation must differ. */
+    for (int i = 0; i < 40; i++) {
+        int fd = tu_connect(port, 0);
+        echo_ok(fd);
+        close(fd);
+        tu_wait_stat(srv, TPS_STAT_CLOSED, (uint64_t)i + 1, 3000);
+    }
+    int fds[20];
+    for (int i = 0; i < 20; i++) {
+        fds[i] = tu_connect(port, 0);
+        echo_ok(fds[i]);
+    }
+    for (int i = 0; i < 20; i++)
+        close(fds[i]);
+    pthread_mutex_lock(&rec_mu);
+    unsigned n = rec_nids, dups = 0;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = i + 1; j < n; j++)
+            dups += rec_ids[i] == rec_ids[j];
+    pthread_mutex_unlock(&rec_mu);
+    ck_assert_uint_eq(n, 60);
+    ck_assert_msg(dups == 0, "%u duplicate connection ids among %u", dups, n);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- open, close, send after close ------------------------------------------ */
+
+START_TEST(test_api_on_open_rejects)
+{
+    rec_reset();
+    atomic_store(&reject_odd, 1);
+    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 4; i++) {
+        int fd = tu_connect(tu_port(srv, 0), 0);
+        if (i % 2 == 0) {
+            echo_ok(fd);
+        } else {
+            int err = 0;
+            long n = tu_drain(fd, 3000, &err);
+            ck_assert_msg(n == 0 && (err == 0 || err == -ECONNRESET),
+                          "rejected by on_open: %ld bytes, %s", n,
+                          strerror(-err));
+        }
+        close(fd);
+        tu_wait_stat(srv, TPS_STAT_CLOSED, (uint64_t)i + 1, 3000);
+    }
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_HANDLER), 2);
+    tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 0, 3000);
+    ck_assert_int_eq(atomic_load(&rec_closes), 2); /* not for rejected */
+    tps_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_api_close_reasons_and_send_after_close)
+{
+    rec_reset();
+    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    int port = tu_port(srv, 0);
+
+    int fd = tu_connect(port, 0); /* handler returns <0 */
+    ck_assert_int_eq(tu_write_all(fd, "q", 1, 1000), 0);
+    int err = 0;
+    tu_drain(fd, 3000, &err);
+    ck_assert_msg(err == 0 || err == -ECONNRESET, "q: %s", strerror(-err));
+    close(fd);
+
+    fd = tu_connect(port, 0); /* tps_conn_close after a send */
+    ck_assert_int_eq(tu_write_all(fd, "c", 1, 1000), 0);
+    char got[8];
+    size_t n = 0;
+    long r = tu_read_exact(fd, got, sizeof got, 3000, &n);
+    ck_assert_msg(r == 1 && got[0] == 'x',
+                  "after tps_conn_close: read %ld (want \"x\" then EOF)", r);
+    close(fd);
+    ck_assert_int_eq(atomic_load(&rec_after_close_rc), TPS_ENOTCONN);
+
+    fd = tu_connect(port, 0); /* peer closes */
+    echo_ok(fd);
+    close(fd);
+    tu_wait_stat(srv, TPS_STAT_CLOSED, 3, 3000);
+    ck_assert_int_eq(atomic_load(&rec_reasons[TPS_CLOSE_HANDLER]), 2);
+    ck_assert_int_eq(atomic_load(&rec_reasons[TPS_CLOSE_PEER]), 1);
+    ck_assert_int_eq(atomic_load(&rec_closes), 3);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- SIGPIPE and counters ----------------------------------------------------- */
+
+START_TEST(test_api_no_sigpipe)
+{
+    struct sigaction sa;
+    sigaction(SIGPIPE, NULL, &sa);
+    if (sa.sa_handler != SIG_DFL) { /* an inherited SIG_IGN would hide bugs */
+        signal(SIGPIPE, SIG_DFL);
+        sigaction(SIGPIPE, NULL, &sa);
+    }
+    ck_assert_msg(sa.sa_handler == SIG_DFL, "SIGPIPE must be at default");
+    rec_reset();
+    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    int port = tu_port(srv, 0);
+    for (int i = 0; i < 20; i++) {
+        int fd = tu_connect(port, 0);
+        char buf[16384];
+        ck_assert_int_eq(tu_write_all(fd, "s", 1, 1000), 0);
+        ck_assert_int_eq(tu_read_exact(fd, buf, sizeof buf, 3000, NULL),
+                         (long)sizeof buf);
+        tu_close_rst(fd); /* the server is still writing */
+    }
+    tu_wait_stat(srv, TPS_STAT_CLOSED, 20, 5000);
+    tu_sleep_ms(100);
+    int fd = tu_connect(port, 0);
+    echo_ok(fd); /* still alive and serving */
+    close(fd);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 21, 3000), 21);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_api_byte_counters_exact)
+{
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    const size_t n = 100000;
+    char *back = malloc(n);
+    ck_assert_int_eq(tu_write_all(fd, tu_pattern(), n, 5000), 0);
+    ck_assert_int_eq(tu_read_exact(fd, back, n, 5000, NULL), (long)n);
+    ck_assert_mem_eq(back, tu_pattern(), n);
+    close(fd);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 3000), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_BYTES_IN), n);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_BYTES_OUT), n);
+    free(back);
+    tps_server_free(srv);
+}
+END_TEST
+
+Suite *lib_api_suite(void)
+{
+    Suite *s = suite_create("lib_api");
+    TCase *tc = tcase_create("config");
+    tcase_set_timeout(tc, tu_timeout(10));
+    tcase_add_test(tc, test_api_option_ranges);
+    tcase_add_test(tc, test_api_busy_after_start);
+    tcase_add_test(tc, test_api_listen_errors);
+    tcase_add_test(tc, test_api_error_tables);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("conns");
+    tcase_set_timeout(tc, tu_timeout(20));
+    tcase_add_test(tc, test_api_conn_peer);
+    tcase_add_test(tc, test_api_conn_ids_unique);
+    tcase_add_test(tc, test_api_on_open_rejects);
+    tcase_add_test(tc, test_api_close_reasons_and_send_after_close);
+    tcase_add_test(tc, test_api_no_sigpipe);
+    tcase_add_test(tc, test_api_byte_counters_exact);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,490 @@
+/* check_lib_limits.c - integration suite of libtpserv's bounds, from the
+ * contract in tpserv.h: accept queue full (reject or hold), max connections
+ * total and per source address, idle and send timeouts, input and output
+ * limits, and running out of descriptors (EMFILE) without a busy loop. Each
+ * test starts its own server and checks both what the client sees and the
+ * matching statistic and close reason. */
+#include "suites.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- a handler that records what happened ------------------------------- */
+
+static atomic_int gate_closed; /* on_open waits while set */
+static atomic_int opens;
+static atomic_int reasons[TPS_CLOSE_REASON_COUNT_];
+static atomic_long max_pending;
+static atomic_int last_send_rc;
+
+static void lim_reset(void)
+{
+    atomic_store(&gate_closed, 0);
+    atomic_store(&opens, 0);
+    for (int i = 0; i < TPS_CLOSE_REASON_COUNT_; i++)
+        atomic_store(&reasons[i], 0);
+    atomic_store(&max_pending, 0);
+    atomic_store(&last_send_rc, 0);
+}
+
+static void note_pending(tps_conn *c)
+{
+    long p = (long)tps_conn_pending(c);
+    long m = atomic_load(&max_pending);
+    while (p > m && !atomic_compare_exchange_weak(&max_pending, &m, p))
+        ;
+}
+
+static int lim_on_open(tps_conn *c)
+{
+    atomic_fetch_add(&opens, 1);
+    int64_t end = tu_now_us() + 30000000;
+    while (atomic_load(&gate_closed) && tu_now_us() < end)
+        tu_sleep_ms(2);
+    return 0;
+}
+
+/* Echoes, except on connections that send 'N' first: those consume
+ * nothing, so their input only grows. */
+static long lim_on_data(tps_conn *c, const char *data, size_t len)
+{
+    if (data[0] == 'N')
+        return 0;
+    tps_conn_send(c, data, len);
+    return (long)len;
+}
+
+static void lim_on_close(tps_conn *c, int reason)
+{
+    if (reason >= 0 && reason < TPS_CLOSE_REASON_COUNT_)
+        atomic_fetch_add(&reasons[reason], 1);
+}
+
+static const tps_handler lim_handler = {
+    .name = "limits", .on_open = lim_on_open, .on_data = lim_on_data,
+    .on_close = lim_on_close,
+};
+
+/* Wait until reasons[r] reaches want; returns the microseconds waited or
+ * -1 on timeout. */
+static int64_t wait_reason(int r, int want, long timeout_ms)
+{
+    int64_t t0 = tu_now_us(), end = t0 + timeout_ms * 1000;
+    while (atomic_load(&reasons[r]) < want) {
+        if (tu_now_us() > end)
+            return -1;
+        tu_sleep_ms(2);
+    }
+    return tu_now_us() - t0;
+}
+
+static void echo_ok(int fd, const char *who)
+{
+    char msg[100];
+    memset(msg, 'e', sizeof msg);
+    int rc = tu_echo_roundtrip(fd, msg, sizeof msg, tu_scale(5000, 20000));
+    ck_assert_msg(rc == 0, "%s: echo failed: %d (%s)", who, rc,
+                  strerror(-rc));
+}
+
+/* The client was turned away: EOF (maybe after a short busy line) or a
+ * reset, not silence. Returns the bytes that came first. */
+static long expect_turned_away(int fd, const char *who)
+{
+    int err = 0;
+    long n = tu_drain(fd, 3000, &err);
+    ck_assert_msg(err == 0 || err == -ECONNRESET,
+                  "%s: expected to be closed, got %s after %ld bytes", who,
+                  strerror(-err), n);
+    return n;
+}
+
+/* ---- the accept queue --------------------------------------------------- */
+
+/* One worker blocked in on_open (client A), one descriptor in the queue
+ * (client B): the queue of capacity 1 is full. */
+static tps_server *fill_queue(int reject, int fds[2])
+{
+    lim_reset();
+    atomic_store(&gate_closed, 1);
+    const tu_opt opts[] = { { TPS_OPT_WORKERS, 1 }, { TPS_OPT_QUEUE, 1 },
+                            { TPS_OPT_QUEUE_FULL_REJECT, reject },
+                            TU_OPT_END };
+    tps_server *srv = tu_server_start(&lim_handler, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0);
+    fds[0] = tu_connect(port, 0);
+    int64_t end = tu_now_us() + 5000000;
+    while (atomic_load(&opens) < 1 && tu_now_us() < end)
+        tu_sleep_ms(2);
+    ck_assert_int_eq(atomic_load(&opens), 1);
+    fds[1] = tu_connect(port, 0);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_QUEUED, 1, 5000), 1);
+    return srv;
+}
+
+START_TEST(test_limits_queue_full_reject)
+{
+    int fds[5];
+    tps_server *srv = fill_queue(1, fds);
+    int port = tu_port(srv, 0);
+    for (int i = 2; i < 5; i++) {
+        fds[i] = tu_connect(port, 0);
+        long n = expect_turned_away(fds[i], "client over the queue");
+        ck_assert_msg(n > 0 && n < 256,
+                      "rejected client got %ld bytes, expected a busy line",
+                      n);
+    }
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_QUEUE_FULL), 3);
+    atomic_store(&gate_closed, 0);
+    echo_ok(fds[0], "client in on_open");
+    echo_ok(fds[1], "queued client");
+    for (int i = 0; i < 5; i++)
+        close(fds[i]);
+    tps_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_limits_queue_full_hold)
+{
+    int fds[5];
+    tps_server *srv = fill_queue(0, fds);
+    int port = tu_port(srv, 0);
+    char msg[100];
+    memset(msg, 'h', sizeof msg);
+    for (int i = 0; i < 5; i++) {
+        if (i >= 2)
+            fds[i] = tu_connect(port, 0);
+        ck_assert_int_eq(tu_write_all(fds[i], msg, sizeof msg, 2000), 0);
+    }
+    tu_sleep_ms(300);
+    ck_assert_int_eq(tu_wait_eof(fds[4], 1), -ETIMEDOUT); /* not rejected */
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_QUEUE_FULL), 0);
+    atomic_store(&gate_closed, 0);
+    for (int i = 0; i < 5; i++) {
+        char back[100];
+        long r = tu_read_exact(fds[i], back, sizeof back, 5000, NULL);
+        ck_assert_msg(r == 100 && memcmp(back, msg, 100) == 0,
+                      "held client %d: read %ld", i, r);
+        close(fds[i]);
+    }
+    ck_assert_uint_ge(tps_server_stat(srv, TPS_STAT_ACCEPT_PAUSES), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 5);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- connection caps ----------------------------------------------------- */
+
+START_TEST(test_limits_max_conns)
+{
+    const tu_opt opts[] = { { TPS_OPT_MAX_CONNS, 3 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(NULL, NULL, opts, NULL, NULL);
+    ck_assert_int_eq(tps_server_get(srv, TPS_OPT_MAX_CONNS), 3);
+    int port = tu_port(srv, 0), fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = tu_connect(port, 0);
+        echo_ok(fds[i], "client under the cap");
+    }
+    int extra = tu_connect(port, 0);
+    expect_turned_away(extra, "client over MAX_CONNS");
+    close(extra);
+    ck_assert_uint_ge(tps_server_stat(srv, TPS_STAT_REJECTED_MAX_CONNS), 1);
+    for (int i = 0; i < 3; i++)
+        echo_ok(fds[i], "existing client after a rejection");
+    close(fds[0]);
+    uint64_t active = tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 2, 3000);
+    ck_assert_msg(active == 2, "ACTIVE %llu after a close",
+                  (unsigned long long)active);
+    fds[0] = tu_connect(port, 0);
+    echo_ok(fds[0], "client in the freed slot");
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    tps_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_limits_per_ip)
+{
+    const tu_opt opts[] = { { TPS_OPT_MAX_CONNS_PER_IP, 2 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(NULL, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0), fds[2];
+    for (int i = 0; i < 2; i++) {
+        fds[i] = tu_connect(port, 0);
+        echo_ok(fds[i], "client under the per-IP cap");
+    }
+    int extra = tu_connect(port, 0);
+    expect_turned_away(extra, "third client from 127.0.0.1");
+    close(extra);
+    ck_assert_uint_ge(tps_server_stat(srv, TPS_STAT_REJECTED_PER_IP), 1);
+    int other = tu_connect_from("127.0.0.2", port);
+    ck_assert_msg(other >= 0, "connect from 127.0.0.2: %s", strerror(-other));
+    echo_ok(other, "client from 127.0.0.2");
+    for (int i = 0; i < 2; i++)
+        echo_ok(fds[i], "existing client");
+    close(other);
+    close(fds[0]);
+    close(fds[1]);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- timeouts ------------------------------------------------------------- */
+
+START_TEST(test_limits_idle_timeout)
+{
+    lim_reset();
+    const tu_opt opts[] = { { TPS_OPT_IDLE_TIMEOUT_MS, 300 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(&lim_handler, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0);
+    int idle = tu_connect(port, 0), busy = tu_connect(port, 0);
+    echo_ok(idle, "idle client's first message");
+    int64_t t0 = tu_now_us(), closed_at = -1;
+    long limit_ms = tu_scale(1500, 4000);
+    /* The busy client talks every 50 ms for 3+ idle periods. */
+    while (tu_now_us() - t0 < (limit_ms + 200) * 1000) {
+        echo_ok(busy, "busy client");
+        tu_sleep_ms(50);
+        if (closed_at < 0) {
+            int e = tu_wait_eof(idle, 0);
+            ck_assert_msg(e != 1, "idle client got unexpected data");
+            if (e == 0)
+                closed_at = tu_now_us() - t0;
+        } else if (tu_now_us() - t0 > 1000000) {
+            break;
+        }
+    }
+    ck_assert_msg(closed_at >= 0, "idle connection not closed in %ld ms",
+                  limit_ms);
+    ck_assert_msg(closed_at >= 250000 && closed_at <= limit_ms * 1000,
+                  "idle connection closed after %lld us (timeout 300 ms)",
+                  (long long)closed_at);
+    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_IDLE_TIMEOUTS), 1);
+    close(busy);
+    ck_assert_msg(wait_reason(TPS_CLOSE_PEER, 1, 3000) >= 0,
+                  "busy client's close not reported as PEER");
+    close(idle);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Streams 128 KiB whenever the output buffer empties (a well-behaved
+ * producer: it never passes MAX_OUTPUT by itself). */
+static void prod_fill(tps_conn *c)
+{
+    for (int i = 0; i < 8; i++)
+        if (tps_conn_send(c, tu_pattern() + i * 16384, 16384) != 0)
+            break;
+    note_pending(c);
+}
+
+static int prod_on_open(tps_conn *c)
+{
+    prod_fill(c);
+    return 0;
+}
+
+static const tps_handler producer_handler = {
+    .name = "producer", .on_open = prod_on_open, .on_writable = prod_fill,
+    .on_close = lim_on_close,
+};
+
+/* A non-blocking client whose receive window is kept small. */
+static int connect_small_rcvbuf(int port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 8192;
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+START_TEST(test_limits_send_timeout)
+{
+    lim_reset();
+    const tu_opt opts[] = { { TPS_OPT_SEND_TIMEOUT_MS, 300 },
+                            { TPS_OPT_MAX_OUTPUT, 262144 },
+                            { TPS_OPT_OUTPUT_HIGH_WATER, 65536 },
+                            TU_OPT_END };
+    tps_server *srv = tu_server_start(&producer_handler, NULL, opts, NULL,
+                                      NULL);
+    int fd = connect_small_rcvbuf(tu_port(srv, 0)); /* and never reads */
+    int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1,
+                                 tu_scale(5000, 15000));
+    ck_assert_msg(waited >= 0,
+                  "no SEND_TIMEOUT close for a peer that never reads "
+                  "(reasons: output_limit %d, error %d)",
+                  atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
+                  atomic_load(&reasons[TPS_CLOSE_ERROR]));
+    fprintf(stderr, "send_timeout: closed after %lld ms, max pending %ld\n",
+            (long long)(waited / 1000), atomic_load(&max_pending));
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_SEND_TIMEOUTS), 1);
+    ck_assert_int_le(atomic_load(&max_pending), 262144);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- input and output limits ---------------------------------------------- */
+
+/* Ignores the peer: queues 64 KiB after 64 KiB until the library refuses. */
+static long flood_on_data(tps_conn *c, const char *data, size_t len)
+{
+    for (int i = 0; i < 64; i++) {
+        int rc = tps_conn_send(c, tu_pattern() + i * 1024, 65536);
+        note_pending(c);
+        if (rc != 0) {
+            atomic_store(&last_send_rc, rc);
+            break;
+        }
+    }
+    return (long)len;
+}
+
+static const tps_handler flood_handler = {
+    .name = "flood", .on_data = flood_on_data, .on_close = lim_on_close,
+};
+
+START_TEST(test_limits_max_output)
+{
+    lim_reset();
+    const tu_opt opts[] = { { TPS_OPT_MAX_OUTPUT, 262144 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(&flood_handler, NULL, opts, NULL, NULL);
+    int fd = connect_small_rcvbuf(tu_port(srv, 0));
+    ck_assert_int_eq(tu_write_all(fd, "x", 1, 1000), 0);
+    ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, 5000) >= 0,
+                  "no OUTPUT_LIMIT close; last send rc %d",
+                  atomic_load(&last_send_rc));
+    ck_assert_int_eq(atomic_load(&last_send_rc), TPS_ENOBUFS);
+    ck_assert_int_le(atomic_load(&max_pending), 262144);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_OUTPUT_LIMIT), 1);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_limits_max_input)
+{
+    lim_reset();
+    const tu_opt opts[] = { { TPS_OPT_MAX_INPUT, 65536 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(&lim_handler, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0);
+    int other = tu_connect(port, 0), hog = tu_connect(port, 0);
+    echo_ok(other, "neighbour before");
+    char *junk = malloc(262144);
+    memset(junk, 'N', 262144);
+    int wrc = tu_write_all(hog, junk, 262144, 5000); /* may fail: closed */
+    ck_assert_msg(wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, 5000) >= 0,
+                  "hog not closed for INPUT_LIMIT (its write: %d)", wrc);
+    expect_turned_away(hog, "hog");
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_INPUT_LIMIT), 1);
+    echo_ok(other, "neighbour after");
+    free(junk);
+    close(hog);
+    close(other);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- out of descriptors ----------------------------------------------------- */
+
+START_TEST(test_limits_emfile)
+{
+    enum { NPRE = 40 };
+    tu_log log;
+    tu_log_init(&log);
+    const tu_opt opts[] = { { TPS_OPT_WORKERS, 1 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(NULL, NULL, opts, &log, NULL);
+    int port = tu_port(srv, 0), fds[NPRE];
+    /* Client sockets exist before the limit drops, so only the server's
+     * accept runs out of descriptors. */
+    for (int i = 0; i < NPRE; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fds[i], 0);
+    }
+    struct rlimit old, low;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)tu_max_fd() + 1 + 6;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int connected = 0;
+    for (int i = 0; i < NPRE; i++)
+        connected += connect(fds[i], (struct sockaddr *)&a, sizeof a) == 0;
+    tu_sleep_ms(100);
+    int64_t cpu0 = tu_cpu_us();
+    tu_sleep_ms(1000);
+    int64_t cpu = tu_cpu_us() - cpu0;
+    uint64_t shed = tps_server_stat(srv, TPS_STAT_REJECTED_EMFILE);
+    for (int i = 0; i < NPRE; i++)
+        close(fds[i]);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    char dump[2048];
+    unsigned loud = tu_log_count(&log, TPS_LOG_ERROR) +
+                    tu_log_count(&log, TPS_LOG_WARN);
+    fprintf(stderr, "emfile: %d connected, cpu %lld us in 1 s, shed %llu, "
+            "%u warn/error lines: %s\n", connected, (long long)cpu,
+            (unsigned long long)shed, loud, tu_log_dump(&log, dump, 300));
+    ck_assert_msg(cpu < tu_scale(300000, 600000),
+                  "process used %lld us CPU in 1 s of EMFILE: acceptor spins",
+                  (long long)cpu);
+    ck_assert_msg(shed >= 1, "REJECTED_EMFILE is 0 with %d pending clients",
+                  connected);
+    ck_assert_msg(loud >= 1 && loud < 200,
+                  "%u warn/error log lines during EMFILE", loud);
+    int fd = tu_connect(port, 0);
+    echo_ok(fd, "client after the descriptors came back");
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
+Suite *lib_limits_suite(void)
+{
+    Suite *s = suite_create("lib_limits");
+    TCase *tc = tcase_create("queue");
+    tcase_set_timeout(tc, tu_timeout(20));
+    tcase_add_test(tc, test_limits_queue_full_reject);
+    tcase_add_test(tc, test_limits_queue_full_hold);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("caps");
+    tcase_set_timeout(tc, tu_timeout(20));
+    tcase_add_test(tc, test_limits_max_conns);
+    tcase_add_test(tc, test_limits_per_ip);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("timeouts");
+    tcase_set_timeout(tc, tu_timeout(20));
+    tcase_add_test(tc, test_limits_idle_timeout);
+    tcase_add_test(tc, test_limits_send_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("buffers");
+    tcase_set_timeout(tc, tu_timeout(20));
+    tcase_add_test(tc, test_limits_max_output);
+    tcase_add_test(tc, test_limits_max_input);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("emfile"); /* forked: the rlimit change stays there */
+    tcase_set_timeout(tc, tu_timeout(20));
+    tcase_add_test(tc, test_limits_emfile);
+    suite_add_tcase(s, tc);
+    return s;
+}

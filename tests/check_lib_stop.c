@@ -1,0 +1,298 @@
+/* check_lib_stop.c - integration suite of stopping a libtpserv server, from
+ * the contract in tpserv.h: a graceful stop in the middle of ping-pong
+ * traffic loses no echo and ends every connection with a clean EOF, a stop
+ * with no drain force-closes, on_shutdown is called, tps_server_free works
+ * on a running server and stop may be repeated with a shorter deadline. */
+#include "suites.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- an echo handler that records close reasons and shutdowns ------------ */
+
+static atomic_int reasons[TPS_CLOSE_REASON_COUNT_];
+static atomic_int shutdowns;
+
+static void rec_reset(void)
+{
+    for (int i = 0; i < TPS_CLOSE_REASON_COUNT_; i++)
+        atomic_store(&reasons[i], 0);
+    atomic_store(&shutdowns, 0);
+}
+
+static long rec_on_data(tps_conn *c, const char *data, size_t len)
+{
+    tps_conn_send(c, data, len);
+    return (long)len;
+}
+
+static void rec_on_close(tps_conn *c, int reason)
+{
+    if (reason >= 0 && reason < TPS_CLOSE_REASON_COUNT_)
+        atomic_fetch_add(&reasons[reason], 1);
+}
+
+static void bye_on_shutdown(tps_conn *c)
+{
+    atomic_fetch_add(&shutdowns, 1);
+    tps_conn_send(c, "bye\n", 4);
+}
+
+static const tps_handler rec_handler = {
+    .name = "rec-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+};
+static const tps_handler bye_handler = {
+    .name = "bye-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+    .on_shutdown = bye_on_shutdown,
+};
+
+static void echo_ok(int fd)
+{
+    int rc = tu_echo_roundtrip(fd, "ping", 4, tu_scale(5000, 20000));
+    ck_assert_msg(rc == 0, "echo: %d (%s)", rc, strerror(-rc));
+}
+
+/* ---- graceful stop under traffic ------------------------------------------ */
+
+typedef struct pp_client {
+    int port, id;
+    atomic_int rounds;
+    char err[200];
+} pp_client;
+
+/* Reads the echo of one message; 1 = complete, 0 = clean EOF before any of
+ * it, -1 = failure (c->err set). */
+static int pp_read_reply(pp_client *c, int fd, const unsigned char *want,
+                         size_t n)
+{
+    unsigned char back[4096];
+    size_t got = 0;
+    long r = tu_read_exact(fd, back, n, 20000, &got);
+    if (got > 0 && memcmp(back, want, got) != 0) {
+        snprintf(c->err, sizeof c->err, "client %d: wrong echo bytes", c->id);
+        return -1;
+    }
+    if (r == (long)n)
+        return 1;
+    if (r == 0)
+        return 0;
+    if (r > 0)
+        snprintf(c->err, sizeof c->err,
+                 "client %d: EOF after %zu of a %zu-byte reply", c->id, got, n);
+    else
+        snprintf(c->err, sizeof c->err,
+                 "client %d: %s (not a clean EOF) after %d rounds, %zu of "
+                 "%zu bytes of the reply", c->id, strerror((int)-r),
+                 atomic_load(&c->rounds), got, n);
+    return -1;
+}
+
+static void *pp_main(void *arg)
+{
+    pp_client *c = arg;
+    uint64_t rng = 0xABCDEFULL + (uint64_t)c->id * 104729;
+    int fd = tu_connect_host("127.0.0.1", c->port, 0);
+    if (fd < 0) {
+        snprintf(c->err, sizeof c->err, "connect: %s", strerror(-fd));
+        return NULL;
+    }
+    for (;;) {
+        size_t n = 1 + tu_rand(&rng) % 4096;
+        const unsigned char *msg = tu_pattern() + tu_rand(&rng) % 65536;
+        int rc = tu_write_all(fd, msg, n, 20000);
+        if (rc != 0) {
+            snprintf(c->err, sizeof c->err, "client %d: send: %s", c->id,
+                     strerror(-rc));
+            break;
+        }
+        if (pp_read_reply(c, fd, msg, n) != 1)
+            break;
+        atomic_fetch_add(&c->rounds, 1);
+    }
+    close(fd);
+    return NULL;
+}
+
+START_TEST(test_stop_graceful_under_traffic)
+{
+    rec_reset();
+    const int n = (int)tu_scale(16, 6);
+    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    pp_client *cl = calloc((size_t)n, sizeof *cl);
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    for (int i = 0; i < n; i++) {
+        cl[i].port = tu_port(srv, 0);
+        cl[i].id = i;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, pp_main, &cl[i]), 0);
+    }
+    tu_sleep_ms(tu_scale(500, 1500));
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tps_server_stop(srv, 2000), 0);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    int64_t took = tu_now_us() - t0;
+    for (int i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(cl[i].err[0] == '\0', "%s", cl[i].err);
+        ck_assert_msg(atomic_load(&cl[i].rounds) > 0,
+                      "client %d never got an echo", i);
+    }
+    ck_assert_msg(took < tu_scale(3500, 8000) * 1000,
+                  "tps_server_wait returned %lld ms after stop(2000)",
+                  (long long)(took / 1000));
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), (uint64_t)n);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_CLOSED), (uint64_t)n);
+    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_SHUTDOWN]), n);
+    tps_server_free(srv);
+    free(cl);
+    free(th);
+}
+END_TEST
+
+/* ---- other ways to stop ----------------------------------------------------- */
+
+START_TEST(test_stop_drain_zero_force_closes)
+{
+    rec_reset();
+    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    int fds[4];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = tu_connect(tu_port(srv, 0), 0);
+        echo_ok(fds[i]);
+    }
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tps_server_stop(srv, 0), 0);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    int64_t took = tu_now_us() - t0;
+    ck_assert_msg(took < tu_scale(1000, 4000) * 1000,
+                  "stop(0) took %lld ms", (long long)(took / 1000));
+    for (int i = 0; i < 4; i++) {
+        int err = 0;
+        tu_drain(fds[i], 2000, &err);
+        ck_assert_msg(err == 0 || err == -ECONNRESET,
+                      "client %d after stop(0): %s", i, strerror(-err));
+        close(fds[i]);
+    }
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_SHUTDOWN]), 4);
+    tps_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_stop_before_any_connection)
+{
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tps_server_stop(srv, 1000), 0);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    ck_assert_int_lt(tu_now_us() - t0, tu_scale(1000, 4000) * 1000);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_stop_free_running)
+{
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    int port = tu_port(srv, 0), fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = tu_connect(port, 0);
+        echo_ok(fds[i]);
+    }
+    int64_t t0 = tu_now_us();
+    tps_server_free(srv);
+    ck_assert_int_lt(tu_now_us() - t0, tu_scale(2000, 6000) * 1000);
+    for (int i = 0; i < 3; i++) {
+        int err = 0;
+        tu_drain(fds[i], 2000, &err);
+        ck_assert_msg(err == 0 || err == -ECONNRESET,
+                      "client %d after free: %s", i, strerror(-err));
+        close(fds[i]);
+    }
+    int fd = tu_connect_host("127.0.0.1", port, 0);
+    ck_assert_msg(fd == -ECONNREFUSED,
+                  "connect after tps_server_free: %s (listener still open)",
+                  fd >= 0 ? "accepted" : strerror(-fd));
+}
+END_TEST
+
+START_TEST(test_stop_calls_on_shutdown)
+{
+    rec_reset();
+    tps_server *srv = tu_server_start(&bye_handler, NULL, NULL, NULL, NULL);
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = tu_connect(tu_port(srv, 0), 0);
+        echo_ok(fds[i]);
+    }
+    ck_assert_int_eq(tps_server_stop(srv, 2000), 0);
+    for (int i = 0; i < 3; i++) {
+        char bye[4];
+        long r = tu_read_exact(fds[i], bye, 4, 3000, NULL);
+        ck_assert_msg(r == 4 && memcmp(bye, "bye\n", 4) == 0,
+                      "client %d: no goodbye from on_shutdown (%ld)", i, r);
+        ck_assert_int_eq(tu_wait_eof(fds[i], 3000), 0);
+        close(fds[i]);
+    }
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    ck_assert_int_eq(atomic_load(&shutdowns), 3);
+    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_SHUTDOWN]), 3);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* A client that never reads keeps output queued, so stop(10000) would wait;
+ * a second stop(0) must cut the drain short. */
+START_TEST(test_stop_twice_shortens_drain)
+{
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    int small = 8192;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    /* Fill the server's socket buffer and then its output buffer. */
+    for (int i = 0; i < 16; i++)
+        if (tu_write_all(fd, tu_pattern(), TU_PATTERN_LEN, 300) != 0)
+            break;
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tps_server_stop(srv, 10000), 0);
+    tu_sleep_ms(200);
+    ck_assert_int_eq(tps_server_stop(srv, 0), 0);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    int64_t took = tu_now_us() - t0;
+    ck_assert_msg(took < tu_scale(2000, 6000) * 1000,
+                  "second stop(0) did not cut the 10 s drain: %lld ms",
+                  (long long)(took / 1000));
+    int again = tps_server_stop(srv, 0); /* after wait: harmless */
+    fprintf(stderr, "stop after wait: %s\n", tps_err_name(again));
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
+Suite *lib_stop_suite(void)
+{
+    Suite *s = suite_create("lib_stop");
+    TCase *tc = tcase_create("graceful");
+    tcase_set_timeout(tc, tu_timeout(30));
+    tcase_add_test(tc, test_stop_graceful_under_traffic);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("other");
+    tcase_set_timeout(tc, tu_timeout(15));
+    tcase_add_test(tc, test_stop_drain_zero_force_closes);
+    tcase_add_test(tc, test_stop_before_any_connection);
+    tcase_add_test(tc, test_stop_free_running);
+    tcase_add_test(tc, test_stop_calls_on_shutdown);
+    tcase_add_test(tc, test_stop_twice_shortens_drain);
+    suite_add_tcase(s, tc);
+    return s;
+}
