@@ -2,6 +2,8 @@
  * kind that says how its value is checked and where it is stored. Every
  * error names the flag as the user spelled it and the bad value; nothing
  * here prints or exits (main.c does, before binding anything). */
+#include "config.h"
+
 #include "opts.h"
 
 #include <errno.h>

@@ -2,6 +2,8 @@
  * command line. strtoll() is not used: it skips spaces, accepts signs and
  * reports overflow only through errno, and each of those has let a bad
  * flag through in some server's past. */
+#include "config.h"
+
 #include "units.h"
 
 #include <errno.h>

@@ -2,6 +2,8 @@
  * (server/opts.c) and its value parsers (server/units.c): good values in
  * every accepted form, each kind of bad value, overflow, duplicates and
  * missing arguments. The parser never exits, so no process is needed. */
+#include "config.h"
+
 #include <check.h>
 #include <errno.h>
 #include <limits.h>

@@ -6,6 +6,7 @@
 
 #define TPS_SUITES(X) \
     X(error)          \
+    X(server_opts)    \
     X(client_opts)    \
     X(lib_api)        \
     X(lib_echo)       \

@@ -1,0 +1,168 @@
+/* main.c - tpserver: the library's server as a program. Parse the command
+ * line (exit 2 on a bad flag, before anything is bound), raise the
+ * open-file limit, bind every listener (exit 1 naming the address on
+ * failure), print where it listens, then let the main thread serve
+ * signals until the server stops, and print the final statistics. This is
+ * the only file of tpserver that exits. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "handlers.h"
+#include "opts.h"
+#include "report.h"
+#include "sigloop.h"
+#include "tpserv.h"
+
+/* Servers that hold one descriptor per client raise the soft limit to the
+ * hard one at start, as memcached and redis do: the soft default (1024)
+ * is a guard for careless programs, not a budget for a server. */
+static void raise_nofile_limit(void)
+{
+    struct rlimit rl;
+    unsigned long long old;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        tpsrv_logf(TPS_LOG_WARN, "getrlimit(RLIMIT_NOFILE) failed: %m");
+        return;
+    }
+    old = (unsigned long long)rl.rlim_cur;
+    if (rl.rlim_cur == rl.rlim_max) {
+        tpsrv_logf(TPS_LOG_INFO, "open-file limit is %llu", old);
+        return;
+    }
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        tpsrv_logf(TPS_LOG_WARN, "setrlimit(RLIMIT_NOFILE, %llu) failed: %m; "
+                   "open-file limit stays %llu",
+                   (unsigned long long)rl.rlim_max, old);
+    else
+        tpsrv_logf(TPS_LOG_INFO, "raised the open-file limit from %llu to %llu",
+                   old, (unsigned long long)rl.rlim_max);
+}
+
+/* Options, handler and log. *copy receives the handler when --may-block
+ * needs a flagged copy of a const handler; it must outlive srv. */
+static int configure(tps_server *srv, const struct tpsrv_opts *o,
+                     tps_handler *copy)
+{
+    const tps_handler *h = tpsrv_handler_for(o->handler);
+    int rc;
+
+    for (int i = 0; i < TPS_OPT_COUNT_; i++) {
+        if (!o->is_set[i])
+            continue;
+        rc = tps_server_set(srv, (enum tps_option)i, o->value[i]);
+        if (rc < 0) {
+            fprintf(stderr, "tpserver: option %s=%lld: %s\n",
+                    tps_option_name((enum tps_option)i), o->value[i],
+                    tps_strerror(rc));
+            return rc;
+        }
+    }
+    if (o->may_block) {
+        *copy = *h;
+        copy->flags |= TPS_HANDLER_MAY_BLOCK;
+        h = copy;
+    }
+    rc = tps_server_set_log(srv, tpsrv_log, NULL, o->log_level);
+    if (rc == 0)
+        rc = tps_server_set_handler(srv, h, NULL);
+    if (rc < 0)
+        fprintf(stderr, "tpserver: cannot configure the server: %s\n",
+                tps_strerror(rc));
+    return rc;
+}
+
+static int listen_all(tps_server *srv, const struct tpsrv_opts *o)
+{
+    static const char *const fallback[] = {TPSRV_DEFAULT_LISTEN};
+    const char *const *specs = o->nlisten ? o->listen : fallback;
+    unsigned n = o->nlisten ? o->nlisten : 1;
+
+    for (unsigned i = 0; i < n; i++) {
+        int rc = tps_server_listen(srv, specs[i]);
+        if (rc < 0) {
+            fprintf(stderr, "tpserver: cannot listen on %s: %s (%s)\n",
+                    specs[i], tps_strerror(rc), tps_err_name(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* One line per listener on stdout, flushed: scripts read the port of
+ * "--listen 127.0.0.1:0" from here. */
+static void print_listeners(const tps_server *srv)
+{
+    char addr[256];
+
+    for (unsigned i = 0; i < tps_server_listener_count(srv); i++)
+        if (tps_server_address(srv, i, addr, sizeof addr) == 0)
+            printf("tpserver: listening on %s\n", addr);
+    fflush(stdout);
+}
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "tpserver: %s\nTry 'tpserver --help' for more "
+                    "information.\n", msg);
+    return 2;
+}
+
+/* Everything after a good parse; returns the exit status. */
+static int serve(const struct tpsrv_opts *o)
+{
+    tps_server *srv = NULL;
+    tps_handler copy;
+    sigset_t set;
+    int rc;
+
+    tpsrv_report_init(o->log_level);
+    raise_nofile_limit();
+    if ((rc = tpsrv_block_signals(&set)) < 0 || (rc = tps_server_new(&srv)) < 0) {
+        fprintf(stderr, "tpserver: cannot start: %s\n", tps_strerror(rc));
+        return 1;
+    }
+    if (configure(srv, o, &copy) < 0 || listen_all(srv, o) < 0) {
+        tps_server_free(srv);
+        return 1;
+    }
+    if ((rc = tps_server_start(srv)) < 0) {
+        fprintf(stderr, "tpserver: cannot start: %s\n", tps_strerror(rc));
+        tps_server_free(srv);
+        return 1;
+    }
+    tpsrv_logf(TPS_LOG_INFO, "tpserv %s, handler %s%s, %lld workers",
+               tps_version(), tpsrv_handler_kind_name(o->handler),
+               o->may_block ? " (may block)" : "",
+               tps_server_get(srv, TPS_OPT_WORKERS));
+    print_listeners(srv);
+    rc = tpsrv_sigloop(srv, &set, o->drain_ms);
+    tpsrv_print_stats(srv, "final");
+    tps_server_free(srv);
+    tpsrv_logf(TPS_LOG_INFO, "stopped");
+    return rc < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct tpsrv_opts o;
+    char err[512];
+    const char *msg = tpsrv_opts_parse(&o, argc, argv, err, sizeof err);
+
+    if (msg != NULL)
+        return usage_error(msg);
+    if (o.action == TPSRV_HELP) {
+        tpsrv_opts_print_usage(stdout);
+        return 0;
+    }
+    if (o.action == TPSRV_VERSION) {
+        printf("tpserver (tpserv) %s\n", tps_version());
+        return 0;
+    }
+    return serve(&o);
+}
