@@ -1,0 +1,209 @@
+/* acceptor.c - the acceptor thread: accept4() on every listener, apply the
+ * admission limits, push descriptors to the worker queue. It never runs
+ * handler code and never blocks on a worker.
+ *
+ * Back-pressure: with the "pause" policy a full queue stops accepting
+ * (listeners are left out of poll) until a worker pops; the kernel backlog
+ * absorbs the burst. The acceptor announces that it waits (acceptor_waiting,
+ * seq_cst) and then re-checks the queue; a worker pops and then reads the
+ * flag. One of the two always sees the other, so no wakeup is lost.
+ * EMFILE/ENFILE: the reserve descriptor is spent to accept and close the
+ * pending connection, then accepting pauses with exponential backoff; it
+ * never spins. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define ACCEPT_BATCH 64
+#define BACKOFF_MIN_MS 10
+#define BACKOFF_MAX_MS 1000
+
+struct acc {
+    tps_server *srv;
+    int64_t pause_until_ms;
+    int backoff_ms;
+};
+
+static void reject(tps_server *srv, int fd, const char *line, int stat)
+{
+    /* Best effort: the peer may already be gone. */
+    (void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+    tps__count(&srv->acc_stats, stat, 1);
+}
+
+static void pause_accepting(struct acc *a)
+{
+    a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (a->backoff_ms > BACKOFF_MAX_MS)
+        a->backoff_ms = BACKOFF_MAX_MS;
+    a->pause_until_ms = tps__now_ms() + a->backoff_ms;
+    tps__count(&a->srv->acc_stats, TPS_STAT_ACCEPT_PAUSES, 1);
+}
+
+/* Out of descriptors: shed the pending connection with the reserve. */
+static void shed(struct acc *a, int lfd, int err)
+{
+    tps_server *srv = a->srv;
+    if (a->backoff_ms == 0)
+        tps__log_errno(srv, TPS_LOG_WARN, err,
+                       "accept4() failed, shedding connections and pausing");
+    if (srv->reserve_fd >= 0) {
+        close(srv->reserve_fd);
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            close(fd);
+            tps__count(&srv->acc_stats, TPS_STAT_REJECTED_EMFILE, 1);
+        }
+        srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    pause_accepting(a);
+}
+
+static bool queue_has_room(tps_server *srv)
+{
+    return srv->opt[TPS_OPT_QUEUE_FULL_REJECT] || !tps__fdqueue_full(&srv->queue);
+}
+
+/* Admission for one accepted descriptor; hands it to the queue. */
+static void admit(struct acc *a, int fd, const tps__peer *peer)
+{
+    tps_server *srv = a->srv;
+    tps__fditem it = {.fd = fd, .peer = *peer};
+    unsigned per_ip = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
+    if (atomic_load(&srv->active) >= (uint64_t)srv->opt[TPS_OPT_MAX_CONNS]) {
+        reject(srv, fd, "BUSY too many connections\r\n", TPS_STAT_REJECTED_MAX_CONNS);
+        return;
+    }
+    if (per_ip && peer->family != AF_UNIX &&
+        !tps__iplimit_take(srv->iplimit, peer, per_ip)) {
+        reject(srv, fd, "BUSY too many connections from your address\r\n",
+               TPS_STAT_REJECTED_PER_IP);
+        return;
+    }
+    atomic_fetch_add(&srv->active, 1);
+    if (tps__fdqueue_push(&srv->queue, &it) < 0) {
+        atomic_fetch_sub(&srv->active, 1);
+        if (per_ip && peer->family != AF_UNIX)
+            tps__iplimit_release(srv->iplimit, peer);
+        reject(srv, fd, "BUSY server overloaded, try again\r\n",
+               TPS_STAT_REJECTED_QUEUE_FULL);
+    }
+}
+
+/* Accept until EAGAIN, a batch, a full queue or a pause. */
+static void accept_batch(struct acc *a, int lfd)
+{
+    tps_server *srv = a->srv;
+    for (int i = 0; i < ACCEPT_BATCH && queue_has_room(srv); i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK)
+                return;
+            if (err == EINTR || err == ECONNABORTED || err == EPROTO)
+                continue;
+            if (err == EMFILE || err == ENFILE) {
+                shed(a, lfd, err);
+                return;
+            }
+            tps__log_errno(srv, TPS_LOG_ERROR, err, "accept4() failed");
+            pause_accepting(a); /* ENOBUFS, ENOMEM...: never spin */
+            return;
+        }
+        a->backoff_ms = 0;
+        tps__count(&srv->acc_stats, TPS_STAT_ACCEPTED, 1);
+        tps__peer peer;
+        if (sl == 0 || ss.ss_family == AF_UNIX)
+            memset(&peer, 0, sizeof(peer)), peer.family = AF_UNIX;
+        else
+            tps__peer_from_sockaddr(&peer, (struct sockaddr *)&ss);
+        admit(a, fd, &peer);
+    }
+}
+
+/* Should the listeners be polled now? Sets *timeout for a pause. */
+static bool may_accept(struct acc *a, int *timeout)
+{
+    tps_server *srv = a->srv;
+    int64_t now = tps__now_ms();
+    *timeout = -1;
+    if (a->pause_until_ms > now) {
+        *timeout = (int)(a->pause_until_ms - now);
+        return false;
+    }
+    if (queue_has_room(srv))
+        return true;
+    atomic_store(&srv->acceptor_waiting, true);
+    if (queue_has_room(srv)) {
+        atomic_store(&srv->acceptor_waiting, false);
+        return true;
+    }
+    tps__count(&srv->acc_stats, TPS_STAT_ACCEPT_PAUSES, 1);
+    return false;
+}
+
+static void drain_eventfd(int fd)
+{
+    uint64_t v;
+    while (read(fd, &v, sizeof(v)) > 0)
+        ;
+}
+
+static void *acceptor_main(void *arg)
+{
+    struct acc a = {.srv = arg};
+    tps_server *srv = a.srv;
+    struct pollfd pfd[TPS__MAX_LISTENERS + 1];
+    unsigned n = srv->nlisteners;
+#ifdef HAVE_PTHREAD_SETNAME_NP
+    pthread_setname_np(pthread_self(), "tps-accept");
+#endif
+    for (unsigned i = 0; i < n; i++)
+        pfd[i].fd = srv->listeners[i].fd;
+    pfd[n].fd = srv->acceptor_wakefd;
+    pfd[n].events = POLLIN;
+    while (!tps__draining(srv)) {
+        int timeout;
+        short ev = may_accept(&a, &timeout) ? POLLIN : 0;
+        for (unsigned i = 0; i < n; i++)
+            pfd[i].events = ev;
+        if (poll(pfd, n + 1, timeout) < 0 && errno != EINTR) {
+            tps__log_errno(srv, TPS_LOG_ERROR, errno, "poll() failed");
+            pause_accepting(&a);
+        }
+        atomic_store(&srv->acceptor_waiting, false);
+        if (pfd[n].revents)
+            drain_eventfd(srv->acceptor_wakefd);
+        for (unsigned i = 0; i < n && !tps__draining(srv); i++)
+            if (pfd[i].revents & POLLIN)
+                accept_batch(&a, pfd[i].fd);
+    }
+    /* Stop accepting first: new connects are refused from here on. */
+    tps__listeners_close(srv);
+    atomic_store(&srv->acceptor_done, true);
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        tps__wake(srv->workers[i].wakefd);
+    return NULL;
+}
+
+void tps__acceptor_kick(tps_server *srv)
+{
+    if (atomic_load(&srv->acceptor_waiting))
+        tps__wake(srv->acceptor_wakefd);
+}
+
+int tps__acceptor_start(tps_server *srv)
+{
+    int rc = pthread_create(&srv->acceptor, NULL, acceptor_main, srv);
+    return rc ? -rc : 0;
+}

@@ -1,0 +1,469 @@
+/* conn.c - one connection's life: adoption, turns (read, on_data, flush),
+ * and the one close path. A turn runs on one worker with the connection's
+ * turn held (pinned: it is the owner; shared: it holds the token), so
+ * nothing here locks.
+ *
+ * Hot path per message (pinned echo): one recv into the worker's read
+ * scratch, on_data, tps_conn_send copying into the worker's output scratch,
+ * one send. Only bytes the handler leaves unconsumed, or the socket does
+ * not take, are copied to per-connection buffers, so an idle connection
+ * holds no buffer memory and a message costs no allocation. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static size_t opt_size(const tps_server *srv, int o) { return (size_t)srv->opt[o]; }
+
+bool tps__conn_closed(const tps_conn *c) { return c->fd < 0; }
+
+void tps__conn_touch(tps__worker *w, tps_conn *c)
+{
+    atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
+    if (!(c->flags & TPS__CF_SHARED) && c->link.next != &w->conns) {
+        tps__list_unlink(&c->link);
+        tps__list_append(&w->conns, &c->link);
+    }
+}
+
+bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c)
+{
+    (void)srv;
+    return !(c->flags & (TPS__CF_PEER_EOF | TPS__CF_READ_PAUSED)) &&
+           (!(c->flags & TPS__CF_CLOSING) || (c->flags & TPS__CF_LINGER));
+}
+
+/* Close now: the one place that releases descriptor, buffers and count.
+ * The slot itself is freed at the end of the worker's iteration (dead
+ * list), after any turn still looking at it has returned. */
+void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
+{
+    static const int stat_for[TPS_CLOSE_REASON_COUNT_] = {
+        [TPS_CLOSE_ERROR] = TPS_STAT_ERRORS,
+        [TPS_CLOSE_IDLE_TIMEOUT] = TPS_STAT_IDLE_TIMEOUTS,
+        [TPS_CLOSE_SEND_TIMEOUT] = TPS_STAT_SEND_TIMEOUTS,
+        [TPS_CLOSE_INPUT_LIMIT] = TPS_STAT_INPUT_LIMIT,
+        [TPS_CLOSE_OUTPUT_LIMIT] = TPS_STAT_OUTPUT_LIMIT,
+    };
+    tps_server *srv = w->srv;
+    if (c->fd < 0)
+        return;
+    if ((c->flags & TPS__CF_OPENED) && srv->handler->on_close) {
+        c->flags |= TPS__CF_CLOSING; /* sends from on_close are refused */
+        srv->handler->on_close(c, reason);
+    }
+    if (stat_for[reason])
+        tps__count(&w->stats, stat_for[reason], 1);
+    tps__count(&w->stats, TPS_STAT_CLOSED, 1);
+    if (c->flags & TPS__CF_SHARED) {
+        tps__shared_unregister(srv, c);
+    } else {
+        tps__list_unlink(&c->link);
+        w->nconns--;
+    }
+    if (tps__list_linked(&c->send_link))
+        tps__list_unlink(&c->send_link);
+    if (tps__list_linked(&c->ready_link))
+        tps__list_unlink(&c->ready_link);
+    close(c->fd);
+    c->fd = -1;
+    if (w->turn_conn == c)
+        w->obuf.len = 0;
+    tps__buf_free(&c->in);
+    tps__buf_free(&c->out);
+    if (srv->iplimit && c->peer.family != AF_UNIX)
+        tps__iplimit_release(srv->iplimit, &c->peer);
+    atomic_fetch_sub(&srv->active, 1);
+    c->free_next = w->dead;
+    w->dead = c;
+}
+
+static void close_later(tps_conn *c, int reason)
+{
+    if (!(c->flags & TPS__CF_CLOSING)) {
+        c->flags |= TPS__CF_CLOSING;
+        c->close_reason = reason;
+    }
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+int tps_conn_send(tps_conn *c, const void *data, size_t len)
+{
+    tps__worker *w = c->w;
+    size_t max = opt_size(c->srv, TPS_OPT_MAX_OUTPUT);
+    bool in_turn = w != NULL && w->turn_conn == c;
+    size_t held = c->out.len + (in_turn ? w->obuf.len : 0);
+    if (c->fd < 0 || (c->flags & TPS__CF_CLOSING))
+        return TPS_ENOTCONN;
+    if (len > max || held > max - len) {
+        close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
+        return TPS_ENOBUFS;
+    }
+    if (in_turn && c->out.len == 0 && len <= w->obuf.cap - w->obuf.len) {
+        memcpy(w->obuf.data + w->obuf.len, data, len);
+        w->obuf.len += len;
+        return 0;
+    }
+    /* Large or backed-up output: keep the order, scratch first. */
+    if (in_turn && w->obuf.len > 0) {
+        if (tps__buf_append(&c->out, w->obuf.data, w->obuf.len, max) < 0)
+            goto nomem;
+        w->obuf.len = 0;
+    }
+    if (tps__buf_append(&c->out, data, len, max) < 0)
+        goto nomem;
+    return 0;
+nomem:
+    close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
+    return TPS_ENOMEM;
+}
+
+size_t tps_conn_pending(const tps_conn *c)
+{
+    const tps__worker *w = c->w;
+    return c->out.len + (w != NULL && w->turn_conn == c ? w->obuf.len : 0);
+}
+
+/* send() until done or EAGAIN; <0 on a socket error. */
+static ssize_t send_some(tps__worker *w, tps_conn *c, const char *p, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(c->fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return -errno;
+        }
+        done += (size_t)n;
+    }
+    if (done)
+        tps__count(&w->stats, TPS_STAT_BYTES_OUT, done);
+    return (ssize_t)done;
+}
+
+/* The output buffer just emptied: lift backpressure, offer on_writable. */
+static void output_drained(tps__worker *w, tps_conn *c)
+{
+    if (c->srv->handler->on_writable && !(c->flags & TPS__CF_CLOSING)) {
+        c->flags |= TPS__CF_WANT_WRITABLE;
+        tps__ready_push(w, c);
+    }
+}
+
+static void after_flush(tps__worker *w, tps_conn *c, size_t before, size_t sent)
+{
+    size_t hw = opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER);
+    if (sent > 0)
+        tps__conn_touch(w, c);
+    tps__timers_on_output(w, c, sent > 0);
+    if ((c->flags & TPS__CF_READ_PAUSED) && c->out.len <= hw / 2) {
+        c->flags &= ~TPS__CF_READ_PAUSED;
+        tps__ready_push(w, c); /* data may wait in the socket: no new edge */
+    }
+    if (before > 0 && c->out.len == 0)
+        output_drained(w, c);
+}
+
+/* Write the turn's scratch output and any backlog: one send() when the
+ * socket keeps up. */
+static void flush_output(tps__worker *w, tps_conn *c)
+{
+    size_t before = w->obuf.len + c->out.len, sent = 0;
+    ssize_t n = 0;
+    bool tried = false;
+    if (w->turn_conn == c && w->obuf.len > 0) {
+        /* c->out is empty here: tps_conn_send moves scratch into it first */
+        n = send_some(w, c, w->obuf.data, w->obuf.len);
+        tried = true;
+        if (n >= 0) {
+            sent = (size_t)n;
+            tps__buf_append(&c->out, w->obuf.data + n, w->obuf.len - (size_t)n, SIZE_MAX);
+        }
+        w->obuf.len = 0;
+    }
+    if (!tried && c->out.len > 0) {
+        n = send_some(w, c, tps__buf_head(&c->out), c->out.len);
+        if (n > 0) {
+            sent = (size_t)n;
+            tps__buf_consume(&c->out, sent, 0);
+        }
+    }
+    if (n < 0) {
+        tps__conn_close(w, c, TPS_CLOSE_ERROR);
+        return;
+    }
+    if (before > 0)
+        after_flush(w, c, before, sent);
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+/* Hand data to on_data; keep what it leaves. from_scratch: data is the
+ * worker's read buffer (leftovers must be copied), else it is c->in. */
+static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len,
+                    bool from_scratch)
+{
+    const tps_handler *h = c->srv->handler;
+    long used = (long)len;
+    if (!(c->flags & TPS__CF_LINGER) && h->on_data != NULL)
+        used = h->on_data(c, data, len);
+    if (c->fd < 0)
+        return;
+    if (used < 0) {
+        close_later(c, TPS_CLOSE_HANDLER);
+        used = (long)len;
+    }
+    if ((size_t)used > len)
+        used = (long)len; /* a handler bug; never read past the data */
+    if (!from_scratch) {
+        tps__buf_consume(&c->in, (size_t)used, 0);
+    } else if ((size_t)used < len &&
+               tps__buf_append(&c->in, data + used, len - (size_t)used,
+                               opt_size(c->srv, TPS_OPT_MAX_INPUT)) < 0) {
+        close_later(c, TPS_CLOSE_INPUT_LIMIT);
+    }
+}
+
+/* One recv; returns bytes read, 0 at EOF, -EAGAIN, or another -errno.
+ * *asked is how much room the read had (a short read drained the socket). */
+static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
+{
+    size_t max_in = opt_size(c->srv, TPS_OPT_MAX_INPUT), room = 0;
+    bool scratch = c->in.len == 0;
+    char *p = scratch ? w->rbuf : tps__buf_reserve(&c->in, TPS__RBUF_SIZE, max_in, &room);
+    if (scratch)
+        room = TPS__RBUF_SIZE;
+    if (p == NULL) {
+        close_later(c, TPS_CLOSE_INPUT_LIMIT);
+        return -ENOBUFS;
+    }
+    *asked = room;
+    ssize_t n;
+    do
+        n = recv(c->fd, p, room, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return n == 0 ? 0 : -errno;
+    tps__count(&w->stats, TPS_STAT_BYTES_IN, (uint64_t)n);
+    tps__conn_touch(w, c);
+    if (!scratch)
+        tps__buf_commit(&c->in, (size_t)n);
+    deliver(w, c, scratch ? p : tps__buf_head(&c->in),
+            scratch ? (size_t)n : c->in.len, scratch);
+    return n;
+}
+
+static bool above_high_water(tps__worker *w, tps_conn *c)
+{
+    size_t pending = c->out.len + (w->turn_conn == c ? w->obuf.len : 0);
+    if (pending <= opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER))
+        return false;
+    c->flags |= TPS__CF_READ_PAUSED;
+    tps__count(&w->stats, TPS_STAT_BACKPRESSURE, 1);
+    return true;
+}
+
+static void read_input(tps__worker *w, tps_conn *c, uint32_t events)
+{
+    c->flags &= ~TPS__CF_READ_MORE;
+    for (int i = 0; i < TPS__READS_PER_TURN; i++) {
+        if (!tps__conn_wants_read(c->srv, c) || above_high_water(w, c))
+            return;
+        size_t asked = 0;
+        ssize_t n = read_once(w, c, &asked);
+        if (n == -EAGAIN || n == -EWOULDBLOCK || n == -ENOBUFS || c->fd < 0)
+            return;
+        if (n < 0) {
+            tps__conn_close(w, c, TPS_CLOSE_ERROR);
+            return;
+        }
+        if (n == 0) {
+            c->flags |= TPS__CF_PEER_EOF;
+            return;
+        }
+        /* A short read emptied the socket; an edge comes with new data.
+         * After RDHUP read on to see the EOF. */
+        if ((size_t)n < asked && !(events & (EPOLLRDHUP | EPOLLHUP)))
+            return;
+    }
+    c->flags |= TPS__CF_READ_MORE; /* budget spent: yield to others */
+    tps__ready_push(w, c);
+}
+
+/* ---- turns --------------------------------------------------------------- */
+
+static void deliver_shutdown(tps_conn *c)
+{
+    if (c->flags & TPS__CF_SHUTDOWN)
+        return;
+    c->flags |= TPS__CF_SHUTDOWN;
+    if (c->srv->handler->on_shutdown && !(c->flags & TPS__CF_CLOSING))
+        c->srv->handler->on_shutdown(c);
+}
+
+/* Draining: once everything read is answered and written, half-close and
+ * discard further input until the peer's EOF, so the peer reads every
+ * reply and a clean FIN instead of a reset. */
+static void drain_step(tps__worker *w, tps_conn *c)
+{
+    if (!(c->flags & TPS__CF_SHUTDOWN) || (c->flags & TPS__CF_LINGER))
+        return;
+    if (c->in.len || c->out.len || (c->flags & TPS__CF_READ_MORE))
+        return;
+    shutdown(c->fd, SHUT_WR);
+    c->flags |= TPS__CF_LINGER | TPS__CF_CLOSING;
+    c->close_reason = TPS_CLOSE_SHUTDOWN;
+    tps__ready_push(w, c); /* read what is already there */
+}
+
+/* After the callbacks: flush, then close if it is time. */
+static void turn_end(tps__worker *w, tps_conn *c)
+{
+    flush_output(w, c);
+    c->flags &= ~TPS__CF_IN_TURN;
+    w->turn_conn = NULL;
+    if (c->fd < 0)
+        return;
+    if (tps__draining(c->srv)) {
+        if (w->now_ms >= atomic_load(&c->srv->drain_deadline_ms)) {
+            tps__conn_close(w, c, TPS_CLOSE_SHUTDOWN);
+            return;
+        }
+        drain_step(w, c);
+    }
+    if ((c->flags & TPS__CF_PEER_EOF) && !(c->flags & TPS__CF_CLOSING))
+        close_later(c, c->flags & TPS__CF_LINGER ? TPS_CLOSE_SHUTDOWN : TPS_CLOSE_PEER);
+    if ((c->flags & TPS__CF_CLOSING) && c->out.len == 0 &&
+        (!(c->flags & TPS__CF_LINGER) || (c->flags & TPS__CF_PEER_EOF)))
+        tps__conn_close(w, c, c->close_reason);
+}
+
+static void turn_begin(tps__worker *w, tps_conn *c)
+{
+    c->w = w;
+    w->turn_conn = c;
+    w->obuf.len = 0;
+    c->flags |= TPS__CF_IN_TURN;
+}
+
+void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)
+{
+    turn_begin(w, c);
+    if (tps__draining(c->srv))
+        deliver_shutdown(c);
+    if (c->out.len > 0 && (events == 0 || (events & EPOLLOUT)))
+        flush_output(w, c);
+    if (c->fd >= 0 && (events & (EPOLLERR | EPOLLHUP | EPOLLIN | EPOLLRDHUP) || events == 0))
+        read_input(w, c, events);
+    if (c->fd >= 0 && (c->flags & TPS__CF_WANT_WRITABLE) && c->out.len == 0 &&
+        !(c->flags & TPS__CF_CLOSING)) {
+        c->flags &= ~TPS__CF_WANT_WRITABLE;
+        c->srv->handler->on_writable(c);
+    }
+    if (c->fd >= 0 && tps__draining(c->srv))
+        deliver_shutdown(c); /* the stop may have begun during this turn */
+    if (c->fd >= 0)
+        turn_end(w, c);
+    else
+        w->turn_conn = NULL;
+}
+
+void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c)
+{
+    tps__ready_push(w, c);
+}
+
+static void set_nodelay(tps_conn *c)
+{
+    int one = 1;
+    if (c->srv->opt[TPS_OPT_NODELAY] && c->peer.family != AF_UNIX)
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static int register_pinned(tps__worker *w, tps_conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                             .data.u64 = tps__conn_datum(c)};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        return -errno;
+    tps__list_append(&w->conns, &c->link);
+    w->nconns++;
+    return 0;
+}
+
+/* Undo admission for a descriptor that never became a connection. */
+static void drop_fd(tps__worker *w, int fd, const tps__peer *peer, int stat)
+{
+    tps_server *srv = w->srv;
+    close(fd);
+    if (srv->iplimit && peer->family != AF_UNIX)
+        tps__iplimit_release(srv->iplimit, peer);
+    atomic_fetch_sub(&srv->active, 1);
+    tps__count(&w->stats, stat, 1);
+}
+
+void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
+{
+    tps_server *srv = w->srv;
+    tps_conn *c = tps__conntab_alloc(&srv->conns);
+    if (c == NULL) {
+        tps__log(srv, TPS_LOG_ERROR, "no connection slot (out of memory?)");
+        drop_fd(w, fd, peer, TPS_STAT_ERRORS);
+        return;
+    }
+    c->fd = fd;
+    c->srv = srv;
+    c->w = w;
+    c->peer = *peer;
+    tps__list_init(&c->link);
+    tps__list_init(&c->send_link);
+    tps__list_init(&c->ready_link);
+    atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
+    set_nodelay(c);
+    if (srv->handler->flags & TPS_HANDLER_MAY_BLOCK) {
+        c->flags |= TPS__CF_SHARED;
+    } else if (register_pinned(w, c) < 0) {
+        tps__log_errno(srv, TPS_LOG_ERROR, errno, "epoll_ctl(ADD) failed");
+        c->fd = -1;
+        drop_fd(w, fd, peer, TPS_STAT_ERRORS);
+        tps__conntab_free(&srv->conns, c);
+        return;
+    }
+    turn_begin(w, c);
+    if (srv->handler->on_open && srv->handler->on_open(c) < 0) {
+        tps__count(&w->stats, TPS_STAT_REJECTED_HANDLER, 1);
+        c->flags |= TPS__CF_CLOSING;
+        c->close_reason = TPS_CLOSE_HANDLER;
+    } else {
+        c->flags |= TPS__CF_OPENED;
+    }
+    turn_end(w, c);
+    /* Pinned: EPOLL_CTL_ADD already reported bytes that came early. */
+    if ((c->flags & TPS__CF_SHARED) && c->fd >= 0)
+        tps__shared_register(w, c);
+}
+
+/* ---- public accessors ---------------------------------------------------- */
+
+void tps_conn_close(tps_conn *c) { close_later(c, TPS_CLOSE_HANDLER); }
+
+uint64_t tps_conn_id(const tps_conn *c) { return tps__conn_datum(c); }
+
+int tps_conn_peer(const tps_conn *c, char *buf, size_t len)
+{
+    return tps__peer_format(&c->peer, buf, len);
+}
+
+void *tps_conn_get_data(const tps_conn *c) { return c->data; }
+void tps_conn_set_data(tps_conn *c, void *data) { c->data = data; }
+void *tps_conn_handler_data(const tps_conn *c) { return c->srv->handler_ud; }

@@ -1,0 +1,37 @@
+/* fdqueue.h - the bounded MPMC queue of accepted descriptors between the
+ * acceptor and the workers. A mutex guards the ring (one push and one pop
+ * per connection, never per message); an eventfd in semaphore mode counts
+ * the items so that workers can wait for it in their epoll
+ * (EPOLLEXCLUSIVE: one waiting worker is woken per push). */
+#ifndef TPS_FDQUEUE_H
+#define TPS_FDQUEUE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sockaddr.h"
+
+typedef struct tps__fditem {
+    int fd;
+    tps__peer peer;
+} tps__fditem;
+
+typedef struct tps__fdqueue {
+    pthread_mutex_t lock;
+    tps__fditem *ring;
+    size_t cap, head, count; /* guarded by lock */
+    int evfd;                /* semaphore eventfd: one count per item */
+} tps__fdqueue;
+
+int tps__fdqueue_init(tps__fdqueue *q, size_t cap);
+/* Closes descriptors still queued. */
+void tps__fdqueue_destroy(tps__fdqueue *q);
+/* 0, or -EAGAIN when full (nothing is queued). */
+int tps__fdqueue_push(tps__fdqueue *q, const tps__fditem *it);
+/* 0 and *it, or -EAGAIN when empty. Non-blocking. */
+int tps__fdqueue_pop(tps__fdqueue *q, tps__fditem *it);
+size_t tps__fdqueue_count(tps__fdqueue *q);
+bool tps__fdqueue_full(tps__fdqueue *q);
+
+#endif

@@ -1,0 +1,275 @@
+/* internal.h - declarations shared by the library's modules, never
+ * installed. Names here are tps__ (non-static, internal).
+ *
+ * THREADS AND OWNERSHIP
+ * - The acceptor thread owns the listeners, the reserve descriptor and the
+ *   per-address counts' inserts; it never runs handler code.
+ * - Each worker owns its epoll, its scratch buffers, its timer lists and
+ *   every *pinned* connection it adopted: only that worker touches them, so
+ *   the pinned hot path takes no lock.
+ * - A *shared* connection (TPS_HANDLER_MAY_BLOCK) is owned by whichever
+ *   worker holds its turn token (conn->turn, see shared.c); the token is
+ *   taken and given back with acquire/release atomics, which is also what
+ *   orders one turn's writes before the next turn's reads.
+ * - Lock order: conntab.lock and shared.lock and iplimit.lock are leaves:
+ *   no other lock is taken while one is held, and no callback runs under
+ *   any lock. The fd queue's mutex is a leaf too.
+ */
+#ifndef TPS_INTERNAL_H
+#define TPS_INTERNAL_H
+
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "tpserv.h"
+#include "buf.h"
+#include "fdqueue.h"
+#include "sockaddr.h"
+
+#define TPS__MAX_LISTENERS 64
+#define TPS__RBUF_SIZE (64 * 1024)  /* worker read scratch */
+#define TPS__OBUF_SIZE (64 * 1024)  /* worker output scratch */
+#define TPS__READS_PER_TURN 8       /* fairness: reads before yielding */
+#define TPS__SHARED_SCAN_MS 100     /* timer scan period, shared conns */
+
+/* epoll data of the library's own descriptors: generation 0 never names a
+ * connection, so these cannot collide with (gen << 32 | slot). */
+enum { TPS__TAG_WAKE = 1, TPS__TAG_QUEUE = 2, TPS__TAG_SHARED = 3 };
+
+/* Intrusive circular doubly linked list. */
+typedef struct tps__list {
+    struct tps__list *prev, *next;
+} tps__list;
+
+static inline void tps__list_init(tps__list *l) { l->prev = l->next = l; }
+static inline bool tps__list_empty(const tps__list *l) { return l->next == l; }
+static inline bool tps__list_linked(const tps__list *n) { return n->next != NULL && n->next != n; }
+static inline void tps__list_unlink(tps__list *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = n;
+}
+static inline void tps__list_append(tps__list *head, tps__list *n)
+{
+    n->prev = head->prev;
+    n->next = head;
+    head->prev->next = n;
+    head->prev = n;
+}
+#define tps__container_of(p, type, member) \
+    ((type *)(void *)((char *)(p)-offsetof(type, member)))
+
+/* Connection flags (owned by whoever holds the connection's turn). */
+enum {
+    TPS__CF_SHARED = 1u << 0,      /* dispatched through the shared epoll */
+    TPS__CF_OPENED = 1u << 1,      /* on_open accepted it: on_close owed */
+    TPS__CF_CLOSING = 1u << 2,     /* close once output is flushed */
+    TPS__CF_PEER_EOF = 1u << 3,    /* read returned 0 */
+    TPS__CF_READ_PAUSED = 1u << 4, /* backpressure: output above high water */
+    TPS__CF_READY = 1u << 5,       /* on the worker's ready list */
+    TPS__CF_READ_MORE = 1u << 6,   /* read budget ran out with data left */
+    TPS__CF_WANT_WRITABLE = 1u << 7, /* output drained: call on_writable */
+    TPS__CF_SHUTDOWN = 1u << 8,    /* on_shutdown delivered */
+    TPS__CF_LINGER = 1u << 9,      /* SHUT_WR sent: discard input to EOF */
+    TPS__CF_IN_TURN = 1u << 10,    /* a callback of this conn is running */
+};
+
+struct tps__worker;
+
+struct tps_conn {
+    _Atomic uint64_t turn; /* shared dispatch token: gen << 2 | state */
+    uint32_t slot, gen;
+    int fd;
+    unsigned flags;
+    int close_reason;
+    tps_server *srv;
+    struct tps__worker *w; /* pinned: owner; shared: current turn's worker */
+    tps__buf in;           /* unconsumed input (empty for most protocols) */
+    tps__buf out;          /* output the socket did not take yet */
+    void *data;            /* the handler's */
+    _Atomic int64_t last_active_ms; /* shared scanner reads it */
+    int64_t send_since_ms; /* last output progress while output pending */
+    tps__list link;        /* pinned: worker's LRU of all its conns;
+                              shared: the shared registry */
+    tps__list send_link;   /* pinned: worker's list of conns with output */
+    tps__list ready_link;  /* pinned: worker's ready list */
+    struct tps_conn *free_next; /* conntab free list / worker dead list */
+    tps__peer peer;
+};
+
+/* Per-worker counters: written by the owning worker only (relaxed atomic
+ * load+store, so a plain add on x86), summed by tps_server_stat(). */
+typedef struct tps__counters {
+    _Atomic uint64_t v[TPS_STAT_COUNT_];
+} tps__counters;
+
+static inline void tps__count(tps__counters *c, int stat, uint64_t n)
+{
+    uint64_t cur = atomic_load_explicit(&c->v[stat], memory_order_relaxed);
+    atomic_store_explicit(&c->v[stat], cur + n, memory_order_relaxed);
+}
+
+typedef struct tps__worker {
+    tps_server *srv;
+    unsigned id;
+    pthread_t thread;
+    int epfd;
+    int wakefd;
+    tps__list conns;      /* pinned conns, least recently active first */
+    tps__list send_list;  /* pinned conns with pending output, oldest first */
+    tps__list ready;      /* pinned conns owed a turn without an event */
+    tps_conn *dead;       /* closed this iteration; slots freed at its end */
+    size_t nconns;
+    tps_conn **claimed;   /* shared conns claimed by a timer scan */
+    size_t nclaimed, claimed_cap;
+    int64_t now_ms;
+    bool drain_seen;
+    char *rbuf;           /* read scratch: input lands here first */
+    tps__buf obuf;        /* output scratch for the conn in turn */
+    tps_conn *turn_conn;  /* whose output obuf holds */
+    tps__counters stats;
+} tps__worker;
+
+/* Conn table: stable slots (never freed while the server lives), so an
+ * epoll event or a shared-dispatch token naming a closed connection can be
+ * recognised by its generation instead of dereferencing freed memory. */
+typedef struct tps__conntab {
+    pthread_mutex_t lock;
+    tps_conn **chunks;
+    size_t nchunks, used;  /* chunk pointers; slots handed out so far */
+    size_t max_slots;
+    tps_conn *free_head;
+} tps__conntab;
+
+#define TPS__CHUNK 256
+
+int tps__conntab_init(tps__conntab *t, size_t max_slots);
+void tps__conntab_destroy(tps__conntab *t);
+tps_conn *tps__conntab_alloc(tps__conntab *t);
+void tps__conntab_free(tps__conntab *t, tps_conn *c);
+/* The live conn named by an epoll datum, or NULL if stale. Lock-free. */
+tps_conn *tps__conntab_lookup(tps__conntab *t, uint64_t datum);
+static inline uint64_t tps__conn_datum(const tps_conn *c)
+{
+    return (uint64_t)c->gen << 32 | c->slot;
+}
+
+/* Per-source-address connection counts (only when MAX_CONNS_PER_IP). */
+typedef struct tps__iplimit tps__iplimit;
+int tps__iplimit_new(tps__iplimit **out, size_t buckets);
+void tps__iplimit_free(tps__iplimit *t);
+/* Count one more from peer unless it already has `cap`; true if counted. */
+bool tps__iplimit_take(tps__iplimit *t, const tps__peer *peer, unsigned cap);
+void tps__iplimit_release(tps__iplimit *t, const tps__peer *peer);
+
+typedef struct tps__listener {
+    int fd;
+    char addr[TPS__ADDRSTRLEN];
+    char *unix_path; /* unlinked at close when we created it */
+} tps__listener;
+
+enum { TPS__RUN_NEW, TPS__RUN_RUNNING, TPS__RUN_DRAINING, TPS__RUN_STOPPED };
+
+struct tps_server {
+    long long opt[TPS_OPT_COUNT_];
+    const tps_handler *handler;
+    void *handler_ud;
+    tps_log_fn log_fn;
+    void *log_ud;
+    int log_level;
+
+    tps__listener listeners[TPS__MAX_LISTENERS];
+    unsigned nlisteners;
+
+    _Atomic int run_state;           /* TPS__RUN_* */
+    _Atomic int64_t drain_deadline_ms;
+    bool started, joined;
+
+    /* acceptor */
+    pthread_t acceptor;
+    int acceptor_wakefd;
+    int reserve_fd;                  /* spent on EMFILE to shed a conn */
+    _Atomic bool acceptor_waiting;   /* paused on a full queue/max conns */
+    _Atomic bool acceptor_done;
+    tps__counters acc_stats;         /* written by the acceptor only */
+    tps__iplimit *iplimit;
+
+    tps__fdqueue queue;
+    tps__conntab conns;
+    _Atomic uint64_t active;         /* open connections (all workers) */
+
+    unsigned nworkers;
+    tps__worker *workers;
+    _Atomic unsigned workers_running;
+
+    /* shared dispatch (see shared.c) */
+    int shared_epfd;
+    pthread_mutex_t shared_lock;     /* guards shared_conns only */
+    tps__list shared_conns;
+    _Atomic size_t nshared;
+    _Atomic int64_t shared_next_scan_ms;
+    _Atomic bool shared_swept;       /* the stop sweep ran */
+};
+
+/* options.c */
+void tps__options_defaults(long long *opt);
+
+/* log.c: format and pass to the log callback if level is enabled. */
+void tps__log(const tps_server *srv, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Same, appending ": <strerror(err)>" for a positive errno value. */
+void tps__log_errno(const tps_server *srv, int level, int err,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* time */
+int64_t tps__now_ms(void);
+
+/* listener.c */
+int tps__listener_open(tps_server *srv, const char *spec);
+int tps__listener_adopt(tps_server *srv, int fd);
+void tps__listeners_close(tps_server *srv);
+
+/* acceptor.c */
+int tps__acceptor_start(tps_server *srv);
+/* A worker freed room (queue pop, conn close): wake a waiting acceptor. */
+void tps__acceptor_kick(tps_server *srv);
+
+/* worker.c */
+int tps__workers_start(tps_server *srv);
+void tps__worker_destroy(tps__worker *w);
+void tps__wake(int eventfd);
+void tps__ready_push(tps__worker *w, tps_conn *c);
+
+/* conn.c: a turn is one pass over a connection: read, call on_data, flush,
+ * maybe close. `events` are epoll events (0 = "try everything"). */
+void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer);
+void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events);
+void tps__conn_close(tps__worker *w, tps_conn *c, int reason);
+void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c);
+bool tps__conn_closed(const tps_conn *c);
+void tps__conn_touch(tps__worker *w, tps_conn *c);
+bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
+
+/* shared.c */
+int tps__shared_init(tps_server *srv);
+void tps__shared_register(tps__worker *w, tps_conn *c);
+void tps__shared_unregister(tps_server *srv, tps_conn *c);
+void tps__shared_on_event(tps__worker *w);
+void tps__shared_maintain(tps__worker *w);
+
+/* timers.c: pinned conns' idle/send timeouts and the drain deadline. */
+int tps__timers_run(tps__worker *w);  /* returns ms until next, or -1 */
+void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
+
+static inline bool tps__draining(const tps_server *srv)
+{
+    return atomic_load_explicit(&srv->run_state, memory_order_acquire) >=
+           TPS__RUN_DRAINING;
+}
+
+#endif /* TPS_INTERNAL_H */

@@ -1,0 +1,262 @@
+/* server.c - the server's life: create, configure, listen, start, stop,
+ * wait, free, and the statistics. The only module that starts or joins
+ * threads. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Descriptors the server needs besides connections: listeners, epolls,
+ * eventfds, the reserve, plus headroom for the host program. */
+#define FD_HEADROOM 64
+
+int tps_server_new(tps_server **out)
+{
+    tps_server *srv = calloc(1, sizeof(*srv));
+    if (srv == NULL)
+        return TPS_ENOMEM;
+    tps__options_defaults(srv->opt);
+    srv->handler = &tps_echo_handler;
+    srv->log_level = TPS_LOG_INFO;
+    srv->acceptor_wakefd = srv->reserve_fd = srv->shared_epfd = -1;
+    srv->queue.evfd = -1;
+    *out = srv;
+    return 0;
+}
+
+int tps_server_set_handler(tps_server *srv, const tps_handler *h, void *ud)
+{
+    if (srv == NULL || h == NULL)
+        return TPS_EINVAL;
+    if (srv->started)
+        return TPS_EBUSY;
+    srv->handler = h;
+    srv->handler_ud = ud;
+    return 0;
+}
+
+int tps_server_set_log(tps_server *srv, tps_log_fn fn, void *ud, int level)
+{
+    if (srv == NULL || level < TPS_LOG_ERROR || level > TPS_LOG_DEBUG)
+        return TPS_EINVAL;
+    if (srv->started)
+        return TPS_EBUSY;
+    srv->log_fn = fn;
+    srv->log_ud = ud;
+    srv->log_level = level;
+    return 0;
+}
+
+int tps_server_listen(tps_server *srv, const char *spec)
+{
+    if (srv == NULL || spec == NULL)
+        return TPS_EINVAL;
+    return srv->started ? TPS_EBUSY : tps__listener_open(srv, spec);
+}
+
+int tps_server_listen_fd(tps_server *srv, int fd)
+{
+    if (srv == NULL || fd < 0)
+        return TPS_EINVAL;
+    return srv->started ? TPS_EBUSY : tps__listener_adopt(srv, fd);
+}
+
+unsigned tps_server_listener_count(const tps_server *srv)
+{
+    return srv ? srv->nlisteners : 0;
+}
+
+int tps_server_address(const tps_server *srv, unsigned idx, char *buf, size_t len)
+{
+    if (srv == NULL || idx >= srv->nlisteners || buf == NULL)
+        return TPS_EINVAL;
+    size_t n = strlen(srv->listeners[idx].addr);
+    if (n >= len)
+        return TPS_ENOBUFS;
+    memcpy(buf, srv->listeners[idx].addr, n + 1);
+    return 0;
+}
+
+int tps_server_port(const tps_server *srv, unsigned idx)
+{
+    if (srv == NULL || idx >= srv->nlisteners)
+        return TPS_EINVAL;
+    const char *a = srv->listeners[idx].addr, *colon = strrchr(a, ':');
+    if (strncmp(a, "unix:", 5) == 0 || colon == NULL)
+        return TPS_EAFNOSUPPORT;
+    return tps__parse_port(colon + 1);
+}
+
+/* Auto values: workers = CPUs, max conns = what RLIMIT_NOFILE allows. */
+static void resolve_auto(tps_server *srv)
+{
+    long long *opt = srv->opt;
+    struct rlimit rl;
+    if (opt[TPS_OPT_WORKERS] == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        opt[TPS_OPT_WORKERS] = n > 0 ? n : 1;
+    }
+    long long fits = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        fits = (long long)rl.rlim_cur - FD_HEADROOM - 2 * opt[TPS_OPT_WORKERS];
+    if (fits < 1)
+        fits = 1;
+    if (opt[TPS_OPT_MAX_CONNS] == 0)
+        opt[TPS_OPT_MAX_CONNS] = fits;
+    else if (opt[TPS_OPT_MAX_CONNS] > fits)
+        tps__log(srv, TPS_LOG_WARN,
+                 "max_conns %lld exceeds what RLIMIT_NOFILE (%lld) allows (~%lld): "
+                 "raise the limit (ulimit -n) or expect EMFILE shedding",
+                 opt[TPS_OPT_MAX_CONNS], (long long)rl.rlim_cur, fits);
+    srv->nworkers = (unsigned)opt[TPS_OPT_WORKERS];
+}
+
+static int alloc_state(tps_server *srv)
+{
+    const long long *opt = srv->opt;
+    int rc = tps__fdqueue_init(&srv->queue, (size_t)opt[TPS_OPT_QUEUE]);
+    if (rc == 0)
+        rc = tps__conntab_init(&srv->conns, (size_t)opt[TPS_OPT_MAX_CONNS] + 1);
+    if (rc == 0 && opt[TPS_OPT_MAX_CONNS_PER_IP] > 0)
+        rc = tps__iplimit_new(&srv->iplimit, 4096);
+    if (rc == 0 && (srv->handler->flags & TPS_HANDLER_MAY_BLOCK))
+        rc = tps__shared_init(srv);
+    if (rc < 0)
+        return rc;
+    srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
+    srv->acceptor_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (srv->workers == NULL)
+        return TPS_ENOMEM;
+    return srv->acceptor_wakefd < 0 || srv->reserve_fd < 0 ? -errno : 0;
+}
+
+/* Threads start with every signal blocked: signals belong to the host. */
+static int start_threads(tps_server *srv)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = tps__workers_start(srv);
+    if (rc == 0)
+        rc = tps__acceptor_start(srv);
+    else
+        atomic_store(&srv->acceptor_done, true);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+int tps_server_start(tps_server *srv)
+{
+    if (srv == NULL)
+        return TPS_EINVAL;
+    if (srv->started)
+        return TPS_EALREADY;
+    if (srv->nlisteners == 0)
+        return TPS_EINVAL;
+    resolve_auto(srv);
+    srv->started = true;
+    atomic_store(&srv->run_state, TPS__RUN_RUNNING);
+    int rc = alloc_state(srv);
+    if (rc == 0)
+        rc = start_threads(srv);
+    if (rc < 0) {
+        tps__log_errno(srv, TPS_LOG_ERROR, -rc, "tps_server_start() failed");
+        tps_server_stop(srv, 0);
+        tps_server_wait(srv);
+        return rc;
+    }
+    tps__log(srv, TPS_LOG_INFO, "started: %u workers, queue %lld, max_conns %lld, handler %s%s",
+             srv->nworkers, srv->opt[TPS_OPT_QUEUE], srv->opt[TPS_OPT_MAX_CONNS],
+             srv->handler->name ? srv->handler->name : "(unnamed)",
+             srv->shared_epfd >= 0 ? " (shared dispatch)" : "");
+    return 0;
+}
+
+int tps_server_stop(tps_server *srv, unsigned drain_ms)
+{
+    if (srv == NULL || !srv->started)
+        return TPS_EINVAL;
+    int64_t deadline = tps__now_ms() + drain_ms;
+    int64_t cur = atomic_load(&srv->drain_deadline_ms);
+    int state = TPS__RUN_RUNNING;
+    if (atomic_compare_exchange_strong(&srv->run_state, &state, TPS__RUN_DRAINING))
+        atomic_store(&srv->drain_deadline_ms, deadline);
+    else /* a second stop can only bring the deadline closer */
+        while (deadline < cur &&
+               !atomic_compare_exchange_weak(&srv->drain_deadline_ms, &cur, deadline))
+            ;
+    if (srv->acceptor_wakefd >= 0)
+        tps__wake(srv->acceptor_wakefd);
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        if (srv->workers[i].wakefd >= 0)
+            tps__wake(srv->workers[i].wakefd);
+    return 0;
+}
+
+int tps_server_wait(tps_server *srv)
+{
+    if (srv == NULL || !srv->started)
+        return TPS_EINVAL;
+    if (srv->joined)
+        return 0;
+    if (!atomic_load(&srv->acceptor_done) || srv->acceptor)
+        if (srv->acceptor)
+            pthread_join(srv->acceptor, NULL);
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        if (srv->workers[i].thread)
+            pthread_join(srv->workers[i].thread, NULL);
+    srv->joined = true;
+    atomic_store(&srv->run_state, TPS__RUN_STOPPED);
+    tps__log(srv, TPS_LOG_INFO, "stopped");
+    return 0;
+}
+
+void tps_server_free(tps_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->started && !srv->joined) {
+        tps_server_stop(srv, 0);
+        tps_server_wait(srv);
+    }
+    tps__listeners_close(srv);
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        tps__worker_destroy(&srv->workers[i]);
+    free(srv->workers);
+    tps__fdqueue_destroy(&srv->queue);
+    tps__conntab_destroy(&srv->conns);
+    tps__iplimit_free(srv->iplimit);
+    if (srv->shared_epfd >= 0) {
+        close(srv->shared_epfd);
+        pthread_mutex_destroy(&srv->shared_lock);
+    }
+    if (srv->acceptor_wakefd >= 0)
+        close(srv->acceptor_wakefd);
+    if (srv->reserve_fd >= 0)
+        close(srv->reserve_fd);
+    free(srv);
+}
+
+uint64_t tps_server_stat(const tps_server *srv, enum tps_stat s)
+{
+    if (srv == NULL || (int)s < 0 || s >= TPS_STAT_COUNT_)
+        return 0;
+    tps_server *m = (tps_server *)srv; /* the queue's lock is not const */
+    if (s == TPS_STAT_ACTIVE)
+        return atomic_load(&m->active) - (srv->started ? tps__fdqueue_count(&m->queue) : 0);
+    if (s == TPS_STAT_QUEUED)
+        return srv->started ? tps__fdqueue_count(&m->queue) : 0;
+    uint64_t sum = atomic_load_explicit(&m->acc_stats.v[s], memory_order_relaxed);
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        sum += atomic_load_explicit(&m->workers[i].stats.v[s], memory_order_relaxed);
+    return sum;
+}

@@ -1,0 +1,219 @@
+/* shared.c - shared dispatch for handlers that may block.
+ *
+ * DESIGN. Connections of a TPS_HANDLER_MAY_BLOCK handler live in one shared
+ * epoll (level-triggered, EPOLLONESHOT) that every worker's epoll watches,
+ * so any idle worker serves any ready connection and a blocked callback
+ * stalls only its own connection. Each connection carries a turn token,
+ * conn->turn = generation << 2 | state:
+ *   ARMED    in epoll, nobody runs it; whoever CASes ARMED->BUSY owns it;
+ *   BUSY     a worker runs its turn (or a timer scan claimed it);
+ *   PENDING  BUSY, and an event arrived meanwhile (it was dropped).
+ * The owner re-arms with EPOLL_CTL_MOD *while still BUSY* and then CASes
+ * BUSY->ARMED; if that fails the state is PENDING: an event was delivered
+ * to a worker that found the connection busy, so the owner runs one more
+ * turn itself. Nothing is lost and no two turns of one connection overlap.
+ * The acquire/release CASes also order one turn's writes before the next.
+ * Slots are never freed while the server runs (conntab.c), and the token
+ * carries the generation, so a stale event is recognised, not followed.
+ *
+ * Timeouts and the drain: a scan (every TPS__SHARED_SCAN_MS, by whichever
+ * worker gets the registry's trylock) claims the ARMED connections that are
+ * due and runs or closes them; BUSY ones meet the deadline at their turn's
+ * end. The registry lock is held only to walk the list, never for a
+ * callback. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum { ST_ARMED = 0, ST_BUSY = 1, ST_PENDING = 2 };
+#define TOKEN(gen, st) ((uint64_t)(gen) << 2 | (uint64_t)(st))
+
+int tps__shared_init(tps_server *srv)
+{
+    srv->shared_epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (srv->shared_epfd < 0)
+        return -errno;
+    pthread_mutex_init(&srv->shared_lock, NULL);
+    tps__list_init(&srv->shared_conns);
+    return 0;
+}
+
+static uint32_t arm_mask(const tps_conn *c)
+{
+    uint32_t ev = EPOLLONESHOT | EPOLLRDHUP;
+    if (tps__conn_wants_read(c->srv, c))
+        ev |= EPOLLIN;
+    if (c->out.len > 0 || (c->flags & TPS__CF_WANT_WRITABLE))
+        ev |= EPOLLOUT;
+    return ev;
+}
+
+/* Take the token for generation gen; false if stale or busy (a busy one is
+ * marked PENDING so that its owner runs another turn). */
+static bool claim(tps_conn *c, uint32_t gen)
+{
+    uint64_t cur = atomic_load_explicit(&c->turn, memory_order_acquire);
+    for (;;) {
+        if ((uint32_t)(cur >> 2) != gen)
+            return false;
+        uint64_t next = (cur & 3) == ST_ARMED ? TOKEN(gen, ST_BUSY) : TOKEN(gen, ST_PENDING);
+        if ((cur & 3) == ST_PENDING)
+            return false;
+        if (atomic_compare_exchange_weak_explicit(&c->turn, &cur, next, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (cur & 3) == ST_ARMED;
+    }
+}
+
+/* Hand the connection back to the shared epoll. False: an event came in
+ * while we held it, so we still own it and owe it another turn. */
+static bool release(tps__worker *w, tps_conn *c, int op)
+{
+    if (c->fd < 0)
+        return true; /* closed: close() left epoll; the slot is recycled */
+    struct epoll_event ev = {.events = arm_mask(c), .data.u64 = tps__conn_datum(c)};
+    if (epoll_ctl(w->srv->shared_epfd, op, c->fd, &ev) < 0) {
+        tps__log_errno(w->srv, TPS_LOG_ERROR, errno, "epoll_ctl() on a shared connection failed");
+        tps__conn_close(w, c, TPS_CLOSE_ERROR);
+        return true;
+    }
+    uint64_t busy = TOKEN(c->gen, ST_BUSY);
+    if (atomic_compare_exchange_strong_explicit(&c->turn, &busy, TOKEN(c->gen, ST_ARMED),
+                                                memory_order_acq_rel, memory_order_acquire))
+        return true;
+    atomic_store_explicit(&c->turn, TOKEN(c->gen, ST_BUSY), memory_order_relaxed);
+    return false;
+}
+
+static void run_owned(tps__worker *w, tps_conn *c, uint32_t events)
+{
+    for (;;) {
+        tps__conn_turn(w, c, events);
+        if (release(w, c, EPOLL_CTL_MOD))
+            return;
+        events = 0;
+    }
+}
+
+void tps__shared_register(tps__worker *w, tps_conn *c)
+{
+    tps_server *srv = w->srv;
+    atomic_store_explicit(&c->turn, TOKEN(c->gen, ST_BUSY), memory_order_release);
+    pthread_mutex_lock(&srv->shared_lock);
+    tps__list_append(&srv->shared_conns, &c->link);
+    atomic_fetch_add(&srv->nshared, 1);
+    pthread_mutex_unlock(&srv->shared_lock);
+    if (!release(w, c, EPOLL_CTL_ADD))
+        run_owned(w, c, 0);
+}
+
+void tps__shared_unregister(tps_server *srv, tps_conn *c)
+{
+    pthread_mutex_lock(&srv->shared_lock);
+    if (tps__list_linked(&c->link)) {
+        tps__list_unlink(&c->link);
+        atomic_fetch_sub(&srv->nshared, 1);
+    }
+    pthread_mutex_unlock(&srv->shared_lock);
+}
+
+void tps__shared_on_event(tps__worker *w)
+{
+    struct epoll_event ev;
+    if (epoll_wait(w->srv->shared_epfd, &ev, 1, 0) != 1)
+        return; /* another worker took it */
+    tps_conn *c = tps__conntab_lookup(&w->srv->conns, ev.data.u64);
+    if (c != NULL && claim(c, (uint32_t)(ev.data.u64 >> 32)))
+        run_owned(w, c, ev.events);
+}
+
+/* ---- the scan ------------------------------------------------------------ */
+
+/* Is c (unowned; only its atomics may be read) worth claiming now? */
+static bool due(tps__worker *w, tps_conn *c, int64_t quiet_ms, bool draining)
+{
+    if (draining)
+        return true;
+    int64_t last = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed);
+    return quiet_ms > 0 && w->now_ms - last >= quiet_ms;
+}
+
+static void remember(tps__worker *w, tps_conn *c)
+{
+    if (w->nclaimed == w->claimed_cap) {
+        size_t cap = w->claimed_cap ? w->claimed_cap * 2 : 64;
+        tps_conn **p = realloc(w->claimed, cap * sizeof(*p));
+        if (p == NULL) {
+            release(w, c, EPOLL_CTL_MOD); /* try again next scan */
+            return;
+        }
+        w->claimed = p;
+        w->claimed_cap = cap;
+    }
+    w->claimed[w->nclaimed++] = c;
+}
+
+/* Under the registry lock: claim what is due. Only the token and the
+ * atomics are read before the claim succeeds. */
+static void collect(tps__worker *w, int64_t quiet_ms, bool draining)
+{
+    tps_server *srv = w->srv;
+    w->nclaimed = 0;
+    for (tps__list *n = srv->shared_conns.next; n != &srv->shared_conns; n = n->next) {
+        tps_conn *c = tps__container_of(n, tps_conn, link);
+        uint32_t gen = (uint32_t)(atomic_load_explicit(&c->turn, memory_order_acquire) >> 2);
+        if (due(w, c, quiet_ms, draining) && claim(c, gen))
+            remember(w, c);
+    }
+}
+
+/* We own c: close it if a limit passed, else give it a turn or hand it back. */
+static void settle(tps__worker *w, tps_conn *c, bool draining, bool deadline_passed)
+{
+    const long long *opt = w->srv->opt;
+    int64_t idle = opt[TPS_OPT_IDLE_TIMEOUT_MS], send = opt[TPS_OPT_SEND_TIMEOUT_MS];
+    int64_t last = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed);
+    if (deadline_passed)
+        tps__conn_close(w, c, TPS_CLOSE_SHUTDOWN);
+    else if (send > 0 && c->out.len > 0 && w->now_ms - c->send_since_ms >= send)
+        tps__conn_close(w, c, TPS_CLOSE_SEND_TIMEOUT);
+    else if (idle > 0 && w->now_ms - last >= idle)
+        tps__conn_close(w, c, TPS_CLOSE_IDLE_TIMEOUT);
+    else if (draining && !(c->flags & TPS__CF_SHUTDOWN))
+        run_owned(w, c, 0);
+    else if (!release(w, c, EPOLL_CTL_MOD))
+        run_owned(w, c, 0);
+}
+
+void tps__shared_maintain(tps__worker *w)
+{
+    tps_server *srv = w->srv;
+    const long long *opt = srv->opt;
+    bool draining = tps__draining(srv);
+    bool swept = atomic_load(&srv->shared_swept);
+    if (atomic_load(&srv->nshared) == 0)
+        return;
+    if (w->now_ms < atomic_load(&srv->shared_next_scan_ms) && (!draining || swept))
+        return;
+    if (pthread_mutex_trylock(&srv->shared_lock) != 0)
+        return;
+    atomic_store(&srv->shared_next_scan_ms, w->now_ms + TPS__SHARED_SCAN_MS);
+    int64_t quiet = opt[TPS_OPT_IDLE_TIMEOUT_MS];
+    if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 && (quiet == 0 || opt[TPS_OPT_SEND_TIMEOUT_MS] < quiet))
+        quiet = opt[TPS_OPT_SEND_TIMEOUT_MS];
+    bool deadline_passed = draining && w->now_ms >= atomic_load(&srv->drain_deadline_ms);
+    /* Drain: one sweep so every idle conn sees the stop, then the deadline. */
+    bool claim_all = draining && (!swept || deadline_passed);
+    collect(w, quiet, claim_all);
+    if (draining)
+        atomic_store(&srv->shared_swept, true);
+    pthread_mutex_unlock(&srv->shared_lock);
+    for (size_t i = 0; i < w->nclaimed; i++)
+        settle(w, w->claimed[i], draining, deadline_passed);
+    w->nclaimed = 0;
+}

@@ -1,0 +1,176 @@
+/* sockaddr.c - listen specs to socket addresses and addresses to text. */
+#include "config.h"
+
+#include "sockaddr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "tpserv.h"
+
+int tps__parse_port(const char *s)
+{
+    long v = 0;
+    if (*s == '\0' || strlen(s) > 5)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v <= 65535 ? (int)v : -1;
+}
+
+static int parse_unix(const char *path, tps__endpoint *ep, const char **why)
+{
+    struct sockaddr_un *sun = (struct sockaddr_un *)&ep->ss;
+    if (*path == '\0') {
+        *why = "empty unix socket path";
+        return -EINVAL;
+    }
+    if (strlen(path) >= sizeof(sun->sun_path)) {
+        *why = "unix socket path too long";
+        return -ENAMETOOLONG;
+    }
+    sun->sun_family = AF_UNIX;
+    strcpy(sun->sun_path, path);
+    ep->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+    return 0;
+}
+
+static int resolve(const char *host, int port, tps__endpoint *ep, const char **why)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    if (getaddrinfo(host, portstr, &hints, &res) != 0 || res == NULL) {
+        *why = "host name could not be resolved";
+        return TPS_EAI;
+    }
+    memcpy(&ep->ss, res->ai_addr, res->ai_addrlen);
+    ep->len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Split "HOST:PORT" / "[V6]:PORT" into host (in buf) and port. */
+static int split_host_port(const char *spec, char *host, size_t hostlen,
+                           int *port, const char **why)
+{
+    const char *colon;
+    const char *h = spec;
+    size_t n;
+    if (*spec == '[') {
+        const char *end = strchr(spec, ']');
+        if (end == NULL || end[1] != ':') {
+            *why = "expected [IPV6]:PORT";
+            return -EINVAL;
+        }
+        h = spec + 1;
+        n = (size_t)(end - h);
+        colon = end + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (colon == NULL) {
+            *why = "expected HOST:PORT, :PORT or unix:/path";
+            return -EINVAL;
+        }
+        n = (size_t)(colon - spec);
+    }
+    if (n >= hostlen) {
+        *why = "host name too long";
+        return -ENAMETOOLONG;
+    }
+    memcpy(host, h, n);
+    host[n] = '\0';
+    *port = tps__parse_port(colon + 1);
+    if (*port < 0) {
+        *why = "port must be a number from 0 to 65535";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int tps__endpoint_parse(const char *spec, tps__endpoint *ep, const char **why)
+{
+    char host[256];
+    int port, rc;
+    *why = "";
+    memset(ep, 0, sizeof(*ep));
+    if (spec == NULL) {
+        *why = "no address";
+        return -EINVAL;
+    }
+    if (strncmp(spec, "unix:", 5) == 0)
+        return parse_unix(spec + 5, ep, why);
+    rc = split_host_port(spec, host, sizeof(host), &port, why);
+    if (rc < 0)
+        return rc;
+    if (host[0] == '\0' || strcmp(host, "*") == 0) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ep->ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = in6addr_any;
+        s6->sin6_port = htons((uint16_t)port);
+        ep->len = sizeof(*s6);
+        ep->any = 1;
+        return 0;
+    }
+    return resolve(host, port, ep, why);
+}
+
+void tps__peer_from_sockaddr(tps__peer *p, const struct sockaddr *sa)
+{
+    memset(p, 0, sizeof(*p));
+    p->family = (uint8_t)sa->sa_family;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        memcpy(p->addr, &s4->sin_addr, 4);
+        p->port = ntohs(s4->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        memcpy(p->addr, &s6->sin6_addr, 16);
+        p->port = ntohs(s6->sin6_port);
+    }
+}
+
+int tps__peer_format(const tps__peer *p, char *buf, size_t len)
+{
+    char a[INET6_ADDRSTRLEN];
+    int n;
+    if (buf == NULL || len == 0)
+        return -EINVAL;
+    if (p->family == AF_INET) {
+        inet_ntop(AF_INET, p->addr, a, sizeof(a));
+        n = snprintf(buf, len, "%s:%u", a, p->port);
+    } else if (p->family == AF_INET6) {
+        inet_ntop(AF_INET6, p->addr, a, sizeof(a));
+        n = snprintf(buf, len, "[%s]:%u", a, p->port);
+    } else {
+        n = snprintf(buf, len, "unix");
+    }
+    return n >= 0 && (size_t)n < len ? 0 : -ENOBUFS;
+}
+
+int tps__sockname_format(int fd, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+        return -errno;
+    if (ss.ss_family == AF_UNIX) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)&ss;
+        int n = snprintf(buf, len, "unix:%s", sun->sun_path);
+        return n >= 0 && (size_t)n < len ? 0 : -ENOBUFS;
+    }
+    tps__peer p;
+    tps__peer_from_sockaddr(&p, (struct sockaddr *)&ss);
+    return tps__peer_format(&p, buf, len);
+}

@@ -1,0 +1,39 @@
+/* sockaddr.h - listen-address parsing and compact peer addresses. Knows
+ * nothing of servers or event loops. */
+#ifndef TPS_SOCKADDR_H
+#define TPS_SOCKADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define TPS__ADDRSTRLEN 128
+
+/* A peer address in 20 bytes (a sockaddr_storage is 128): kept per
+ * connection for tps_conn_peer() and the per-address cap. */
+typedef struct tps__peer {
+    uint8_t family; /* AF_INET, AF_INET6, AF_UNIX */
+    uint16_t port;  /* host order */
+    uint8_t addr[16];
+} tps__peer;
+
+/* A parsed listen spec. */
+typedef struct tps__endpoint {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int any;        /* ":PORT"/"*:PORT": try [::] dual-stack, else 0.0.0.0 */
+} tps__endpoint;
+
+/* Parse "HOST:PORT", "[V6]:PORT", ":PORT", "*:PORT" or "unix:/path".
+ * Returns 0, -EINVAL (malformed: *why says what), -ENAMETOOLONG or
+ * TPS_EAI (host not resolved). */
+int tps__endpoint_parse(const char *spec, tps__endpoint *ep, const char **why);
+void tps__peer_from_sockaddr(tps__peer *p, const struct sockaddr *sa);
+/* "1.2.3.4:5", "[::1]:5" or "unix"; -ENOBUFS if it does not fit. */
+int tps__peer_format(const tps__peer *p, char *buf, size_t len);
+/* Same for a bound socket's local address ("unix:/path" for unix). */
+int tps__sockname_format(int fd, char *buf, size_t len);
+/* Parse a decimal port 0..65535 with nothing trailing; -1 if invalid. */
+int tps__parse_port(const char *s);
+
+#endif

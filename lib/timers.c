@@ -1,0 +1,85 @@
+/* timers.c - the timeouts of a worker's pinned connections and the drain
+ * deadline. No timer wheel is needed: every connection shares one idle
+ * timeout and one send timeout, so keeping the lists in activity order
+ * (touch = move to tail, O(1)) puts the next to expire at the head. */
+#include "config.h"
+
+#include "internal.h"
+
+static int64_t min_next(int64_t next, int64_t cand)
+{
+    return next < 0 || cand < next ? cand : next;
+}
+
+void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress)
+{
+    bool pending = c->out.len > 0;
+    if (!pending) {
+        if (tps__list_linked(&c->send_link))
+            tps__list_unlink(&c->send_link);
+        return;
+    }
+    if (progress || c->send_since_ms == 0 || !tps__list_linked(&c->send_link))
+        c->send_since_ms = w->now_ms;
+    if (c->flags & TPS__CF_SHARED)
+        return; /* the shared scan checks send_since itself */
+    if (tps__list_linked(&c->send_link)) {
+        if (!progress)
+            return;
+        tps__list_unlink(&c->send_link);
+    }
+    tps__list_append(&w->send_list, &c->send_link);
+}
+
+static int64_t expire_idle(tps__worker *w, int64_t idle)
+{
+    while (!tps__list_empty(&w->conns)) {
+        tps_conn *c = tps__container_of(w->conns.next, tps_conn, link);
+        int64_t due = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed) + idle;
+        if (due > w->now_ms)
+            return due - w->now_ms;
+        tps__conn_close(w, c, TPS_CLOSE_IDLE_TIMEOUT);
+    }
+    return -1;
+}
+
+static int64_t expire_send(tps__worker *w, int64_t limit)
+{
+    while (!tps__list_empty(&w->send_list)) {
+        tps_conn *c = tps__container_of(w->send_list.next, tps_conn, send_link);
+        int64_t due = c->send_since_ms + limit;
+        if (due > w->now_ms)
+            return due - w->now_ms;
+        tps__conn_close(w, c, TPS_CLOSE_SEND_TIMEOUT);
+    }
+    return -1;
+}
+
+static int64_t drain_deadline(tps__worker *w)
+{
+    int64_t deadline = atomic_load(&w->srv->drain_deadline_ms);
+    if (deadline > w->now_ms)
+        return deadline - w->now_ms;
+    while (!tps__list_empty(&w->conns))
+        tps__conn_close(w, tps__container_of(w->conns.next, tps_conn, link),
+                        TPS_CLOSE_SHUTDOWN);
+    return -1;
+}
+
+int tps__timers_run(tps__worker *w)
+{
+    const long long *opt = w->srv->opt;
+    int64_t next = -1, t;
+    if (opt[TPS_OPT_IDLE_TIMEOUT_MS] > 0 &&
+        (t = expire_idle(w, opt[TPS_OPT_IDLE_TIMEOUT_MS])) >= 0)
+        next = min_next(next, t);
+    if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 &&
+        (t = expire_send(w, opt[TPS_OPT_SEND_TIMEOUT_MS])) >= 0)
+        next = min_next(next, t);
+    if (w->drain_seen && (t = drain_deadline(w)) >= 0)
+        next = min_next(next, t);
+    if (w->srv->shared_epfd >= 0 && atomic_load(&w->srv->nshared) > 0)
+        next = min_next(next, TPS__SHARED_SCAN_MS);
+    /* +1: wake just after the deadline, not just before (coarse clock). */
+    return next < 0 ? -1 : (int)(next > 60000 ? 60000 : next + 1);
+}
