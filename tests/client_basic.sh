@@ -53,6 +53,37 @@ tc_in=$tmp/in.crlf tc --crlf 127.0.0.1 "$p"
 expect_rc 0 "piped stdin --crlf"
 expect_out 'a\r\nb\r\n' "stdin LF -> CRLF"
 
+# Replies are printed as they arrive, while stdin is still open: a line's
+# echo must show up before the next line is written.
+cat >"$tmp/stream.py" <<'PY'
+import os, select, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+got = b""
+def wait_for(want):
+    global got
+    end = time.monotonic() + 10
+    while want not in got and time.monotonic() < end:
+        r, _, _ = select.select([p.stdout], [], [], 0.2)
+        if r:
+            got += os.read(p.stdout.fileno(), 4096)
+    if want not in got:
+        sys.exit("no %r while stdin was open (got %r)" % (want, got))
+for line in (b"one\n", b"two\n"):
+    p.stdin.write(line); p.stdin.flush()
+    wait_for(line)
+p.stdin.close()
+rest = p.stdout.read()
+rc = p.wait(timeout=10)
+if rc != 0 or rest:
+    sys.exit("exit %d, extra output %r" % (rc, rest))
+PY
+n_run=$((n_run + 1)) err=$tmp/err.$n_run
+if python3 "$tmp/stream.py" "$TPCLIENT" 127.0.0.1 "$p" 2>"$err"; then
+    echo "ok: replies stream while stdin is open"
+else
+    fail "streaming stdin"
+fi
+
 # Binary safety: every byte value, and 2 MB echoed while still sending.
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256))*4)' >"$tmp/in.bin"
 tc_in=$tmp/in.bin tc 127.0.0.1 "$p"
@@ -101,6 +132,30 @@ if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)
     expect_rc 0 "[::1] in brackets"
 else
     echo "skip: no IPv6 loopback"
+fi
+
+# A real line protocol: redis, when installed (pipelined PINGs, CRLF).
+if command -v redis-server >/dev/null 2>&1; then
+    rport=$(free_port)
+    redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$tmp" >"$tmp/redis.log" 2>&1 &
+    server_pids="$server_pids $!"
+    i=0
+    until "$TPCLIENT" -q -m PING --crlf --lines 1 --timeout 1s 127.0.0.1 "$rport"; do
+        i=$((i + 1))
+        [ $i -le 50 ] || { fail "redis-server did not start"; break; }
+        sleep 0.1
+    done
+    tc -m PING --crlf -n 3 --lines 3 127.0.0.1 "$rport"
+    expect_rc 0 "redis: 3 pipelined PINGs"
+    expect_out '+PONG\r\n+PONG\r\n+PONG\r\n' "redis: 3 PONGs"
+    printf 'SET tpc v1\nGET tpc\n' >"$tmp/in.redis"
+    tc_in=$tmp/in.redis tc --crlf --lines 3 127.0.0.1 "$rport"
+    expect_rc 0 "redis: piped SET/GET with --crlf"
+    expect_out '+OK\r\n$2\r\nv1\r\n' "redis: GET returns the value"
+    tc_in=
+else
+    echo "skip: redis-server not installed"
 fi
 
 finish

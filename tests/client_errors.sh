@@ -71,6 +71,15 @@ tc_in=$tmp/in.x tc --lines 1 --timeout 300ms 127.0.0.1 "$port"
 expect_rc 4 "silent server, piped stdin, --lines 1"
 tc_in=
 
+# A connect that never completes (full accept queue) is a timeout too.
+start_server full 127.0.0.1 0
+t0=$(date +%s)
+tc -m hi --timeout 500ms 127.0.0.1 "$port"
+t1=$(date +%s)
+expect_rc 4 "connect timeout"
+expect_err "connect timed out" "connect timeout is named"
+[ $((t1 - t0)) -le 5 ] || fail "500ms connect timeout took $((t1 - t0)) s"
+
 # ---- 5: the peer closes first ---------------------------------------------
 start_server close 127.0.0.1 0
 tc -m hi --lines 1 127.0.0.1 "$port"

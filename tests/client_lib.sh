@@ -28,7 +28,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # The test server. MODE: echo (echo until EOF, then close), silent (accept,
-# read, never answer), close (accept and close at once). ADDR: a TCP port
+# read, never answer), close (accept and close at once), full (TCP only:
+# never accept, backlog full, so connects time out). ADDR: a TCP port
 # on HOST (0 = pick one) or unix:PATH. Writes the bound port (or "unix") to
 # READY once listening, so tests never race the bind. Lives at most 120 s.
 cat >"$tmp/server.py" <<'PY'
@@ -44,7 +45,19 @@ else:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host, int(addr)))
     port = str(s.getsockname()[1])
-s.listen(64)
+if mode == "full":
+    # Never accepts, and fills its accept queue: further SYNs are dropped,
+    # so a connect times out (a loopback stand-in for a black hole).
+    s.listen(0)
+    fill = []
+    for i in range(4):
+        c = socket.socket(s.family)
+        c.setblocking(False)
+        c.connect_ex((host, int(port)))
+        fill.append(c)
+    time.sleep(0.3)
+else:
+    s.listen(64)
 with open(ready + ".tmp", "w") as f:
     f.write(port + "\n")
 os.rename(ready + ".tmp", ready)
@@ -67,6 +80,8 @@ def serve(c):
         c.close()
 
 threading.Timer(120, lambda: os._exit(0)).start()
+if mode == "full":
+    time.sleep(120)
 while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
@@ -131,11 +146,12 @@ expect_err() {
 
 # Ends the test: any sanitizer report in any stderr fails it.
 finish() {
-    if grep -l -E 'AddressSanitizer|ThreadSanitizer|LeakSanitizer|runtime error:' \
-        "$tmp"/err.* "$tmp"/*.err 2>/dev/null; then
-        fail "sanitizer reports above"
-        grep -h -A5 -E 'AddressSanitizer|ThreadSanitizer|LeakSanitizer|runtime error:' \
-            "$tmp"/err.* "$tmp"/*.err 2>/dev/null | head -40
+    # -q: grep's status is then 0 on a match even if a glob matched no file.
+    san='AddressSanitizer|ThreadSanitizer|LeakSanitizer|runtime error:'
+    if grep -qs -E "$san" "$tmp"/err.* "$tmp"/*.err; then
+        err=
+        fail "sanitizer reports:"
+        grep -s -H -A5 -E "$san" "$tmp"/err.* "$tmp"/*.err | head -40
     fi
     if [ "$failures" -ne 0 ]; then
         echo "$failures failure(s)"
