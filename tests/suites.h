@@ -6,6 +6,9 @@
 
 #define TPS_SUITES(X) \
     X(error)          \
+    X(bench_hist)     \
+    X(bench_opts)     \
+    X(bench_payload)  \
     X(server_opts)    \
     X(client_opts)    \
     X(lib_api)        \

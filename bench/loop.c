@@ -1,0 +1,433 @@
+/* loop: one load thread. It owns a share of the connections (ids dealt
+ * round-robin), one epoll descriptor and one read buffer, and drives them
+ * without locks: connect, fill each connection's pipeline (closed loop:
+ * up to --depth in flight; open loop: also no earlier than each request's
+ * scheduled time), verify replies as they stream in, record latencies
+ * that complete inside the measured window, and publish counters to its
+ * tpb_worker.shared every 200 ms. Any broken connection (verification
+ * error, timeout, peer close) is counted once, closed and reopened. */
+#include "loop.h"
+#include "net.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define RBUF (64 * 1024)
+#define SCAN_NS 50000000ull     /* timeouts and reconnects */
+#define PUB_NS 200000000ull     /* publish to the main thread */
+#define RETRY_NS 100000000ull   /* after a failed connect */
+#define REOPEN_NS 10000000ull   /* after any other error */
+
+enum { C_WAIT, C_CONNECTING, C_OPEN };
+
+typedef struct bconn {
+    int fd, state, active, aj;  /* aj: index among active conns (open loop) */
+    uint32_t cid, ev;
+    uint64_t t_connect, retry_at, tx_seq, sent_k;
+    uint64_t *r_sent, *r_due;   /* in-flight ring, --depth entries */
+    unsigned head, n;
+    int ttfb_done;
+    char *out;
+    size_t olen, ooff, ocap;
+    tpb_rx rx;
+} bconn;
+
+typedef struct loop {
+    tpb_worker *w;
+    tpb_run *run;
+    const tpb_opts *o;
+    tpb_stats *st;
+    int ep, nc, nact, src, depth, churn;
+    bconn *c, **act;
+    char *rbuf;
+    uint64_t now, gap, ev_next, ramp_gap, next_scan, next_pub;
+    int ramp_opened;
+    tpb_hist ivl;
+} loop;
+
+static int measuring(const loop *L)
+{
+    return L->now >= L->run->m_start && L->now < L->run->m_end;
+}
+
+static void set_events(loop *L, bconn *c, uint32_t ev)
+{
+    if (c->ev == ev)
+        return;
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+    epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &e);
+    c->ev = ev;
+}
+
+static void close_conn(loop *L, bconn *c, uint64_t retry_ns)
+{
+    if (c->fd >= 0) {
+        close(c->fd);   /* also leaves the epoll set */
+        if (c->state == C_OPEN)
+            L->st->c.open_now--;
+    }
+    c->fd = -1;
+    c->state = C_WAIT;
+    c->retry_at = L->now + retry_ns;
+    c->head = c->n = 0;
+    c->olen = c->ooff = 0;
+    c->tx_seq = 0;
+    c->ttfb_done = 0;
+    memset(&c->rx, 0, sizeof c->rx);
+}
+
+static void fail_conn(loop *L, bconn *c, int kind)
+{
+    L->st->c.errors[kind]++;
+    close_conn(L, c, kind == TPB_E_CONNECT ? RETRY_NS : REOPEN_NS);
+}
+
+static void start_connect(loop *L, bconn *c)
+{
+    int fd;
+    for (;;) {
+        fd = tpb_net_connect(L->run, L->src);
+        if (fd != -EADDRNOTAVAIL || !tpb_net_can_rotate(L->run) || L->src >= 250)
+            break;
+        L->src++;   /* this source address ran out of ephemeral ports */
+    }
+    c->t_connect = L->now;
+    if (fd < 0) {
+        fail_conn(L, c, TPB_E_CONNECT);
+        return;
+    }
+    c->fd = fd;
+    c->state = C_CONNECTING;
+    c->ev = EPOLLOUT;
+    struct epoll_event e = {.events = EPOLLOUT, .data.ptr = c};
+    if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &e) < 0)
+        fail_conn(L, c, TPB_E_CONNECT);
+}
+
+/* Intended send time of this connection's k-th request (open loop). */
+static uint64_t due_time(const loop *L, const bconn *c, uint64_t k)
+{
+    return L->run->t0 + (k * (uint64_t)L->nact + (uint64_t)c->aj) * L->gap;
+}
+
+static void flush(loop *L, bconn *c)
+{
+    while (c->ooff < c->olen) {
+        ssize_t w = send(c->fd, c->out + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                set_events(L, c, EPOLLIN | EPOLLOUT);
+                return;
+            }
+            fail_conn(L, c, errno == EPIPE || errno == ECONNRESET ? TPB_E_CLOSED : TPB_E_WRITE);
+            return;
+        }
+        c->ooff += (size_t)w;
+        if (measuring(L))
+            L->st->c.bytes_tx += (uint64_t)w;
+    }
+    c->ooff = c->olen = 0;
+    set_events(L, c, EPOLLIN);
+}
+
+static int may_send(const loop *L, const bconn *c)
+{
+    if (!c->active || c->state != C_OPEN || c->n >= (unsigned)L->depth)
+        return 0;
+    if (L->churn && c->tx_seq >= 1)
+        return 0;
+    return L->gap == 0 || due_time(L, c, c->sent_k) <= L->now;
+}
+
+static void enqueue(loop *L, bconn *c)
+{
+    size_t len = L->run->payload.req_len;
+    if (c->olen + len > c->ocap) {
+        size_t cap = (c->olen + len) * 2;
+        char *p = realloc(c->out, cap);
+        if (!p)
+            abort();    /* out of memory in a load generator: nothing sane to do */
+        c->out = p, c->ocap = cap;
+    }
+    tpb_payload_request(&L->run->payload, c->cid, c->tx_seq++, c->out + c->olen);
+    c->olen += len;
+    unsigned slot = (c->head + c->n++) % (unsigned)L->depth;
+    c->r_sent[slot] = L->now;
+    c->r_due[slot] = L->gap ? due_time(L, c, c->sent_k) : L->now;
+    c->sent_k++;
+    if (measuring(L))
+        L->st->c.requests++;
+}
+
+static void pump(loop *L, bconn *c)
+{
+    while (may_send(L, c))
+        enqueue(L, c);
+    if (c->state == C_OPEN && c->olen > c->ooff)
+        flush(L, c);
+}
+
+static void complete(loop *L, bconn *c)
+{
+    uint64_t sent = c->r_sent[c->head], due = c->r_due[c->head];
+    c->head = (c->head + 1) % (unsigned)L->depth;
+    c->n--;
+    c->ttfb_done = 0;
+    if (measuring(L)) {
+        L->st->c.responses++;
+        tpb_hist_record(&L->st->lat, L->now - due);
+        tpb_hist_record(&L->ivl, L->now - due);
+        if (L->gap)
+            tpb_hist_record(&L->st->lat_unc, L->now - sent);
+    }
+    if (L->churn) {
+        if (measuring(L))
+            L->st->c.conn_done++;
+        close_conn(L, c, 0);
+        start_connect(L, c);
+    }
+}
+
+static const int verr_kind[] = {0, TPB_E_CORRUPT, TPB_E_REORDER, TPB_E_CROSS, TPB_E_LONG};
+
+/* Feed received bytes to the verifier; 0, or -1 when c was failed. */
+static int process(loop *L, bconn *c, const char *d, size_t len)
+{
+    if (measuring(L))
+        L->st->c.bytes_rx += len;
+    while (len > 0) {
+        if (c->n == 0) {            /* bytes nobody asked for */
+            fail_conn(L, c, TPB_E_CORRUPT);
+            return -1;
+        }
+        if (!c->ttfb_done && measuring(L))
+            tpb_hist_record(&L->st->ttfb, L->now - c->r_sent[c->head]);
+        c->ttfb_done = 1;
+        size_t used = 0;
+        int r = tpb_payload_feed(&L->run->payload, &c->rx, c->cid, d, len, &used);
+        if (r < 0) {
+            fail_conn(L, c, verr_kind[-r]);
+            return -1;
+        }
+        d += used, len -= used;
+        if (r == 1) {
+            complete(L, c);
+            if (c->state != C_OPEN)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void do_read(loop *L, bconn *c)
+{
+    for (int i = 0; i < 8; i++) {   /* bounded, for fairness */
+        ssize_t r = read(c->fd, L->rbuf, RBUF);
+        if (r > 0) {
+            if (process(L, c, L->rbuf, (size_t)r) < 0)
+                return;
+            if (r < RBUF)
+                break;
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            break;
+        fail_conn(L, c, r == 0 || errno == ECONNRESET ? TPB_E_CLOSED : TPB_E_READ);
+        return;
+    }
+    pump(L, c);
+}
+
+static void on_connected(loop *L, bconn *c)
+{
+    int e = 0;
+    socklen_t el = sizeof e;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
+        fail_conn(L, c, TPB_E_CONNECT);
+        return;
+    }
+    c->state = C_OPEN;
+    tpb_counts *k = &L->st->c;
+    k->connects++;
+    if (++k->open_now > k->open_max)
+        k->open_max = k->open_now;
+    tpb_hist_record(&L->st->connect, L->now - c->t_connect);
+    set_events(L, c, EPOLLIN);
+    pump(L, c);
+}
+
+static void on_event(loop *L, bconn *c, uint32_t ev)
+{
+    if (c->state == C_CONNECTING) {
+        on_connected(L, c);
+        return;
+    }
+    if (c->state != C_OPEN)
+        return;
+    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        do_read(L, c);
+        if (c->state != C_OPEN)
+            return;
+    }
+    if (ev & EPOLLOUT)
+        flush(L, c);
+}
+
+/* Open loop: the thread's due events are evenly spaced, one connection
+ * after another, so one cursor tells which connection to wake next. */
+static void fire_due(loop *L)
+{
+    while (L->gap && L->nact && L->run->t0 + L->ev_next * L->gap <= L->now) {
+        bconn *c = L->act[L->ev_next % (uint64_t)L->nact];
+        L->ev_next++;
+        pump(L, c);
+    }
+}
+
+static void ramp_open(loop *L)
+{
+    while (L->ramp_opened < L->nc &&
+           (!L->ramp_gap || L->run->t0 + (uint64_t)L->ramp_opened * L->ramp_gap <= L->now))
+        start_connect(L, &L->c[L->ramp_opened++]);
+}
+
+static void scan(loop *L)
+{
+    uint64_t to = L->o->timeout_ns;
+    for (int i = 0; i < L->ramp_opened; i++) {
+        bconn *c = &L->c[i];
+        if (c->state == C_WAIT && L->now >= c->retry_at)
+            start_connect(L, c);
+        else if (c->state == C_CONNECTING && L->now - c->t_connect > to)
+            fail_conn(L, c, TPB_E_CONNECT);
+        else if (c->state == C_OPEN && c->n && L->now - c->r_sent[c->head] > to)
+            fail_conn(L, c, c->rx.bad ? TPB_E_CORRUPT : TPB_E_TIMEOUT);
+    }
+    L->next_scan = L->now + SCAN_NS;
+}
+
+static void publish(loop *L)
+{
+    tpb_worker *w = L->w;
+    pthread_mutex_lock(&w->lk);
+    w->shared = L->st->c;
+    tpb_hist_merge(&w->shared_ivl, &L->ivl);
+    pthread_mutex_unlock(&w->lk);
+    tpb_hist_init(&L->ivl);
+    L->next_pub = L->now + PUB_NS;
+}
+
+static uint64_t next_wake(const loop *L)
+{
+    uint64_t t = L->next_scan < L->next_pub ? L->next_scan : L->next_pub;
+    if (L->gap && L->nact) {
+        uint64_t d = L->run->t0 + L->ev_next * L->gap;
+        t = d < t ? d : t;
+    }
+    if (L->ramp_opened < L->nc && L->ramp_gap) {
+        uint64_t d = L->run->t0 + (uint64_t)L->ramp_opened * L->ramp_gap;
+        t = d < t ? d : t;
+    }
+    return t < L->run->m_end ? t : L->run->m_end;
+}
+
+static void wait_events(loop *L)
+{
+    struct epoll_event ev[256];
+    uint64_t wake = next_wake(L), d = wake > L->now ? wake - L->now : 0;
+    struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ull), .tv_nsec = (long)(d % 1000000000ull)};
+    int n = epoll_pwait2(L->ep, ev, 256, &ts, NULL);
+    if (n < 0 && errno == ENOSYS)
+        n = epoll_wait(L->ep, ev, 256, (int)((d + 999999) / 1000000));
+    L->now = tpb_now();
+    for (int i = 0; i < n; i++)
+        on_event(L, ev[i].data.ptr, ev[i].events);
+}
+
+/* Deal connections: worker i of n gets global ids i, i+n, ... */
+static int setup(loop *L, tpb_worker *w)
+{
+    const tpb_opts *o = w->run->o;
+    memset(L, 0, sizeof *L);
+    L->w = w, L->run = w->run, L->o = o, L->st = &w->local;
+    L->depth = o->depth;
+    L->churn = o->mode == TPB_MODE_CHURN;
+    L->nc = (o->connections - w->index + w->run->nw - 1) / w->run->nw;
+    L->ep = epoll_create1(EPOLL_CLOEXEC);
+    L->c = calloc((size_t)L->nc, sizeof *L->c);
+    L->act = calloc((size_t)L->nc, sizeof *L->act);
+    L->rbuf = malloc(RBUF);
+    if (L->ep < 0 || !L->c || !L->act || !L->rbuf)
+        return -1;
+    for (int i = 0; i < L->nc; i++) {
+        bconn *c = &L->c[i];
+        c->fd = -1;
+        c->cid = (uint32_t)(w->index + i * w->run->nw);
+        c->active = o->mode != TPB_MODE_IDLE || (int)c->cid < o->active;
+        c->r_sent = calloc((size_t)L->depth, sizeof *c->r_sent);
+        c->r_due = calloc((size_t)L->depth, sizeof *c->r_due);
+        if (!c->r_sent || !c->r_due)
+            return -1;
+        if (c->active)
+            c->aj = L->nact, L->act[L->nact++] = c;
+    }
+    return 0;
+}
+
+/* Rates: the thread's share of the total, by its active connections. */
+static void set_rates(loop *L)
+{
+    const tpb_opts *o = L->o;
+    int total_act = o->mode == TPB_MODE_IDLE ? o->active : o->connections;
+    double r = L->run->rate;
+    if (r > 0 && L->nact > 0)
+        L->gap = (uint64_t)(1e9 / (r * L->nact / total_act)) + 1;
+    if (o->mode == TPB_MODE_RAMP && o->rate > 0)
+        L->ramp_gap = (uint64_t)(1e9 / (o->rate * L->nc / o->connections));
+}
+
+static void teardown(loop *L)
+{
+    for (int i = 0; i < L->nc && L->c; i++) {
+        if (L->c[i].fd >= 0)
+            close(L->c[i].fd);
+        free(L->c[i].r_sent);
+        free(L->c[i].r_due);
+        free(L->c[i].out);
+    }
+    if (L->ep >= 0)
+        close(L->ep);
+    free(L->c);
+    free(L->act);
+    free(L->rbuf);
+}
+
+void *tpb_loop_main(void *arg)
+{
+    loop *L = malloc(sizeof *L);
+    if (!L)
+        abort();
+    if (setup(L, arg) < 0)
+        abort();    /* startup allocation failure */
+    set_rates(L);
+    tpb_hist_init(&L->ivl);
+    L->now = tpb_now();
+    L->next_scan = L->now + SCAN_NS;
+    L->next_pub = L->now + PUB_NS;
+    while (!__atomic_load_n(&L->run->stop, __ATOMIC_RELAXED) && L->now < L->run->m_end) {
+        ramp_open(L);
+        wait_events(L);
+        fire_due(L);
+        if (L->now >= L->next_scan)
+            scan(L);
+        if (L->now >= L->next_pub)
+            publish(L);
+    }
+    publish(L);
+    teardown(L);
+    free(L);
+    return NULL;
+}

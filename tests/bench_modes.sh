@@ -1,0 +1,19 @@
+#!/bin/sh
+# The other load shapes against a correct echo server: connection churn,
+# idle connections with a few active, throughput streaming, connect ramp.
+. "${top_srcdir:-.}/tests/bench_lib.sh"
+start_srv modes --fault none
+
+"$TPBENCH" -q --mode churn -c 4 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/churn.json" || fail "churn exit $?"
+[ "$(jget "$TMPD/churn.json" 'd["conn_done"] > 10 and d["conn_done"] == d["responses"]')" = True ] || fail "churn counts"
+
+"$TPBENCH" -q --mode idle -c 300 --active 2 -d 1s -w 200ms --json "127.0.0.1:$PORT" > "$TMPD/idle.json" || fail "idle exit $?"
+[ "$(jget "$TMPD/idle.json" 'd["open_max"]')" = 300 ] || fail "idle: not all 300 open"
+[ "$(jget "$TMPD/idle.json" 'd["responses"] > 0')" = True ] || fail "idle: no active traffic"
+
+"$TPBENCH" -q --mode throughput -c 2 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/tp.json" || fail "throughput exit $?"
+[ "$(jget "$TMPD/tp.json" 'd["bytes_rx"] > 1000000 and d["size"] == 65536')" = True ] || fail "throughput bytes"
+
+"$TPBENCH" -q --mode ramp -c 20 -R 100 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/ramp.json" || fail "ramp exit $?"
+[ "$(jget "$TMPD/ramp.json" 'd["connects"] == 20 and d["connect_us"]["count"] == 20')" = True ] || fail "ramp connects"
+echo ok

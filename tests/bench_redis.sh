@@ -1,0 +1,34 @@
+#!/bin/sh
+# tpbench against real third-party servers: redis-server (PING -> +PONG,
+# exact reply) and memcached (version -> VERSION x.y.z, terminator mode).
+# 0 errors and a nonzero rate. Skips (77) when the servers are absent.
+. "${top_srcdir:-.}/tests/bench_lib.sh"
+command -v redis-server > /dev/null || { echo "redis-server absent"; exit 77; }
+command -v memcached > /dev/null || { echo "memcached absent"; exit 77; }
+
+wait_port() {
+    for _ in $(seq 1 100); do
+        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1)' "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "server on port $1 did not start"
+}
+rp=$(free_port)
+redis-server --port "$rp" --bind 127.0.0.1 --save '' --appendonly no --daemonize no > "$TMPD/redis.log" 2>&1 &
+PIDS="$PIDS $!"
+mp=$(free_port)
+memcached -l 127.0.0.1 -p "$mp" -U 0 -t 1 -u "$(id -un)" > "$TMPD/mc.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$rp"
+wait_port "$mp"
+
+"$TPBENCH" -q -c 4 -d 1s -w 200ms --request 'PING\r\n' --expect '+PONG\r\n' --json \
+    "127.0.0.1:$rp" > "$TMPD/r.json" || fail "redis exit $?"
+[ "$(jget "$TMPD/r.json" 'd["errors"] == 0 and d["rate_rps"] > 0')" = True ] || fail "redis"
+"$TPBENCH" -q -c 4 -d 1s -w 200ms --request 'version\r\n' --expect-term '\r\n' --json \
+    "127.0.0.1:$mp" > "$TMPD/m.json" || fail "memcached exit $?"
+[ "$(jget "$TMPD/m.json" 'd["errors"] == 0 and d["rate_rps"] > 0')" = True ] || fail "memcached"
+# A wrong expectation must be caught, not counted as success.
+"$TPBENCH" -q -c 1 -d 500ms -w 0 --request 'PING\r\n' --expect '+PANG\r\n' "127.0.0.1:$rp" > /dev/null 2>&1 \
+    && fail "a wrong expected reply was accepted"
+echo "ok: redis $(jget "$TMPD/r.json" 'd["rate_rps"]') req/s, memcached $(jget "$TMPD/m.json" 'd["rate_rps"]') req/s"
