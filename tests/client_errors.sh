@@ -98,6 +98,21 @@ expect_rc 5 "echo closes after 1 of 2 lines"
 expect_out 'hi\n' "the partial reply is still printed"
 expect_err "1 of 2 lines" "progress is reported"
 
+# A reset is exit 5 even when no reply was required.
+start_server reset 127.0.0.1 0
+tc -m hi 127.0.0.1 "$port"
+expect_rc 5 "reset by the server"
+expect_err "reset by peer" "reset is named"
+
+# ---- 1: stdout's reader goes away (SIGPIPE ignored, no noise) -----------
+start_server echo 127.0.0.1 0
+n_run=$((n_run + 1)) err=$tmp/err.$n_run
+{ "$TPCLIENT" -m 0123456789abcdef -n 100000 --expect-bytes 1700000 --timeout 20s \
+    127.0.0.1 "$port" 2>"$err"; echo $? >"$tmp/rc.pipe"; } | head -c 10 >/dev/null
+rc=$(cat "$tmp/rc.pipe")
+expect_rc 1 "stdout closed by its reader"
+[ -s "$err" ] && fail "a closed stdout is reported: $(cat "$err")"
+
 # -q: no runtime message, the code still tells.
 tc -q -m hi --lines 1 127.0.0.1 "$closed"
 expect_rc 3 "-q refused"

@@ -28,7 +28,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # The test server. MODE: echo (echo until EOF, then close), silent (accept,
-# read, never answer), close (accept and close at once), full (TCP only:
+# read, never answer), close (accept and close at once), reset (read, then
+# close with RST), full (TCP only:
 # never accept, backlog full, so connects time out). ADDR: a TCP port
 # on HOST (0 = pick one) or unix:PATH. Writes the bound port (or "unix") to
 # READY once listening, so tests never race the bind. Lives at most 120 s.
@@ -65,6 +66,11 @@ os.rename(ready + ".tmp", ready)
 def serve(c):
     try:
         if mode == "close":
+            return
+        if mode == "reset":
+            # Read the request, then abort: SO_LINGER 0 makes close send RST.
+            c.recv(65536)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
             return
         while True:
             d = c.recv(65536)
