@@ -2,7 +2,8 @@
  * in --help, so scripts can tell a refused connection from a timeout) and
  * the connection and session entry points that main.c glues together. Each
  * piece reports failure as one of these codes plus a message in a
- * caller-provided buffer; only main.c prints and exits. */
+ * caller-provided buffer; only main.c prints errors and exits (the others
+ * print only -v reports). */
 #ifndef TPC_CLIENT_H
 #define TPC_CLIENT_H
 

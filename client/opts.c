@@ -530,5 +530,6 @@ const char *tpc_usage(void)
            "Examples:\n"
            "  printf 'hi\\n' | tpclient 127.0.0.1 7000\n"
            "  tpclient -m PING --crlf --lines 1 localhost 6379\n"
-           "  tpclient -e -m 'stats\\r' --timeout 500ms unix:/run/app.sock\n";
+           "  tpclient --crlf -e -m 'GET / HTTP/1.0\\r\\n' --half-close example.org 80\n"
+           "  tpclient --crlf -m stats --timeout 500ms unix:/run/memcached.sock\n";
 }

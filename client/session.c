@@ -358,6 +358,22 @@ static int loop(struct session *s)
     }
 }
 
+/* The -m unit: message + line ending, sent `count` times. */
+static int setup_message(struct session *s)
+{
+    const struct tpc_opts *o = s->o;
+    size_t eol = strlen(o->eol);
+    s->unit_len = o->message_len + eol;
+    s->unit = malloc(s->unit_len + 1);
+    if (!s->unit)
+        return say(s, TPC_EXIT_ERROR, "out of memory");
+    memcpy(s->unit, o->message, o->message_len);
+    memcpy(s->unit + o->message_len, o->eol, eol);
+    s->msgs_left = s->unit_len > 0 ? o->count : 0; /* empty: nothing to send */
+    fill_from_message(s);
+    return -1;
+}
+
 int tpc_session_run(const struct tpc_opts *o, int fd, char *err, size_t errlen)
 {
     struct session *s = calloc(1, sizeof *s);
@@ -372,26 +388,13 @@ int tpc_session_run(const struct tpc_opts *o, int fd, char *err, size_t errlen)
     s->use_stdin = o->message == NULL;
     s->stdin_open = s->use_stdin;
     s->last_progress = tpc_now_ms();
-    int rc = TPC_EXIT_ERROR;
-    if (!s->use_stdin) {
-        size_t eol = strlen(o->eol);
-        s->unit_len = o->message_len + eol;
-        s->unit = malloc(s->unit_len + 1);
-        if (!s->unit) {
-            rc = say(s, TPC_EXIT_ERROR, "out of memory");
-            goto out;
-        }
-        memcpy(s->unit, o->message, o->message_len);
-        memcpy(s->unit + o->message_len, o->eol, eol);
-        s->msgs_left = s->unit_len > 0 ? o->count : 0; /* nothing to send */
-        fill_from_message(s);
-    }
-    rc = loop(s);
+    int rc = s->use_stdin ? -1 : setup_message(s);
+    if (rc < 0)
+        rc = loop(s);
     if (o->verbose)
         fprintf(stderr, "tpclient: sent %llu bytes, received %llu bytes\n",
                 (unsigned long long)s->tx_bytes,
                 (unsigned long long)s->rx_bytes);
-out:
     free(s->unit);
     free(s);
     return rc;

@@ -84,6 +84,45 @@ else
     fail "streaming stdin"
 fi
 
+# Interactive: stdin a terminal (a pty), a line typed, its echo shown, then
+# Ctrl-D ends the input and the session (exit 0).
+cat >"$tmp/interactive.py" <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+got = b""
+def read_until(want, secs):
+    global got
+    end = time.monotonic() + secs
+    while want not in got and time.monotonic() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                got += os.read(fd, 4096)
+            except OSError:
+                break
+os.write(fd, b"typed\n")
+read_until(b"typed\r\ntyped", 10)  # the terminal's echo, then the server's
+if got.count(b"typed") < 2:
+    sys.exit("no echo of a typed line: %r" % got)
+os.write(fd, b"\x04")
+end = time.monotonic() + 10
+while time.monotonic() < end:
+    wpid, status = os.waitpid(pid, os.WNOHANG)
+    if wpid:
+        sys.exit(0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+                 else "exit status %r after Ctrl-D" % status)
+    read_until(b"never", 0.2)
+os.kill(pid, 9)
+sys.exit("still running 10 s after Ctrl-D")
+PY
+n_run=$((n_run + 1)) err=$tmp/err.$n_run
+if python3 "$tmp/interactive.py" "$TPCLIENT" 127.0.0.1 "$p" 2>"$err"; then
+    echo "ok: interactive on a terminal, Ctrl-D ends"
+else
+    fail "interactive on a terminal"
+fi
+
 # Binary safety: every byte value, and 2 MB echoed while still sending.
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256))*4)' >"$tmp/in.bin"
 tc_in=$tmp/in.bin tc 127.0.0.1 "$p"
