@@ -19,9 +19,22 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tpclient-test.XXXXXX") || exit 1
 server_pids=
 failures=0
-cleanup() {
+# stop_servers: SIGTERM, up to 10 s to exit, then SIGKILL; never hangs.
+stop_servers() {
     for p in $server_pids; do kill "$p" 2>/dev/null; done
-    for p in $server_pids; do wait "$p" 2>/dev/null; done
+    for p in $server_pids; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    server_pids=
+}
+cleanup() {
+    stop_servers
     rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -60,7 +60,5 @@ expect_rc 0 "tpserver over a unix socket"
 expect_out 'viaunix\n' "tpserver unix echo"
 
 # Stop the servers gracefully so their exit paths run, then scan.
-for pid in $server_pids; do kill -TERM "$pid" 2>/dev/null; done
-for pid in $server_pids; do wait "$pid" 2>/dev/null; done
-server_pids=
+stop_servers
 finish
