@@ -404,7 +404,7 @@ END_TEST
 
 START_TEST(test_limits_emfile)
 {
-    enum { NPRE = 40 };
+    enum { NPRE = 40, FILL = 512, FREE = 6 };
     tu_log log;
     tu_log_init(&log);
     const tu_opt opts[] = { { TPS_OPT_WORKERS, 1 }, TU_OPT_END };
@@ -419,8 +419,17 @@ START_TEST(test_limits_emfile)
     struct rlimit old, low;
     ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
     low = old;
-    low.rlim_cur = (rlim_t)tu_max_fd() + 1 + 6;
+    low.rlim_cur = (rlim_t)tu_max_fd() + 1 + 16;
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    /* Fill every free number below the limit (holes included), then give
+     * back exactly FREE of them: the server can accept FREE connections. */
+    int fill[FILL], nfill = 0;
+    while (nfill < FILL && (fill[nfill] = dup(0)) >= 0)
+        nfill++;
+    ck_assert_msg(nfill < FILL && errno == EMFILE, "could not reach EMFILE");
+    ck_assert_int_ge(nfill, FREE);
+    for (int i = 0; i < FREE; i++)
+        close(fill[--nfill]);
     struct sockaddr_in a = { .sin_family = AF_INET,
                              .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -432,15 +441,21 @@ START_TEST(test_limits_emfile)
     tu_sleep_ms(1000);
     int64_t cpu = tu_cpu_us() - cpu0;
     uint64_t shed = tps_server_stat(srv, TPS_STAT_REJECTED_EMFILE);
+    uint64_t accepted = tps_server_stat(srv, TPS_STAT_ACCEPTED);
+    uint64_t pauses = tps_server_stat(srv, TPS_STAT_ACCEPT_PAUSES);
     for (int i = 0; i < NPRE; i++)
         close(fds[i]);
+    for (int i = 0; i < nfill; i++)
+        close(fill[i]);
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
     char dump[2048];
     unsigned loud = tu_log_count(&log, TPS_LOG_ERROR) +
                     tu_log_count(&log, TPS_LOG_WARN);
     fprintf(stderr, "emfile: %d connected, cpu %lld us in 1 s, shed %llu, "
-            "%u warn/error lines: %s\n", connected, (long long)cpu,
-            (unsigned long long)shed, loud, tu_log_dump(&log, dump, 300));
+            "accepted %llu, pauses %llu, %u warn/error lines: %s\n",
+            connected, (long long)cpu, (unsigned long long)shed,
+            (unsigned long long)accepted, (unsigned long long)pauses, loud,
+            tu_log_dump(&log, dump, 300));
     ck_assert_msg(cpu < tu_scale(300000, 600000),
                   "process used %lld us CPU in 1 s of EMFILE: acceptor spins",
                   (long long)cpu);
