@@ -75,6 +75,7 @@ static void drop_conn(int i)
 {
     close(pf[i].fd);
     pf[i] = pf[nfd - 1];
+    pf[i].revents = 0;      /* already served in this pass (we go downwards) */
     nbytes[i] = nbytes[nfd - 1];
     nfd--;
 }
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
         if ((pf[0].revents & POLLIN) && nfd <= MAXC) {
             int c = accept(pf[0].fd, NULL, NULL);
             if (c >= 0)
-                pf[nfd].fd = c, pf[nfd].events = POLLIN, nbytes[nfd++] = 0;
+                pf[nfd].fd = c, pf[nfd].events = POLLIN, pf[nfd].revents = 0, nbytes[nfd++] = 0;
         }
         for (int i = nfd - 1; i >= 1; i--)
             if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
