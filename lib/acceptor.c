@@ -72,6 +72,26 @@ static bool queue_has_room(tps_server *srv)
     return srv->opt[TPS_OPT_QUEUE_FULL_REJECT] || !tps__fdqueue_full(&srv->queue);
 }
 
+/* Which worker adopts the next connection: the one with the fewest,
+ * round-robin among equals. A plain wake-one (EPOLLEXCLUSIVE on one
+ * eventfd in every worker's epoll) was measured to hand most connections
+ * to the first-registered worker: the kernel picks the first exclusive
+ * waiter whether or not it is the least busy. */
+static tps__worker *pick_worker(tps_server *srv)
+{
+    unsigned n = srv->nworkers, start = srv->next_worker++ % n, best = start;
+    size_t best_load = SIZE_MAX;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i = (start + k) % n;
+        size_t load = atomic_load_explicit(&srv->workers[i].load, memory_order_relaxed);
+        if (load < best_load) {
+            best_load = load;
+            best = i;
+        }
+    }
+    return &srv->workers[best];
+}
+
 /* Admission for one accepted descriptor; hands it to the queue. */
 static void admit(struct acc *a, int fd, const tps__peer *peer)
 {
@@ -89,7 +109,9 @@ static void admit(struct acc *a, int fd, const tps__peer *peer)
         return;
     }
     atomic_fetch_add(&srv->active, 1);
-    if (tps__fdqueue_push(&srv->queue, &it) < 0) {
+    if (tps__fdqueue_push(&srv->queue, &it) == 0) {
+        tps__wake(pick_worker(srv)->wakefd);
+    } else {
         atomic_fetch_sub(&srv->active, 1);
         if (per_ip && peer->family != AF_UNIX)
             tps__iplimit_release(srv->iplimit, peer);

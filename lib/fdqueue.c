@@ -1,6 +1,4 @@
-/* fdqueue.c - bounded queue of accepted descriptors; see fdqueue.h. The
- * eventfd is written after the item is in the ring and read before it is
- * taken, so its count never exceeds the items present. */
+/* fdqueue.c - bounded queue of accepted descriptors; see fdqueue.h. */
 #include "config.h"
 
 #include "fdqueue.h"
@@ -8,7 +6,6 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 int tps__fdqueue_init(tps__fdqueue *q, size_t cap)
@@ -16,12 +13,6 @@ int tps__fdqueue_init(tps__fdqueue *q, size_t cap)
     q->ring = calloc(cap, sizeof(*q->ring));
     if (q->ring == NULL)
         return -ENOMEM;
-    q->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE);
-    if (q->evfd < 0) {
-        int err = -errno;
-        free(q->ring);
-        return err;
-    }
     pthread_mutex_init(&q->lock, NULL);
     q->cap = cap;
     q->head = q->count = 0;
@@ -36,7 +27,6 @@ void tps__fdqueue_destroy(tps__fdqueue *q)
         close(q->ring[(q->head + i) % q->cap].fd);
     free(q->ring);
     q->ring = NULL;
-    close(q->evfd);
     pthread_mutex_destroy(&q->lock);
 }
 
@@ -50,17 +40,11 @@ int tps__fdqueue_push(tps__fdqueue *q, const tps__fditem *it)
     q->ring[(q->head + q->count) % q->cap] = *it;
     q->count++;
     pthread_mutex_unlock(&q->lock);
-    uint64_t one = 1;
-    while (write(q->evfd, &one, sizeof(one)) < 0 && errno == EINTR)
-        ;
     return 0;
 }
 
 int tps__fdqueue_pop(tps__fdqueue *q, tps__fditem *it)
 {
-    uint64_t v;
-    if (read(q->evfd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-        return -EAGAIN;
     pthread_mutex_lock(&q->lock);
     int rc = -EAGAIN;
     if (q->count > 0) {

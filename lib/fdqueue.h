@@ -1,8 +1,7 @@
 /* fdqueue.h - the bounded MPMC queue of accepted descriptors between the
- * acceptor and the workers. A mutex guards the ring (one push and one pop
- * per connection, never per message); an eventfd in semaphore mode counts
- * the items so that workers can wait for it in their epoll
- * (EPOLLEXCLUSIVE: one waiting worker is woken per push). */
+ * acceptor and the workers. A mutex guards the ring: one push and one pop
+ * per connection, never per message. Waking a worker is the acceptor's
+ * business (acceptor.c picks which one), not the queue's. */
 #ifndef TPS_FDQUEUE_H
 #define TPS_FDQUEUE_H
 
@@ -21,7 +20,6 @@ typedef struct tps__fdqueue {
     pthread_mutex_t lock;
     tps__fditem *ring;
     size_t cap, head, count; /* guarded by lock */
-    int evfd;                /* semaphore eventfd: one count per item */
 } tps__fdqueue;
 
 int tps__fdqueue_init(tps__fdqueue *q, size_t cap);

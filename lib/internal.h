@@ -38,7 +38,7 @@
 
 /* epoll data of the library's own descriptors: generation 0 never names a
  * connection, so these cannot collide with (gen << 32 | slot). */
-enum { TPS__TAG_WAKE = 1, TPS__TAG_QUEUE = 2, TPS__TAG_SHARED = 3 };
+enum { TPS__TAG_WAKE = 1, TPS__TAG_SHARED = 3 };
 
 /* Intrusive circular doubly linked list. */
 typedef struct tps__list {
@@ -125,6 +125,7 @@ typedef struct tps__worker {
     tps__list ready;      /* pinned conns owed a turn without an event */
     tps_conn *dead;       /* closed this iteration; slots freed at its end */
     size_t nconns;
+    _Atomic size_t load;  /* nconns, published for the acceptor's choice */
     tps_conn **claimed;   /* shared conns claimed by a timer scan */
     size_t nclaimed, claimed_cap;
     int64_t now_ms;
@@ -196,6 +197,7 @@ struct tps_server {
     int reserve_fd;                  /* spent on EMFILE to shed a conn */
     _Atomic bool acceptor_waiting;   /* paused on a full queue/max conns */
     _Atomic bool acceptor_done;
+    unsigned next_worker;            /* acceptor's round-robin cursor */
     tps__counters acc_stats;         /* written by the acceptor only */
     tps__iplimit *iplimit;
 

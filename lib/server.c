@@ -27,7 +27,6 @@ int tps_server_new(tps_server **out)
     srv->handler = &tps_echo_handler;
     srv->log_level = TPS_LOG_INFO;
     srv->acceptor_wakefd = srv->reserve_fd = srv->shared_epfd = -1;
-    srv->queue.evfd = -1;
     *out = srv;
     return 0;
 }

@@ -1,7 +1,8 @@
 /* worker.c - a worker thread: one epoll loop over the connections it
- * adopted (pinned, edge-triggered, registered once), the accept queue's
- * eventfd (EPOLLEXCLUSIVE: a waiting, hence least busy, worker adopts the
- * next connection) and, for handlers that may block, the shared epoll.
+ * adopted (pinned, edge-triggered, registered once), its wake eventfd
+ * (the acceptor adds one per queued descriptor it wants this worker to
+ * adopt; a stop adds one too) and, for handlers that may block, the shared
+ * epoll.
  *
  * One iteration: wait for events -> run turns -> run the ready list (turns
  * owed without an event: read budget spent, backpressure lifted,
@@ -62,23 +63,23 @@ static void free_dead(tps__worker *w)
     }
 }
 
-static void adopt_one(tps__worker *w)
+/* One wake count per descriptor the acceptor queued for us: adopt that
+ * many (fewer if another worker, woken by a stop, took some first). */
+static void adopt(tps__worker *w, uint64_t n)
 {
     tps__fditem it;
-    if (tps__fdqueue_pop(&w->srv->queue, &it) < 0)
-        return;
-    tps__acceptor_kick(w->srv);
-    tps__conn_adopt(w, it.fd, &it.peer);
+    for (; n > 0 && tps__fdqueue_pop(&w->srv->queue, &it) == 0; n--) {
+        tps__acceptor_kick(w->srv);
+        tps__conn_adopt(w, it.fd, &it.peer);
+    }
 }
 
 static void on_event(tps__worker *w, const struct epoll_event *ev)
 {
     uint64_t d = ev->data.u64, v;
     if (d == TPS__TAG_WAKE) {
-        while (read(w->wakefd, &v, sizeof(v)) > 0)
-            ;
-    } else if (d == TPS__TAG_QUEUE) {
-        adopt_one(w);
+        if (read(w->wakefd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+            adopt(w, v);
     } else if (d == TPS__TAG_SHARED) {
         tps__shared_on_event(w);
     } else {
@@ -99,6 +100,8 @@ static void begin_drain(tps__worker *w)
 
 static bool finished(tps__worker *w)
 {
+    if (w->drain_seen && atomic_load(&w->srv->acceptor_done))
+        adopt(w, SIZE_MAX); /* nothing is pushed any more: take leftovers */
     tps_server *srv = w->srv;
     return w->drain_seen && atomic_load(&srv->acceptor_done) && w->nconns == 0 &&
            atomic_load(&srv->nshared) == 0 && tps__fdqueue_count(&srv->queue) == 0;
@@ -126,6 +129,7 @@ static void *worker_main(void *arg)
             begin_drain(w);
         if (finished(w))
             break;
+        atomic_store_explicit(&w->load, w->nconns, memory_order_relaxed);
         int n = epoll_wait(w->epfd, evs, MAX_EVENTS, next_timeout(w));
         if (n < 0 && errno != EINTR)
             tps__log_errno(w->srv, TPS_LOG_ERROR, errno, "epoll_wait() failed");
@@ -165,8 +169,6 @@ static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
     if (w->rbuf == NULL || w->obuf.data == NULL)
         return TPS_ENOMEM;
     int rc = epoll_add(w->epfd, w->wakefd, EPOLLIN, TPS__TAG_WAKE);
-    if (rc == 0)
-        rc = epoll_add(w->epfd, srv->queue.evfd, EPOLLIN | EPOLLEXCLUSIVE, TPS__TAG_QUEUE);
     if (rc == 0 && srv->shared_epfd >= 0)
         rc = epoll_add(w->epfd, srv->shared_epfd, EPOLLIN, TPS__TAG_SHARED);
     return rc;
