@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void echo_ok(int fd)
@@ -451,6 +452,160 @@ START_TEST(test_api_byte_counters_exact)
 }
 END_TEST
 
+/* ---- framing: leftovers come back first, extended -------------------------- */
+
+static atomic_int frame_bad_ud, frame_calls;
+static int frame_ud_target;
+
+/* Says "hi\n" at open; then answers each complete line with "<line>!\n"
+ * and leaves a partial line buffered. */
+static int frame_on_open(tps_conn *c)
+{
+    if (tps_conn_handler_data(c) != &frame_ud_target)
+        atomic_fetch_add(&frame_bad_ud, 1);
+    return tps_conn_send(c, "hi\n", 3);
+}
+
+static long frame_on_data(tps_conn *c, const char *data, size_t len)
+{
+    atomic_fetch_add(&frame_calls, 1);
+    size_t used = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] != '\n')
+            continue;
+        tps_conn_send(c, data + used, i - used);
+        tps_conn_send(c, "!\n", 2);
+        used = i + 1;
+    }
+    return (long)used;
+}
+
+static const tps_handler frame_handler = {
+    .name = "frame", .on_open = frame_on_open, .on_data = frame_on_data,
+};
+
+START_TEST(test_api_framing_leftovers)
+{
+    atomic_store(&frame_bad_ud, 0);
+    atomic_store(&frame_calls, 0);
+    tps_server *srv = tu_server_start(&frame_handler, &frame_ud_target, NULL,
+                                      NULL, NULL);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    char got[64];
+    ck_assert_int_eq(tu_read_exact(fd, got, 3, 3000, NULL), 3);
+    ck_assert_mem_eq(got, "hi\n", 3); /* on_open may send */
+    static const char *parts[] = { "ab", "c\nde", "f", "\n" };
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(tu_write_all(fd, parts[i], strlen(parts[i]), 1000),
+                         0);
+        tu_sleep_ms(30); /* separate reads on the server */
+    }
+    const char *want = "abc!\ndef!\n";
+    long r = tu_read_exact(fd, got, strlen(want), 3000, NULL);
+    ck_assert_int_eq(r, (long)strlen(want));
+    ck_assert_mem_eq(got, want, strlen(want));
+    ck_assert_int_ge(atomic_load(&frame_calls), 3);
+    ck_assert_int_eq(atomic_load(&frame_bad_ud), 0);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* A line longer than MAX_INPUT can never be consumed: INPUT_LIMIT. */
+START_TEST(test_api_framing_input_limit)
+{
+    const tu_opt opts[] = { { TPS_OPT_MAX_INPUT, 1024 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(&frame_handler, &frame_ud_target, opts,
+                                      NULL, NULL);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    char buf[4096];
+    memset(buf, 'a', sizeof buf);
+    tu_write_all(fd, buf, sizeof buf, 2000); /* may fail once closed */
+    int err = 0;
+    long n = tu_drain(fd, 3000, &err);
+    ck_assert_msg(n == 3 && (err == 0 || err == -ECONNRESET),
+                  "over-long line: %ld bytes then %s", n, strerror(-err));
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, 2000), 1);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- other listener kinds ------------------------------------------------------ */
+
+START_TEST(test_api_listen_fd)
+{
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(ls, 16), 0);
+    ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&a, &al), 0);
+    tps_server *srv = tu_server_new(NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(tps_server_listen_fd(srv, ls), 0);
+    ck_assert_int_eq(tps_server_port(srv, 0), ntohs(a.sin_port));
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    int fd = tu_connect(ntohs(a.sin_port), 0);
+    echo_ok(fd);
+    close(fd);
+    tps_server_free(srv); /* closes ls: the server owns it */
+    ck_assert_int_eq(tu_connect_host("127.0.0.1", ntohs(a.sin_port), 0),
+                     -ECONNREFUSED);
+    int pipefd[2];
+    ck_assert_int_eq(pipe(pipefd), 0);
+    ck_assert_int_eq(tps_server_new(&srv), 0);
+    int rc = tps_server_listen_fd(srv, pipefd[0]);
+    ck_assert_msg(rc == TPS_ENOTSOCK, "listen_fd(pipe): %s", tps_err_name(rc));
+    tps_server_free(srv);
+    close(pipefd[1]);
+}
+END_TEST
+
+START_TEST(test_api_unix_stale_replaced)
+{
+    char path[64], spec[80];
+    snprintf(path, sizeof path, "/tmp/tps-check-stale-%d.sock", (int)getpid());
+    snprintf(spec, sizeof spec, "unix:%s", path);
+    unlink(path);
+    int old = tu_connect_unix(path, 0); /* nothing there yet */
+    ck_assert_int_lt(old, 0);
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    strcpy(sun.sun_path, path);
+    old = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(old, (struct sockaddr *)&sun, sizeof sun), 0);
+    close(old); /* leaves a stale socket file */
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, spec);
+    int fd = tu_connect_unix(path, 0);
+    ck_assert_msg(fd >= 0, "connect %s: %s", path, strerror(-fd));
+    echo_ok(fd);
+    close(fd);
+    tps_server_free(srv);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_api_wildcard_dual_stack)
+{
+    tps_server *srv = tu_server_new(NULL, NULL, NULL, NULL);
+    int rc = tps_server_listen(srv, ":0");
+    ck_assert_msg(rc == 0, "listen :0: %s", tps_err_name(rc));
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    int port = tu_port(srv, 0);
+    int fd = tu_connect(port, 0);
+    echo_ok(fd);
+    close(fd);
+    fd = tu_connect_host("::1", port, 0);
+    if (fd >= 0) {
+        echo_ok(fd);
+        close(fd);
+    } else {
+        fprintf(stderr, "wildcard: no ::1 here (%s)\n", strerror(-fd));
+    }
+    tps_server_free(srv);
+}
+END_TEST
+
 Suite *lib_api_suite(void)
 {
     Suite *s = suite_create("lib_api");
@@ -460,6 +615,9 @@ Suite *lib_api_suite(void)
     tcase_add_test(tc, test_api_busy_after_start);
     tcase_add_test(tc, test_api_listen_errors);
     tcase_add_test(tc, test_api_error_tables);
+    tcase_add_test(tc, test_api_listen_fd);
+    tcase_add_test(tc, test_api_unix_stale_replaced);
+    tcase_add_test(tc, test_api_wildcard_dual_stack);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("conns");
@@ -470,6 +628,8 @@ Suite *lib_api_suite(void)
     tcase_add_test(tc, test_api_close_reasons_and_send_after_close);
     tcase_add_test(tc, test_api_no_sigpipe);
     tcase_add_test(tc, test_api_byte_counters_exact);
+    tcase_add_test(tc, test_api_framing_leftovers);
+    tcase_add_test(tc, test_api_framing_input_limit);
     suite_add_tcase(s, tc);
     return s;
 }

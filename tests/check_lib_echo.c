@@ -352,6 +352,67 @@ START_TEST(test_echo_half_close)
 }
 END_TEST
 
+/* ---- churn: slots and generations are reused, nothing leaks -------------- */
+
+typedef struct churn_arg {
+    int port, n;
+    int failures;
+} churn_arg;
+
+/* Connect, echo, then close normally or with a reset (every third), or
+ * reset right after sending (every fifth), so the server sees every way
+ * a connection can end while its slot is being reused. */
+static void *churn_main(void *arg)
+{
+    churn_arg *a = arg;
+    for (int i = 0; i < a->n; i++) {
+        int fd = tu_connect_host("127.0.0.1", a->port, 0);
+        if (fd < 0) {
+            a->failures++;
+            continue;
+        }
+        if (i % 5 == 4) {
+            tu_write_all(fd, tu_pattern(), 3000, 1000);
+            tu_close_rst(fd);
+            continue;
+        }
+        if (tu_echo_roundtrip(fd, tu_pattern() + i, 100 + (size_t)i % 900,
+                              5000) != 0)
+            a->failures++;
+        if (i % 3 == 0)
+            tu_close_rst(fd);
+        else
+            close(fd);
+    }
+    return NULL;
+}
+
+START_TEST(test_echo_churn)
+{
+    const int per = (int)tu_scale(500, 100);
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    churn_arg a[2] = { { tu_port(srv, 0), per, 0 },
+                       { tu_port(srv, 0), per, 0 } };
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, churn_main, &a[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_msg(a[0].failures + a[1].failures == 0,
+                  "%d connections failed to echo",
+                  a[0].failures + a[1].failures);
+    uint64_t want = (uint64_t)per * 2;
+    tu_wait_stat(srv, TPS_STAT_CLOSED, want, 5000);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), want);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_CLOSED), want);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    ck_assert_int_eq(tu_echo_roundtrip(fd, "still", 5, 5000), 0);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* ---- listeners -------------------------------------------------------------- */
 
 static void roundtrip_ok(int fd, size_t n, const char *what)
@@ -457,6 +518,7 @@ Suite *lib_echo_suite(void)
     tcase_add_test(tc, test_echo_trickle_writer);
     tcase_add_test(tc, test_echo_slow_reader);
     tcase_add_test(tc, test_echo_half_close);
+    tcase_add_test(tc, test_echo_churn);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("listeners");
