@@ -122,14 +122,23 @@ void tps__shared_unregister(tps_server *srv, tps_conn *c)
     pthread_mutex_unlock(&srv->shared_lock);
 }
 
+/* Serve ready shared connections one at a time (never claim a second
+ * before the first turn is over: a blocking turn must not hold others),
+ * up to a bound so pinned work and timers still get their turn. Going
+ * straight to the next one saves a round through the worker's epoll. */
+#define SHARED_TURNS_PER_WAKE 16
+
 void tps__shared_on_event(tps__worker *w)
 {
     struct epoll_event ev;
-    if (epoll_wait(w->srv->shared_epfd, &ev, 1, 0) != 1)
-        return; /* another worker took it */
-    tps_conn *c = tps__conntab_lookup(&w->srv->conns, ev.data.u64);
-    if (c != NULL && claim(c, (uint32_t)(ev.data.u64 >> 32)))
-        run_owned(w, c, ev.events);
+    for (int i = 0; i < SHARED_TURNS_PER_WAKE; i++) {
+        if (epoll_wait(w->srv->shared_epfd, &ev, 1, 0) != 1)
+            return; /* none ready, or another worker took it */
+        tps_conn *c = tps__conntab_lookup(&w->srv->conns, ev.data.u64);
+        if (c != NULL && claim(c, (uint32_t)(ev.data.u64 >> 32)))
+            run_owned(w, c, ev.events);
+        w->now_ms = tps__now_ms();
+    }
 }
 
 /* ---- the scan ------------------------------------------------------------ */
