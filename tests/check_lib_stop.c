@@ -278,6 +278,78 @@ START_TEST(test_stop_twice_shortens_drain)
 }
 END_TEST
 
+/* 'g' asks for 2 MiB at once; anything else is echoed. */
+static long big_on_data(tps_conn *c, const char *data, size_t len)
+{
+    if (data[0] == 'g')
+        tps_conn_send(c, tu_pattern(), TU_PATTERN_LEN);
+    else
+        tps_conn_send(c, data, len);
+    return (long)len;
+}
+
+static const tps_handler big_handler = {
+    .name = "big", .on_data = big_on_data, .on_close = rec_on_close,
+};
+
+/* Output queued when the stop begins is delivered in full before the EOF,
+ * to a client that only starts reading later (within the drain time). */
+START_TEST(test_stop_drain_delivers_queued_output)
+{
+    rec_reset();
+    tps_server *srv = tu_server_start(&big_handler, NULL, NULL, NULL, NULL);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    ck_assert_int_eq(tu_write_all(fd, "g", 1, 1000), 0);
+    tu_sleep_ms(100);
+    ck_assert_int_eq(tps_server_stop(srv, 5000), 0);
+    tu_sleep_ms(300); /* the client is not reading yet */
+    char *back = malloc(TU_PATTERN_LEN);
+    size_t got = 0;
+    long r = tu_read_exact(fd, back, TU_PATTERN_LEN, 5000, &got);
+    ck_assert_msg(r == (long)TU_PATTERN_LEN,
+                  "drain delivered %zu of %u queued bytes (rc %ld)", got,
+                  TU_PATTERN_LEN, r);
+    ck_assert_mem_eq(back, tu_pattern(), TU_PATTERN_LEN);
+    ck_assert_int_eq(tu_wait_eof(fd, 3000), 0);
+    /* The server may linger for our EOF after its own (lingering close):
+     * once we close, the stop completes well before the 5 s deadline. */
+    close(fd);
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    int64_t took = (tu_now_us() - t0) / 1000;
+    ck_assert_msg(took < tu_scale(1500, 4000),
+                  "wait took %lld ms after the last client closed",
+                  (long long)took);
+    free(back);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* A peer that never reads holds the drain until its deadline, not less
+ * and not much more. */
+START_TEST(test_stop_drain_deadline_respected)
+{
+    rec_reset();
+    const tu_opt opts[] = { { TPS_OPT_SEND_TIMEOUT_MS, 0 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(&big_handler, NULL, opts, NULL, NULL);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    int small = 8192;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(tu_write_all(fd, "g", 1, 1000), 0);
+    tu_sleep_ms(200);
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tps_server_stop(srv, 700), 0);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    int64_t took = (tu_now_us() - t0) / 1000;
+    ck_assert_msg(took >= 600 && took < tu_scale(2000, 5000),
+                  "stop(700) with a stuck peer took %lld ms", (long long)took);
+    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_SHUTDOWN]), 1);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
 Suite *lib_stop_suite(void)
 {
     Suite *s = suite_create("lib_stop");
@@ -293,6 +365,8 @@ Suite *lib_stop_suite(void)
     tcase_add_test(tc, test_stop_free_running);
     tcase_add_test(tc, test_stop_calls_on_shutdown);
     tcase_add_test(tc, test_stop_twice_shortens_drain);
+    tcase_add_test(tc, test_stop_drain_delivers_queued_output);
+    tcase_add_test(tc, test_stop_drain_deadline_respected);
     suite_add_tcase(s, tc);
     return s;
 }
