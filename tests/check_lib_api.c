@@ -358,7 +358,7 @@ START_TEST(test_api_on_open_rejects)
         close(fd);
         tu_wait_stat(srv, TPS_STAT_CLOSED, (uint64_t)i + 1, 3000);
     }
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_HANDLER), 2);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_HANDLER, 2, 3000), 2);
     tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 0, 3000);
     ck_assert_int_eq(atomic_load(&rec_closes), 2); /* not for rejected */
     tps_server_free(srv);
@@ -427,7 +427,8 @@ START_TEST(test_api_no_sigpipe)
     echo_ok(fd); /* still alive and serving */
     close(fd);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 21, 3000), 21);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    /* counters are consistent one by one, not across: wait for each */
+    ck_assert_uint_eq(tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 0, 3000), 0);
     tps_server_free(srv);
 }
 END_TEST
@@ -443,10 +444,11 @@ START_TEST(test_api_byte_counters_exact)
     ck_assert_mem_eq(back, tu_pattern(), n);
     close(fd);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 3000), 1);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 1);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_BYTES_IN), n);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_BYTES_OUT), n);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 1, 3000), 1);
+    /* counters are consistent one by one, not across: wait for each */
+    ck_assert_uint_eq(tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 0, 3000), 0);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_BYTES_IN, n, 3000), n);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_BYTES_OUT, n, 3000), n);
     free(back);
     tps_server_free(srv);
 }

@@ -144,7 +144,7 @@ START_TEST(test_limits_queue_full_reject)
                       "rejected client got %ld bytes, expected a busy line",
                       n);
     }
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_QUEUE_FULL), 3);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_QUEUE_FULL, 3, 3000), 3);
     atomic_store(&gate_closed, 0);
     echo_ok(fds[0], "client in on_open");
     echo_ok(fds[1], "queued client");
@@ -177,8 +177,8 @@ START_TEST(test_limits_queue_full_hold)
                       "held client %d: read %ld", i, r);
         close(fds[i]);
     }
-    ck_assert_uint_ge(tps_server_stat(srv, TPS_STAT_ACCEPT_PAUSES), 1);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 5);
+    ck_assert_uint_ge(tu_wait_stat(srv, TPS_STAT_ACCEPT_PAUSES, 1, 3000), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 5, 3000), 5);
     tps_server_free(srv);
 }
 END_TEST
@@ -198,7 +198,7 @@ START_TEST(test_limits_max_conns)
     int extra = tu_connect(port, 0);
     expect_turned_away(extra, "client over MAX_CONNS");
     close(extra);
-    ck_assert_uint_ge(tps_server_stat(srv, TPS_STAT_REJECTED_MAX_CONNS), 1);
+    ck_assert_uint_ge(tu_wait_stat(srv, TPS_STAT_REJECTED_MAX_CONNS, 1, 3000), 1);
     for (int i = 0; i < 3; i++)
         echo_ok(fds[i], "existing client after a rejection");
     close(fds[0]);
@@ -225,7 +225,7 @@ START_TEST(test_limits_per_ip)
     int extra = tu_connect(port, 0);
     expect_turned_away(extra, "third client from 127.0.0.1");
     close(extra);
-    ck_assert_uint_ge(tps_server_stat(srv, TPS_STAT_REJECTED_PER_IP), 1);
+    ck_assert_uint_ge(tu_wait_stat(srv, TPS_STAT_REJECTED_PER_IP, 1, 3000), 1);
     int other = tu_connect_from("127.0.0.2", port);
     ck_assert_msg(other >= 0, "connect from 127.0.0.2: %s", strerror(-other));
     echo_ok(other, "client from 127.0.0.2");
@@ -269,7 +269,7 @@ START_TEST(test_limits_idle_timeout)
                   "idle connection closed after %lld us (timeout 300 ms)",
                   (long long)closed_at);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_IDLE_TIMEOUTS), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_IDLE_TIMEOUTS, 1, 3000), 1);
     close(busy);
     ck_assert_msg(wait_reason(TPS_CLOSE_PEER, 1, 3000) >= 0,
                   "busy client's close not reported as PEER");
@@ -332,7 +332,7 @@ START_TEST(test_limits_send_timeout)
                   atomic_load(&reasons[TPS_CLOSE_ERROR]));
     fprintf(stderr, "send_timeout: closed after %lld ms, max pending %ld\n",
             (long long)(waited / 1000), atomic_load(&max_pending));
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_SEND_TIMEOUTS), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_SEND_TIMEOUTS, 1, 3000), 1);
     ck_assert_int_le(atomic_load(&max_pending), 262144);
     close(fd);
     tps_server_free(srv);
@@ -371,7 +371,7 @@ START_TEST(test_limits_max_output)
                   atomic_load(&last_send_rc));
     ck_assert_int_eq(atomic_load(&last_send_rc), TPS_ENOBUFS);
     ck_assert_int_le(atomic_load(&max_pending), 262144);
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_OUTPUT_LIMIT), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_OUTPUT_LIMIT, 1, 3000), 1);
     close(fd);
     tps_server_free(srv);
 }
@@ -391,7 +391,7 @@ START_TEST(test_limits_max_input)
     ck_assert_msg(wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, 5000) >= 0,
                   "hog not closed for INPUT_LIMIT (its write: %d)", wrc);
     expect_turned_away(hog, "hog");
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_INPUT_LIMIT), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, 3000), 1);
     echo_ok(other, "neighbour after");
     free(junk);
     close(hog);
