@@ -20,6 +20,9 @@
 #define PUB_NS 200000000ull     /* publish to the main thread */
 #define RETRY_NS 100000000ull   /* after a failed connect */
 #define REOPEN_NS 10000000ull   /* after any other error */
+#ifndef TPB_SRC_START           /* first extra source address; a build */
+#define TPB_SRC_START 0         /* knob to test the bind() path */
+#endif
 
 enum { C_WAIT, C_CONNECTING, C_OPEN };
 
@@ -356,6 +359,7 @@ static int setup(loop *L, tpb_worker *w)
     L->depth = o->depth;
     L->churn = o->mode == TPB_MODE_CHURN;
     L->nc = (o->connections - w->index + w->run->nw - 1) / w->run->nw;
+    L->src = TPB_SRC_START;
     L->ep = epoll_create1(EPOLL_CLOEXEC);
     L->c = calloc((size_t)L->nc, sizeof *L->c);
     L->act = calloc((size_t)L->nc, sizeof *L->act);

@@ -33,15 +33,25 @@ fi
 ROUNDS=${ROUNDS:-3}
 probe=$(redis-benchmark -p "$PORT" -c "$CONNS" -n 20000 -t ping_inline -P 1 -q | tr '\r' '\n' | awk '/PING_INLINE/ {print int($2)}' | tail -1)
 N=$((probe * SECS))
+TIME=""
+[ -x /usr/bin/time ] && TIME="/usr/bin/time -f %U+%S -o"
 for r in $(seq 1 "$ROUNDS"); do
-    $PIN_C redis-benchmark -p "$PORT" -c "$CONNS" -n "$N" -t ping_inline -P 1 -q | tr '\r' '\n' \
-        | awk '/PING_INLINE/ {print $2}' | tail -1 >> "$TMP/rb"
-    $PIN_C "$TPBENCH" -q -c "$CONNS" -t 1 -d "${SECS}s" -w 1s --request 'PING\r\n' --expect '+PONG\r\n' \
-        --json "127.0.0.1:$PORT" > "$TMP/tp.json"
+    $TIME ${TIME:+"$TMP/rb.cpu"} $PIN_C redis-benchmark -p "$PORT" -c "$CONNS" -n "$N" -t ping_inline -P 1 -q \
+        | tr '\r' '\n' | awk '/PING_INLINE/ {print $2}' | tail -1 >> "$TMP/rb"
+    [ -n "$TIME" ] && echo "($(cat "$TMP/rb.cpu")) * 1e6 / $N" >> "$TMP/rb.us"
+    # no warm-up, like redis-benchmark: same conditions, and the CPU
+    # time then covers exactly the counted requests
+    $TIME ${TIME:+"$TMP/tp.cpu"} $PIN_C "$TPBENCH" -q -c "$CONNS" -t 1 -d "${SECS}s" -w 0 \
+        --request 'PING\r\n' --expect '+PONG\r\n' --json "127.0.0.1:$PORT" > "$TMP/tp.json"
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["errors"]==0, "errors"; print("%.0f" % d["rate_rps"])' "$TMP/tp.json" >> "$TMP/tp"
+    [ -n "$TIME" ] && echo "($(cat "$TMP/tp.cpu")) * 1e6 / $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests"])' "$TMP/tp.json")" >> "$TMP/tp.us"
 done
 median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 rb=$(median "$TMP/rb"); tp=$(median "$TMP/tp")
 echo "connections $CONNS, $ROUNDS rounds of ${SECS}s: redis-benchmark ping_inline $(tr '\n' ' ' < "$TMP/rb")req/s; tpbench $(tr '\n' ' ' < "$TMP/tp")req/s"
 echo "median: redis-benchmark $rb req/s, tpbench $tp req/s"
 python3 -c 'import sys; r=float(sys.argv[2])/float(sys.argv[1]); print("ratio tpbench/redis-benchmark = %.3f (%s)" % (r, "within 10%" if abs(r-1) <= 0.10 else "NOT within 10%"))' "$rb" "$tp"
+if [ -n "$TIME" ]; then
+    cpu() { python3 -c 'import sys; v=sorted(eval(l) for l in open(sys.argv[1])); print("%.2f" % v[len(v)//2])' "$1"; }
+    echo "client CPU per request (user+sys, median): redis-benchmark $(cpu "$TMP/rb.us") us, tpbench $(cpu "$TMP/tp.us") us"
+fi
