@@ -141,10 +141,11 @@ tps_server *tu_server_start(const tps_handler *h, void *ud, const tu_opt *opts,
     tps_server *srv = tu_server_new(h, ud, opts, log);
     const char *where = spec ? spec : "127.0.0.1:0";
     int rc = tps_server_listen(srv, where);
-    ck_assert_msg(rc == 0, "tps_server_listen(%s): %s", where,
+    ck_assert_msg(rc == 0, "tps_server_listen(%s): %d %s", where, rc,
                   tps_err_name(rc));
     rc = tps_server_start(srv);
-    ck_assert_msg(rc == 0, "tps_server_start: %s", tps_err_name(rc));
+    ck_assert_msg(rc == 0, "tps_server_start: %d %s (%s)", rc,
+                  tps_err_name(rc), tps_strerror(rc));
     return srv;
 }
 
