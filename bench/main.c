@@ -183,6 +183,12 @@ static int max_rate_search(const tpb_opts *o, tpb_run *run, tpb_report *r, tpb_r
     return finish(o, best);
 }
 
+/* --rate is a request rate, except in ramp mode, where it paces connects. */
+static double request_rate(const tpb_opts *o)
+{
+    return o->mode == TPB_MODE_RAMP ? 0 : o->rate;
+}
+
 static void usage_error(const char *msg)
 {
     fprintf(stderr, "tpbench: %s\ntry 'tpbench --help'\n", msg);
@@ -228,7 +234,7 @@ int main(int argc, char **argv)
     if (!r || !best)
         return 1;
     int rc = o.max_rate_ns ? max_rate_search(&o, &run, r, best)
-                           : (run_once(&o, &run, o.rate, 1, r), finish(&o, r));
+                           : (run_once(&o, &run, request_rate(&o), 1, r), finish(&o, r));
     free(r);
     free(best);
     tpb_opts_free(&o);

@@ -21,4 +21,8 @@ grep -q "^ *[0-9.]* 1.000000000000" "$TMPD/h.hgrm" || fail "hist file lacks the 
 [ "$(jget "$TMPD/m.json" 'd["processes"]')" = 2 ] || fail "merged processes != 2"
 [ "$(jget "$TMPD/m.json" 'd["latency_us"]["count"] == d["responses"]')" = True ] || fail "merged histogram count"
 "$TPBENCH" merge "$TMPD/a.json" "$TMPD/b.json" | grep -q "merged from 2 processes" || fail "merge text"
+# Not a terminal: no progress line, stderr stays empty on a clean run.
+"$TPBENCH" -c 2 -d 1s -w 0 "127.0.0.1:$PORT" > "$TMPD/plain.txt" 2> "$TMPD/plain.err" || fail "plain run exit $?"
+[ -s "$TMPD/plain.err" ] && fail "stderr not quiet: $(cat "$TMPD/plain.err")"
+grep -q "req/s" "$TMPD/plain.txt" || fail "no summary"
 echo "ok: $resp responses"

@@ -16,4 +16,11 @@ start_srv modes --fault none
 
 "$TPBENCH" -q --mode ramp -c 20 -R 100 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/ramp.json" || fail "ramp exit $?"
 [ "$(jget "$TMPD/ramp.json" 'd["connects"] == 20 and d["connect_us"]["count"] == 20')" = True ] || fail "ramp connects"
+[ "$(jget "$TMPD/ramp.json" 'd["open_loop"]')" = False ] || fail "ramp: --rate paced requests too"
+
+# --max-rate-under: a generous target on a correct server must find a rate.
+"$TPBENCH" -q -c 2 -d 300ms -w 0 --max-rate-under p99=1s "127.0.0.1:$PORT" > "$TMPD/mr.txt" 2> "$TMPD/mr.err" \
+    || fail "max-rate exit $?: $(cat "$TMPD/mr.err")"
+grep -q "^max rate with p99 <= 1000.000 ms: [1-9][0-9]* req/s" "$TMPD/mr.txt" || fail "max-rate: $(cat "$TMPD/mr.txt")"
+[ "$(grep -c ' -> ok' "$TMPD/mr.err")" -ge 1 ] || fail "max-rate: no passing step"
 echo ok
