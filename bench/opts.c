@@ -54,6 +54,7 @@ const char tpb_usage_text[] =
 "  -h, --help            this text;  -V, --version  the version\n"
 "\n"
 "Exit status: 0 ok, 1 run failed (cannot connect, errors), 2 usage error.\n"
+"JSON fields and methodology: bench/README.md. Plots: bench/plot.sh FILE.hgrm FILE.jsonl\n"
 "Examples:\n"
 "  tpbench -c 50 -d 10s 127.0.0.1:7000\n"
 "  tpbench -c 50 --request 'PING\\r\\n' --expect '+PONG\\r\\n' 127.0.0.1:6379\n"

@@ -9,6 +9,7 @@
     X(bench_hist)     \
     X(bench_opts)     \
     X(bench_payload)  \
+    X(bench_report)   \
     X(server_opts)    \
     X(client_opts)    \
     X(lib_api)        \
