@@ -136,15 +136,14 @@ static int serve(const struct tpsrv_opts *o)
         tps_server_free(srv);
         return 1;
     }
-    tpsrv_logf(TPS_LOG_INFO, "tpserv %s, handler %s%s, %lld workers",
+    tpsrv_logf(TPS_LOG_INFO, "tpserver %s: handler %s%s, drain timeout %u ms",
                tps_version(), tpsrv_handler_kind_name(o->handler),
-               o->may_block ? " (may block)" : "",
-               tps_server_get(srv, TPS_OPT_WORKERS));
+               o->may_block ? " (may block)" : "", o->drain_ms);
     print_listeners(srv);
     rc = tpsrv_sigloop(srv, &set, o->drain_ms);
     tpsrv_print_stats(srv, "final");
     tps_server_free(srv);
-    tpsrv_logf(TPS_LOG_INFO, "stopped");
+    tpsrv_logf(TPS_LOG_INFO, "exiting");
     return rc < 0 ? 1 : 0;
 }
 

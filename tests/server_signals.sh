@@ -35,6 +35,19 @@ time.sleep(1.0)
 state = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
 assert state != "Z", "exited before its drain deadline"
 os.kill(pid, signal.SIGTERM)
+# Keep the unread connection open until the server is gone: closing it
+# would let the server drain and hide a second signal that did nothing.
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    try:
+        st = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        break
+    if st == "Z":
+        break
+    time.sleep(0.1)
+else:
+    sys.exit("still running 20 s after the second SIGTERM")
 PY
 wait_server 30
 [ "$SRV_RC" -eq 0 ] || fail "exit $SRV_RC after the second SIGTERM"
