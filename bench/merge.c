@@ -122,8 +122,14 @@ int tpb_merge_json(tpb_report *r, const char *text, char *err, size_t n)
 {
     const char *e = text + strlen(text);
     double fmt = 0;
+    double bits = 0;
     if (!find_key(text, e, "tool") || get_num(text, e, "format", &fmt) < 0 || fmt != 1) {
         snprintf(err, n, "not a tpbench --json result (format 1)");
+        return -1;
+    }
+    if (get_num(text, e, "hist_sub_bits", &bits) < 0 || bits != HIST_SUB_BITS) {
+        snprintf(err, n, "histogram of another geometry (hist_sub_bits %g, expected %d)",
+                 bits, HIST_SUB_BITS);
         return -1;
     }
     read_meta(r, text, e);
