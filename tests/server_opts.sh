@@ -57,4 +57,29 @@ grep -qF "127.0.0.1:$SRV_PORT" "$TMPD/err2" || fail "no address in: $(cat "$TMPD
 grep -qi "address already in use" "$TMPD/err2" || fail "no cause in: $(cat "$TMPD/err2")"
 stop_server
 check_clean
+
+# Options reach the library: with --max-conns-per-ip 1 a second client
+# from 127.0.0.1 is closed unserved while the first one is served.
+start_server "$TPSERVER" --listen=127.0.0.1:0 -w 1 --max-conns-per-ip=1 \
+    --max-input 64k --queue-full=reject --log-level=warn
+py "$SRV_PORT" <<'PY' || fail "--max-conns-per-ip 1 not applied"
+import socket, sys
+port = int(sys.argv[1])
+a = socket.create_connection(("127.0.0.1", port), timeout=20)
+a.sendall(b"one\n")
+assert a.recv(100) == b"one\n"
+b = socket.create_connection(("127.0.0.1", port), timeout=20)
+try:
+    b.sendall(b"two\n")
+    data = b.recv(100)
+except ConnectionResetError:
+    data = b""
+assert not data.endswith(b"two\n"), data
+a.sendall(b"still\n")
+assert a.recv(100) == b"still\n"
+PY
+stop_server
+[ "$(stat_value rejected_per_ip)" = 1 ] || fail "rejected_per_ip '$(stat_value rejected_per_ip)', not 1"
+grep -q "\[info\]" "$SRV_ERR" && fail "--log-level=warn still printed info lines"
+check_clean
 exit 0
