@@ -14,8 +14,8 @@ usage() {
     cat <<'EOF'
 usage: bench/compare.sh [options]
   -r N        repeats per (scenario, server), round robin (default 3, min 1)
-  -d T        measured time per run for tpbench (default 2s)
-  -w T        warm-up per run (default 500ms)
+  -d T        measured time per run for tpbench (default 1s)
+  -w T        warm-up per run (default 300ms)
   -T N        tpbench threads (default 1)
   -s LIST     servers, comma-separated (default: all), from
               epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2
@@ -29,6 +29,8 @@ usage: bench/compare.sh [options]
   -B DIR      build directory (default: the source tree, or $BUILDDIR)
   -n          no make, no package installation: use what is built
   -L SECONDS  kill a tpbench run that takes longer than this (default 120)
+  -Q SECONDS  before each run, wait up to SECONDS for the machine to be quiet
+              (other work under 0.25 CPU over half a second; default 0 = no wait)
   -h          this text
 Environment: BUILDDIR as -B.
 EOF
@@ -36,14 +38,14 @@ EOF
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILDDIR:-$top}
-repeats=3 dur=2s warm=500ms tpb_threads=1 outdir='' do_make=1 run_limit=120
+repeats=3 dur=1s warm=300ms tpb_threads=1 outdir='' do_make=1 run_limit=120 quiet_wait=0
 servers_all="epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2 tpserver-1 tpserver-2 tpserver-2-mayblock redis memcached-1 memcached-2"
 # Variants of the references, not run by default (-s to pick them): the
 # other connection distribution of echo-epoll, libevent's bufferevents.
 servers_extra="epoll-2-acceptor libevent-1-bufferevent libevent-2-bufferevent"
 scenarios_all="pingpong pipeline throughput idle10k churn single"
 servers=$servers_all scenarios=$scenarios_all
-while getopts "r:d:w:T:s:S:o:B:L:nh" opt; do
+while getopts "r:d:w:T:s:S:o:B:L:Q:nh" opt; do
     case $opt in
     r) repeats=$OPTARG ;;
     d) dur=$OPTARG ;;
@@ -55,6 +57,7 @@ while getopts "r:d:w:T:s:S:o:B:L:nh" opt; do
     B) build=$OPTARG ;;
     n) do_make=0 ;;
     L) run_limit=$OPTARG ;;
+    Q) quiet_wait=$OPTARG ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
     esac
@@ -159,6 +162,22 @@ children_cpu_to() { times >"$1"; }
 children_cpu_of() { awk 'NR == 2 { print m($1) + m($2) } function m(s, a) { split(s, a, "m"); return a[1] * 60 + a[2] }' "$1"; }
 now_s() { date +%s.%N; }
 
+# wait_quiet: with -Q, sample the machine (none of ours is running) until
+# other work uses under 0.25 CPU over half a second, or -Q seconds pass.
+wait_quiet() {
+    local deadline busy m0 m1
+    [ "$quiet_wait" != 0 ] || return 0
+    deadline=$(($(date +%s) + quiet_wait))
+    while :; do
+        m0=$(machine_cpu)
+        sleep 0.5
+        m1=$(machine_cpu)
+        busy=$(awk -v a="$m0" -v b="$m1" 'BEGIN { print ((b - a) / 0.5 < 0.25) ? "quiet" : "busy" }')
+        [ "$busy" = quiet ] && return 0
+        [ "$(date +%s)" -lt "$deadline" ] || { say "machine still busy after ${quiet_wait}s; running anyway"; return 0; }
+    done
+}
+
 rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 hwm_kib() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
@@ -203,6 +222,7 @@ run_one() {
     args=$(scenario_args "$sc" "$sv") || return 0
     [ -n "$args" ] || return 0
     base="$outdir/runs/$sc.$sv.$rep"
+    wait_quiet
     if ! start_server "$sv" "$base.server.log"; then
         say "$sv: not available or did not start (see $base.server.log); skipped"
         echo "$sc,$sv,$rep,nostart,,,,,," >>"$outdir/runs.csv"
@@ -254,7 +274,7 @@ main() {
         echo "date_utc=$(date -u +%FT%TZ)"
         echo "host=$(uname -srm) cpus=$(nproc)"
         echo "git=$(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
-        echo "repeats=$repeats duration=$dur warmup=$warm tpbench_threads=$tpb_threads"
+        echo "repeats=$repeats duration=$dur warmup=$warm tpbench_threads=$tpb_threads quiet_wait=$quiet_wait"
         echo "tpbench=$("$tpbench" --version 2>&1 | head -1)"
         echo "redis=$(redis-server --version 2>/dev/null | head -1)"
         echo "memcached=$(memcached -V 2>/dev/null)"

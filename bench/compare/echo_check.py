@@ -3,9 +3,10 @@
 with -p 0 appended, reads its "listening on 127.0.0.1:PORT" line, then checks
 ping-pong on several connections, a 4 MiB transfer read slowly (the server
 must hold back, not buffer without bound, and lose nothing), half-close
-(data sent before shutdown(SHUT_WR) all comes back, then EOF) and that
-SIGTERM ends the server with status 0. Exit 0 = pass, 1 = fail."""
-import os, signal, socket, subprocess, sys, time
+(data sent before shutdown(SHUT_WR) all comes back, then EOF), that
+SIGTERM ends the server with status 0, and that its stderr holds no
+sanitizer report. Exit 0 = pass, 1 = fail."""
+import os, signal, socket, subprocess, sys, tempfile, time
 
 def fail(msg):
     print("FAIL:", msg)
@@ -68,7 +69,9 @@ def main():
     if len(sys.argv) < 2:
         print("usage: echo_check.py SERVER [ARGS...]", file=sys.stderr)
         sys.exit(2)
-    p = subprocess.Popen(sys.argv[1:] + ["-p", "0"], stdout=subprocess.PIPE, text=True)
+    err = tempfile.TemporaryFile(mode="w+")
+    p = subprocess.Popen(sys.argv[1:] + ["-p", "0"], stdout=subprocess.PIPE, stderr=err,
+                         text=True)
     try:
         line = p.stdout.readline().strip()
         if not line.startswith("listening on 127.0.0.1:"):
@@ -80,6 +83,11 @@ def main():
         p.send_signal(signal.SIGTERM)
         if p.wait(timeout=10) != 0:
             fail("exit status %d after SIGTERM" % p.returncode)
+        err.seek(0)
+        log = err.read()
+        if "Sanitizer" in log or "runtime error:" in log:
+            sys.stdout.write(log)
+            fail("sanitizer report on the server's stderr")
     finally:
         if p.poll() is None:
             p.kill()

@@ -172,7 +172,7 @@ REF_COLOURS = ["#1f77b4", "#6baed6", "#2ca02c", "#98df8a", "#9467bd", "#c5b0d5",
                "#17becf", "#9edae5", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#393b79"]
 
 
-def plot(outdir, summary, servers):
+def plot(outdir, summary, servers, foreign):
     scenarios = [sc for sc in ORDER if any(s["scenario"] == sc for s in summary)]
     ratio = {(s["scenario"], s["server"]): s.get("ratio_to_best_ref") for s in summary}
     servers = [sv for sv in servers if any(ratio.get((sc, sv)) for sc in scenarios)]
@@ -193,7 +193,7 @@ def plot(outdir, summary, servers):
     with open(gp, "w") as f:
         f.write("""set terminal pngcairo size 1400,650 font ",10"
 set output "%s"
-set title "tpserver vs reference servers: median relative to the best reference (higher is better)"
+set title "tpserver vs reference servers: median relative to the best reference (higher is better)%s"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.9 border -1
@@ -206,7 +206,9 @@ set grid ytics
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5
 colours = "%s"
 plot for [i=2:%d] "%s" using i:xtic(1) title columnheader(i) lc rgb word(colours, i - 1)
-""" % (os.path.join(outdir, "plot.png"), max(1.15, top * 1.1), " ".join(colours),
+""" % (os.path.join(outdir, "plot.png"),
+           "\\nWARNING: other work used up to %.2f CPUs during the runs: not comparable" % foreign
+           if foreign > FOREIGN_WARN else "", max(1.15, top * 1.1), " ".join(colours),
            len(servers) + 1, dat))
     if not shutil.which("gnuplot"):
         print("report: gnuplot not found; plot.gp written, no PNG", file=sys.stderr)
@@ -234,7 +236,8 @@ def main():
     write_csv(os.path.join(outdir, "summary.csv"), summary)
     with open(os.path.join(outdir, "summary.json"), "w") as f:
         json.dump({"summary": summary}, f, indent=1)
-    plot(outdir, summary, servers)
+    busy = [s["foreign_cpus"] for s in summary if s["foreign_cpus"] is not None]
+    plot(outdir, summary, servers, max(busy) if busy else 0.0)
     print("results: %s/{summary.txt,summary.csv,summary.json,plot.png,runs.csv}" % outdir)
 
 
