@@ -14,7 +14,8 @@ wait_port() {
     fail "server on port $1 did not start"
 }
 rp=$(free_port)
-redis-server --port "$rp" --bind 127.0.0.1 --save '' --appendonly no --daemonize no > "$TMPD/redis.log" 2>&1 &
+redis-server --port "$rp" --bind 127.0.0.1 --unixsocket "$TMPD/redis.sock" --save '' --appendonly no \
+    --daemonize no > "$TMPD/redis.log" 2>&1 &
 PIDS="$PIDS $!"
 mp=$(free_port)
 memcached -l 127.0.0.1 -p "$mp" -U 0 -t 1 -u "$(id -un)" > "$TMPD/mc.log" 2>&1 &
@@ -28,6 +29,10 @@ wait_port "$mp"
 "$TPBENCH" -q -c 4 -d 1s -w 200ms --request 'version\r\n' --expect-term '\r\n' --json \
     "127.0.0.1:$mp" > "$TMPD/m.json" || fail "memcached exit $?"
 [ "$(jget "$TMPD/m.json" 'd["errors"] == 0 and d["rate_rps"] > 0')" = True ] || fail "memcached"
+# The same over the unix socket.
+"$TPBENCH" -q -c 2 -d 500ms -w 0 --request 'PING\r\n' --expect '+PONG\r\n' --json \
+    "unix:$TMPD/redis.sock" > "$TMPD/u.json" || fail "redis unix socket exit $?"
+[ "$(jget "$TMPD/u.json" 'd["errors"] == 0 and d["responses"] > 0')" = True ] || fail "redis unix socket"
 # A wrong expectation must be caught, not counted as success.
 "$TPBENCH" -q -c 1 -d 500ms -w 0 --request 'PING\r\n' --expect '+PANG\r\n' "127.0.0.1:$rp" > /dev/null 2>&1 \
     && fail "a wrong expected reply was accepted"
