@@ -272,40 +272,80 @@ static int set_expect(tpb_opts *o, enum tpb_expect e, const char *s)
     return o->expect_buf && o->expect_blen > 0 ? 0 : -1;
 }
 
+static int parse_rate(const char *a, double *rate)
+{
+    char *end;
+    *rate = strtod(a, &end);
+    return end == a || *end || !(*rate > 0) || *rate > 1e9 ? -1 : 0;
+}
+
+/* An option with a value; -1 when the value is bad. */
+static int apply_value(tpb_opts *o, int c, const char *a)
+{
+    switch (c) {
+    case 'c': return parse_int(a, 1, 1000000, &o->connections);
+    case 't': return parse_int(a, 1, 1024, &o->threads);
+    case 'D': return parse_int(a, 1, 65536, &o->depth);
+    case O_ACTIVE: return parse_int(a, 0, 1000000, &o->active);
+    case 'd': return tpb_parse_duration(a, &o->duration_ns) || !o->duration_ns ? -1 : 0;
+    case 'w': return tpb_parse_duration(a, &o->warmup_ns);
+    case O_TIMEOUT: return tpb_parse_duration(a, &o->timeout_ns) || !o->timeout_ns ? -1 : 0;
+    case 's': return tpb_parse_size(a, &o->size) || o->size < 1 ? -1 : 0;
+    case 'R': return parse_rate(a, &o->rate);
+    case O_MODE: return set_mode(o, a);
+    case O_REQUEST:
+        free(o->request);
+        o->request = tpb_unescape(a, &o->request_len);
+        return o->request && o->request_len ? 0 : -1;
+    case O_EXPECT: return set_expect(o, TPB_EXPECT_EXACT, a);
+    case O_EXPECT_LEN: return set_expect(o, TPB_EXPECT_LEN, a);
+    case O_EXPECT_TERM: return set_expect(o, TPB_EXPECT_TERM, a);
+    case O_HIST: free(o->hist_file); o->hist_file = strdup(a); return 0;
+    case O_JSON_IVL: free(o->json_interval_file); o->json_interval_file = strdup(a); return 0;
+    case O_MAX_RATE: return tpb_parse_pct_target(a, &o->max_rate_p, &o->max_rate_ns);
+    }
+    return -1;
+}
+
+/* What a good value looks like, for the error message. */
+static const char *hint(int c)
+{
+    switch (c) {
+    case 'c': return "1..1000000";
+    case 't': return "1..1024";
+    case 'D': return "1..65536";
+    case 'd': case 'w': case O_TIMEOUT: return "e.g. 10s, 2m, 500ms";
+    case 's': return "e.g. 64, 4k, 1M";
+    case 'R': return "requests/s > 0";
+    case O_MODE: return "req, throughput, churn, idle, ramp";
+    case O_REQUEST: return "non-empty; escapes \\r \\n \\t \\0 \\xHH";
+    case O_EXPECT: case O_EXPECT_LEN: case O_EXPECT_TERM:
+        return "one of --expect, --expect-len, --expect-term";
+    case O_MAX_RATE: return "e.g. p99=2ms";
+    }
+    return "see --help";
+}
+
+static const char *long_name(int c)
+{
+    for (const struct option *lo = long_opts; lo->name; lo++)
+        if (lo->val == c)
+            return lo->name;
+    return "?";
+}
+
 /* One option; returns 0 or -1 with err filled. */
 static int apply(tpb_opts *o, int c, const char *a, char *err, size_t n)
 {
     switch (c) {
-    case 'c': return parse_int(a, 1, 1000000, &o->connections) ? fail(err, n, "bad --connections '%s' (1..1000000)", a) : 0;
-    case 't': return parse_int(a, 1, 1024, &o->threads) ? fail(err, n, "bad --threads '%s' (1..1024)", a) : 0;
-    case 'D': return parse_int(a, 1, 65536, &o->depth) ? fail(err, n, "bad --depth '%s' (1..65536)", a) : 0;
-    case O_ACTIVE: return parse_int(a, 0, 1000000, &o->active) ? fail(err, n, "bad --active '%s'", a) : 0;
-    case 'd': return tpb_parse_duration(a, &o->duration_ns) || !o->duration_ns ? fail(err, n, "bad --duration '%s' (e.g. 10s, 2m, 500ms)", a) : 0;
-    case 'w': return tpb_parse_duration(a, &o->warmup_ns) ? fail(err, n, "bad --warmup '%s' (e.g. 1s, 0)", a) : 0;
-    case O_TIMEOUT: return tpb_parse_duration(a, &o->timeout_ns) || !o->timeout_ns ? fail(err, n, "bad --timeout '%s'", a) : 0;
-    case 's': return tpb_parse_size(a, &o->size) || o->size < 1 ? fail(err, n, "bad --size '%s' (e.g. 64, 4k, 1M)", a) : 0;
-    case 'R': {
-        char *end;
-        o->rate = strtod(a, &end);
-        return end == a || *end || !(o->rate > 0) || o->rate > 1e9 ? fail(err, n, "bad --rate '%s' (requests/s > 0)", a) : 0;
-    }
-    case O_MODE: return set_mode(o, a) ? fail(err, n, "bad --mode '%s' (req, throughput, churn, idle, ramp)", a) : 0;
-    case O_REQUEST:
-        free(o->request);
-        o->request = tpb_unescape(a, &o->request_len);
-        return !o->request || !o->request_len ? fail(err, n, "bad --request '%s' (empty or bad escape)", a) : 0;
-    case O_EXPECT: return set_expect(o, TPB_EXPECT_EXACT, a) ? fail(err, n, "bad --expect '%s' (one of --expect/--expect-len/--expect-term)", a) : 0;
-    case O_EXPECT_LEN: return set_expect(o, TPB_EXPECT_LEN, a) ? fail(err, n, "bad --expect-len '%s'", a) : 0;
-    case O_EXPECT_TERM: return set_expect(o, TPB_EXPECT_TERM, a) ? fail(err, n, "bad --expect-term '%s'", a) : 0;
     case O_JSON: o->json = 1; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'h': o->help = 1; return 0;
     case 'V': o->version = 1; return 0;
-    case O_HIST: free(o->hist_file); o->hist_file = strdup(a); return 0;
-    case O_JSON_IVL: free(o->json_interval_file); o->json_interval_file = strdup(a); return 0;
-    case O_MAX_RATE: return tpb_parse_pct_target(a, &o->max_rate_p, &o->max_rate_ns) ? fail(err, n, "bad --max-rate-under '%s' (e.g. p99=2ms)", a) : 0;
-    default: return fail(err, n, "unknown option (see --help)");
     }
+    if (apply_value(o, c, a) < 0)
+        return fail(err, n, "bad --%s '%s' (%s)", long_name(c), a, hint(c));
+    return 0;
 }
 
 /* Mode defaults and cross-option checks, after all flags are read. */
