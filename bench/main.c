@@ -178,8 +178,9 @@ static int max_rate_search(const tpb_opts *o, tpb_run *run, tpb_report *r, tpb_r
         fprintf(stderr, "tpbench: no rate tried kept p%g under the target\n", o->max_rate_p);
         return 1;
     }
-    printf("max rate with p%g <= %.3f ms: %.0f req/s\n", o->max_rate_p,
-           (double)o->max_rate_ns / 1e6, lo);
+    /* with --json, stdout carries only the JSON object (of the best run) */
+    fprintf(o->json ? stderr : stdout, "max rate with p%g <= %.3f ms: %.0f req/s\n",
+            o->max_rate_p, (double)o->max_rate_ns / 1e6, lo);
     return finish(o, best);
 }
 
