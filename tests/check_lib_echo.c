@@ -231,7 +231,8 @@ END_TEST
 
 START_TEST(test_echo_trickle_writer)
 {
-    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
+                                      NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const unsigned char *pat = tu_pattern();
     const size_t n = 300;
@@ -286,7 +287,8 @@ static int connect_small_rcvbuf(int port)
 START_TEST(test_echo_slow_reader)
 {
     const tu_opt opts[] = { { TPS_OPT_OUTPUT_HIGH_WATER, 65536 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(NULL, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts,
+                                      NULL, NULL);
     int fd = connect_small_rcvbuf(tu_port(srv, 0));
     const size_t total = 16u << 20; /* past every kernel buffer */
     const unsigned char *pat = tu_pattern();
@@ -332,7 +334,8 @@ END_TEST
 
 START_TEST(test_echo_half_close)
 {
-    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
+                                      NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const size_t n = 65536;
     char *back = malloc(n);
@@ -516,9 +519,9 @@ Suite *lib_echo_suite(void)
 
     tc = tcase_create("partial");
     tcase_set_timeout(tc, tu_timeout(40));
-    tcase_add_test(tc, test_echo_trickle_writer);
-    tcase_add_test(tc, test_echo_slow_reader);
-    tcase_add_test(tc, test_echo_half_close);
+    tcase_add_loop_test(tc, test_echo_trickle_writer, 0, 2); /* pinned, shared */
+    tcase_add_loop_test(tc, test_echo_slow_reader, 0, 2); /* pinned, shared */
+    tcase_add_loop_test(tc, test_echo_half_close, 0, 2); /* pinned, shared */
     tcase_add_test(tc, test_echo_churn);
     suite_add_tcase(s, tc);
 

@@ -74,6 +74,13 @@ static const tps_handler lim_handler = {
     .name = "limits", .on_open = lim_on_open, .on_data = lim_on_data,
     .on_close = lim_on_close,
 };
+static const tps_handler lim_handler_shared = {
+    .name = "limits", .on_open = lim_on_open, .on_data = lim_on_data,
+    .on_close = lim_on_close,
+    .flags = TPS_HANDLER_MAY_BLOCK,
+};
+/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+static const tps_handler *const lim_handler_by_mode[2] = { &lim_handler, &lim_handler_shared };
 
 /* Wait until reasons[r] reaches want; returns the microseconds waited or
  * -1 on timeout. */
@@ -244,7 +251,7 @@ START_TEST(test_limits_idle_timeout)
 {
     lim_reset();
     const tu_opt opts[] = { { TPS_OPT_IDLE_TIMEOUT_MS, 300 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(&lim_handler, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(lim_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     int idle = tu_connect(port, 0), busy = tu_connect(port, 0);
     echo_ok(idle, "idle client's first message");
@@ -298,6 +305,13 @@ static const tps_handler producer_handler = {
     .name = "producer", .on_open = prod_on_open, .on_writable = prod_fill,
     .on_close = lim_on_close,
 };
+static const tps_handler producer_handler_shared = {
+    .name = "producer", .on_open = prod_on_open, .on_writable = prod_fill,
+    .on_close = lim_on_close,
+    .flags = TPS_HANDLER_MAY_BLOCK,
+};
+/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+static const tps_handler *const producer_handler_by_mode[2] = { &producer_handler, &producer_handler_shared };
 
 /* A non-blocking client whose receive window is kept small. */
 static int connect_small_rcvbuf(int port)
@@ -320,14 +334,15 @@ START_TEST(test_limits_send_timeout)
                             { TPS_OPT_MAX_OUTPUT, 262144 },
                             { TPS_OPT_OUTPUT_HIGH_WATER, 65536 },
                             TU_OPT_END };
-    tps_server *srv = tu_server_start(&producer_handler, NULL, opts, NULL,
+    tps_server *srv = tu_server_start(producer_handler_by_mode[_i], NULL, opts, NULL,
                                       NULL);
     int fd = connect_small_rcvbuf(tu_port(srv, 0)); /* and never reads */
     int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1,
                                  tu_scale(5000, 15000));
     ck_assert_msg(waited >= 0,
-                  "no SEND_TIMEOUT close for a peer that never reads "
+                  "%s: no SEND_TIMEOUT close for a peer that never reads "
                   "(reasons: output_limit %d, error %d)",
+                  _i ? "shared dispatch" : "pinned dispatch",
                   atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
                   atomic_load(&reasons[TPS_CLOSE_ERROR]));
     fprintf(stderr, "send_timeout: closed after %lld ms, max pending %ld\n",
@@ -358,12 +373,18 @@ static long flood_on_data(tps_conn *c, const char *data, size_t len)
 static const tps_handler flood_handler = {
     .name = "flood", .on_data = flood_on_data, .on_close = lim_on_close,
 };
+static const tps_handler flood_handler_shared = {
+    .name = "flood", .on_data = flood_on_data, .on_close = lim_on_close,
+    .flags = TPS_HANDLER_MAY_BLOCK,
+};
+/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+static const tps_handler *const flood_handler_by_mode[2] = { &flood_handler, &flood_handler_shared };
 
 START_TEST(test_limits_max_output)
 {
     lim_reset();
     const tu_opt opts[] = { { TPS_OPT_MAX_OUTPUT, 262144 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(&flood_handler, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(flood_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int fd = connect_small_rcvbuf(tu_port(srv, 0));
     ck_assert_int_eq(tu_write_all(fd, "x", 1, 1000), 0);
     ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, 5000) >= 0,
@@ -381,7 +402,7 @@ START_TEST(test_limits_max_input)
 {
     lim_reset();
     const tu_opt opts[] = { { TPS_OPT_MAX_INPUT, 65536 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(&lim_handler, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(lim_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     int other = tu_connect(port, 0), hog = tu_connect(port, 0);
     echo_ok(other, "neighbour before");
@@ -487,14 +508,14 @@ Suite *lib_limits_suite(void)
 
     tc = tcase_create("timeouts");
     tcase_set_timeout(tc, tu_timeout(20));
-    tcase_add_test(tc, test_limits_idle_timeout);
-    tcase_add_test(tc, test_limits_send_timeout);
+    tcase_add_loop_test(tc, test_limits_idle_timeout, 0, 2);
+    tcase_add_loop_test(tc, test_limits_send_timeout, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("buffers");
     tcase_set_timeout(tc, tu_timeout(20));
-    tcase_add_test(tc, test_limits_max_output);
-    tcase_add_test(tc, test_limits_max_input);
+    tcase_add_loop_test(tc, test_limits_max_output, 0, 2);
+    tcase_add_loop_test(tc, test_limits_max_input, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("emfile"); /* forked: the rlimit change stays there */

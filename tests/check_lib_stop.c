@@ -47,10 +47,23 @@ static void bye_on_shutdown(tps_conn *c)
 static const tps_handler rec_handler = {
     .name = "rec-echo", .on_data = rec_on_data, .on_close = rec_on_close,
 };
+static const tps_handler rec_handler_shared = {
+    .name = "rec-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+    .flags = TPS_HANDLER_MAY_BLOCK,
+};
+/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+static const tps_handler *const rec_handler_by_mode[2] = { &rec_handler, &rec_handler_shared };
 static const tps_handler bye_handler = {
     .name = "bye-echo", .on_data = rec_on_data, .on_close = rec_on_close,
     .on_shutdown = bye_on_shutdown,
 };
+static const tps_handler bye_handler_shared = {
+    .name = "bye-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+    .on_shutdown = bye_on_shutdown,
+    .flags = TPS_HANDLER_MAY_BLOCK,
+};
+/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+static const tps_handler *const bye_handler_by_mode[2] = { &bye_handler, &bye_handler_shared };
 
 static void echo_ok(int fd)
 {
@@ -123,7 +136,7 @@ START_TEST(test_stop_graceful_under_traffic)
 {
     rec_reset();
     const int n = (int)tu_scale(16, 6);
-    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL, NULL, NULL);
     pp_client *cl = calloc((size_t)n, sizeof *cl);
     pthread_t *th = calloc((size_t)n, sizeof *th);
     for (int i = 0; i < n; i++) {
@@ -161,7 +174,7 @@ END_TEST
 START_TEST(test_stop_drain_zero_force_closes)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL, NULL, NULL);
     int fds[4];
     for (int i = 0; i < 4; i++) {
         fds[i] = tu_connect(tu_port(srv, 0), 0);
@@ -227,7 +240,7 @@ END_TEST
 START_TEST(test_stop_calls_on_shutdown)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(&bye_handler, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(bye_handler_by_mode[_i], NULL, NULL, NULL, NULL);
     int fds[3];
     for (int i = 0; i < 3; i++) {
         fds[i] = tu_connect(tu_port(srv, 0), 0);
@@ -291,13 +304,19 @@ static long big_on_data(tps_conn *c, const char *data, size_t len)
 static const tps_handler big_handler = {
     .name = "big", .on_data = big_on_data, .on_close = rec_on_close,
 };
+static const tps_handler big_handler_shared = {
+    .name = "big", .on_data = big_on_data, .on_close = rec_on_close,
+    .flags = TPS_HANDLER_MAY_BLOCK,
+};
+/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+static const tps_handler *const big_handler_by_mode[2] = { &big_handler, &big_handler_shared };
 
 /* Output queued when the stop begins is delivered in full before the EOF,
  * to a client that only starts reading later (within the drain time). */
 START_TEST(test_stop_drain_delivers_queued_output)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(&big_handler, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(big_handler_by_mode[_i], NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     ck_assert_int_eq(tu_write_all(fd, "g", 1, 1000), 0);
     tu_sleep_ms(100);
@@ -331,7 +350,7 @@ START_TEST(test_stop_drain_deadline_respected)
 {
     rec_reset();
     const tu_opt opts[] = { { TPS_OPT_SEND_TIMEOUT_MS, 0 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(&big_handler, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(big_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     int small = 8192;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -355,18 +374,18 @@ Suite *lib_stop_suite(void)
     Suite *s = suite_create("lib_stop");
     TCase *tc = tcase_create("graceful");
     tcase_set_timeout(tc, tu_timeout(30));
-    tcase_add_test(tc, test_stop_graceful_under_traffic);
+    tcase_add_loop_test(tc, test_stop_graceful_under_traffic, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("other");
     tcase_set_timeout(tc, tu_timeout(15));
-    tcase_add_test(tc, test_stop_drain_zero_force_closes);
+    tcase_add_loop_test(tc, test_stop_drain_zero_force_closes, 0, 2);
     tcase_add_test(tc, test_stop_before_any_connection);
     tcase_add_test(tc, test_stop_free_running);
-    tcase_add_test(tc, test_stop_calls_on_shutdown);
+    tcase_add_loop_test(tc, test_stop_calls_on_shutdown, 0, 2);
     tcase_add_test(tc, test_stop_twice_shortens_drain);
-    tcase_add_test(tc, test_stop_drain_delivers_queued_output);
-    tcase_add_test(tc, test_stop_drain_deadline_respected);
+    tcase_add_loop_test(tc, test_stop_drain_delivers_queued_output, 0, 2);
+    tcase_add_loop_test(tc, test_stop_drain_deadline_respected, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
