@@ -109,8 +109,12 @@ static void conn_event(struct loop *l, struct conn *c, uint32_t ev)
         conn_close(c);
         return;
     }
+    /* Read when input is signalled, or when a remainder has just gone out:
+     * reading stopped while it was pending, and edge-triggered epoll will
+     * not report the bytes that arrived meanwhile again. */
+    int want_read = (ev & (EPOLLIN | EPOLLRDHUP)) || c->out;
     int r = c->out ? conn_flush(c) : 1;
-    if (r == 1)
+    if (r == 1 && want_read)
         r = conn_echo(l, c, (ev & EPOLLRDHUP) != 0);
     if (r < 0)
         conn_close(c);
