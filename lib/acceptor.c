@@ -73,7 +73,9 @@ static bool queue_has_room(tps_server *srv)
 }
 
 /* Which worker adopts the next connection: the one with the fewest,
- * round-robin among equals. A plain wake-one (EPOLLEXCLUSIVE on one
+ * round-robin among equals, and never one that may be blocked in a
+ * MAY_BLOCK callback while another is free (its adoption would wait for
+ * the callback). A plain wake-one (EPOLLEXCLUSIVE on one
  * eventfd in every worker's epoll) was measured to hand most connections
  * to the first-registered worker: the kernel picks the first exclusive
  * waiter whether or not it is the least busy. */
@@ -84,6 +86,8 @@ static tps__worker *pick_worker(tps_server *srv)
     for (unsigned k = 0; k < n; k++) {
         unsigned i = (start + k) % n;
         size_t load = atomic_load_explicit(&srv->workers[i].load, memory_order_relaxed);
+        if (atomic_load_explicit(&srv->workers[i].in_shared_turn, memory_order_relaxed))
+            load += SIZE_MAX / 2;
         if (load < best_load) {
             best_load = load;
             best = i;

@@ -126,6 +126,7 @@ typedef struct tps__worker {
     tps_conn *dead;       /* closed this iteration; slots freed at its end */
     size_t nconns;
     _Atomic size_t load;  /* nconns, published for the acceptor's choice */
+    _Atomic bool in_shared_turn; /* may be blocked in a callback */
     tps_conn **claimed;   /* shared conns claimed by a timer scan */
     size_t nclaimed, claimed_cap;
     int64_t now_ms;

@@ -92,12 +92,15 @@ static bool release(tps__worker *w, tps_conn *c, int op)
 
 static void run_owned(tps__worker *w, tps_conn *c, uint32_t events)
 {
+    /* Tell the acceptor not to hand us new connections meanwhile. */
+    atomic_store_explicit(&w->in_shared_turn, true, memory_order_relaxed);
     for (;;) {
         tps__conn_turn(w, c, events);
         if (release(w, c, EPOLL_CTL_MOD))
-            return;
+            break;
         events = 0;
     }
+    atomic_store_explicit(&w->in_shared_turn, false, memory_order_relaxed);
 }
 
 void tps__shared_register(tps__worker *w, tps_conn *c)
@@ -181,6 +184,16 @@ static void collect(tps__worker *w, int64_t quiet_ms, bool draining)
     }
 }
 
+/* Since when c has waited on its peer to read: pending output, or a
+ * producer waiting for EPOLLOUT after its last chunk went into a socket
+ * buffer that then filled (no output of ours is left, yet it is stuck). */
+static int64_t stuck_since(const tps_conn *c, int64_t last)
+{
+    if (c->out.len > 0)
+        return c->send_since_ms;
+    return (c->flags & TPS__CF_WANT_WRITABLE) ? last : -1;
+}
+
 /* We own c: close it if a limit passed, else give it a turn or hand it back. */
 static void settle(tps__worker *w, tps_conn *c, bool draining, bool deadline_passed)
 {
@@ -189,7 +202,7 @@ static void settle(tps__worker *w, tps_conn *c, bool draining, bool deadline_pas
     int64_t last = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed);
     if (deadline_passed)
         tps__conn_close(w, c, TPS_CLOSE_SHUTDOWN);
-    else if (send > 0 && c->out.len > 0 && w->now_ms - c->send_since_ms >= send)
+    else if (send > 0 && stuck_since(c, last) >= 0 && w->now_ms - stuck_since(c, last) >= send)
         tps__conn_close(w, c, TPS_CLOSE_SEND_TIMEOUT);
     else if (idle > 0 && w->now_ms - last >= idle)
         tps__conn_close(w, c, TPS_CLOSE_IDLE_TIMEOUT);

@@ -11,23 +11,24 @@ static int64_t min_next(int64_t next, int64_t cand)
     return next < 0 || cand < next ? cand : next;
 }
 
+/* Output state changed: keep send_since = time of the last progress while
+ * output is pending (0 when none), and the send list in that order. */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress)
 {
-    bool pending = c->out.len > 0;
-    if (!pending) {
-        if (tps__list_linked(&c->send_link))
+    bool linked = tps__list_linked(&c->send_link);
+    if (c->out.len == 0) {
+        c->send_since_ms = 0;
+        if (linked)
             tps__list_unlink(&c->send_link);
         return;
     }
-    if (progress || c->send_since_ms == 0 || !tps__list_linked(&c->send_link))
-        c->send_since_ms = w->now_ms;
+    if (!progress && c->send_since_ms != 0)
+        return; /* stuck: the clock keeps running */
+    c->send_since_ms = w->now_ms;
     if (c->flags & TPS__CF_SHARED)
         return; /* the shared scan checks send_since itself */
-    if (tps__list_linked(&c->send_link)) {
-        if (!progress)
-            return;
+    if (linked)
         tps__list_unlink(&c->send_link);
-    }
     tps__list_append(&w->send_list, &c->send_link);
 }
 

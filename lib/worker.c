@@ -134,8 +134,13 @@ static void *worker_main(void *arg)
         if (n < 0 && errno != EINTR)
             tps__log_errno(w->srv, TPS_LOG_ERROR, errno, "epoll_wait() failed");
         w->now_ms = tps__now_ms();
+        /* Adoptions first: a shared turn in this batch may block. */
         for (int i = 0; i < n; i++)
-            on_event(w, &evs[i]);
+            if (evs[i].data.u64 == TPS__TAG_WAKE)
+                on_event(w, &evs[i]);
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.u64 != TPS__TAG_WAKE)
+                on_event(w, &evs[i]);
         run_ready(w);
         tps__timers_run(w);
         if (w->srv->shared_epfd >= 0)
