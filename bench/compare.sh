@@ -87,8 +87,9 @@ prepare() {
             # stop the others from being compared.
             for t in bench/tpbench server/tpserver bench/compare/echo-epoll \
                      bench/compare/echo-libuv bench/compare/echo-libevent; do
-                make -s -C "$build" "$t" >/dev/null 2>"$outdir/make-${t##*/}.log" ||
-                    say "make $t failed (see $outdir/make-${t##*/}.log)"
+                local log="$outdir/make-${t##*/}.log"
+                make -s -C "$build" "$t" >/dev/null 2>"$log" || say "make $t failed (see $log)"
+                [ -s "$log" ] || rm -f "$log"
             done
         fi
     fi
@@ -280,7 +281,16 @@ main() {
         echo "memcached=$(memcached -V 2>/dev/null)"
     } >"$outdir/meta.txt"
     echo "scenario,server,repeat,status,rss_before_kib,rss_peak_kib,comm,server_cpus,foreign_cpus,json" >"$outdir/runs.csv"
-    local rep sc sv total=0 n=0
+    local rep sc sv total=0 n=0 have=''
+    for sv in $servers; do
+        if [ -n "$(server_cmd "$sv" 0)" ]; then
+            have="$have $sv"
+        else
+            say "skipping $sv: not built or not installed"
+        fi
+    done
+    servers=$have
+    [ -n "$servers" ] || { say "no server to measure"; exit 1; }
     for sc in $scenarios; do for sv in $servers; do
         [ -n "$(scenario_args "$sc" "$sv")" ] && total=$((total + repeats))
     done; done
@@ -299,6 +309,7 @@ main() {
             done
         done
     done
+    rm -f "$outdir/.times0" "$outdir/.times1"
     python3 "$top/bench/compare/report.py" "$outdir"
 }
 
