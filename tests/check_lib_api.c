@@ -250,6 +250,14 @@ static const tps_handler rec_handler = {
     .name = "rec", .on_open = rec_on_open, .on_data = rec_on_data,
     .on_writable = rec_on_writable, .on_close = rec_on_close,
 };
+static const tps_handler rec_handler_shared = {
+    .name = "rec", .on_open = rec_on_open, .on_data = rec_on_data,
+    .on_writable = rec_on_writable, .on_close = rec_on_close,
+    .flags = TPS_HANDLER_MAY_BLOCK,
+};
+/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+static const tps_handler *const rec_by_mode[2] = { &rec_handler,
+                                                   &rec_handler_shared };
 
 static void peer_is(const char *want)
 {
@@ -343,7 +351,7 @@ START_TEST(test_api_on_open_rejects)
 {
     rec_reset();
     atomic_store(&reject_odd, 1);
-    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
     for (int i = 0; i < 4; i++) {
         int fd = tu_connect(tu_port(srv, 0), 0);
         if (i % 2 == 0) {
@@ -368,7 +376,7 @@ END_TEST
 START_TEST(test_api_close_reasons_and_send_after_close)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
     int port = tu_port(srv, 0);
 
     int fd = tu_connect(port, 0); /* handler returns <0 */
@@ -411,7 +419,7 @@ START_TEST(test_api_no_sigpipe)
     }
     ck_assert_msg(sa.sa_handler == SIG_DFL, "SIGPIPE must be at default");
     rec_reset();
-    tps_server *srv = tu_server_start(&rec_handler, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
     int port = tu_port(srv, 0);
     for (int i = 0; i < 20; i++) {
         int fd = tu_connect(port, 0);
@@ -435,7 +443,8 @@ END_TEST
 
 START_TEST(test_api_byte_counters_exact)
 {
-    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
+                                      NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const size_t n = 100000;
     char *back = malloc(n);
@@ -626,10 +635,10 @@ Suite *lib_api_suite(void)
     tcase_set_timeout(tc, tu_timeout(20));
     tcase_add_test(tc, test_api_conn_peer);
     tcase_add_test(tc, test_api_conn_ids_unique);
-    tcase_add_test(tc, test_api_on_open_rejects);
-    tcase_add_test(tc, test_api_close_reasons_and_send_after_close);
-    tcase_add_test(tc, test_api_no_sigpipe);
-    tcase_add_test(tc, test_api_byte_counters_exact);
+    tcase_add_loop_test(tc, test_api_on_open_rejects, 0, 2);
+    tcase_add_loop_test(tc, test_api_close_reasons_and_send_after_close, 0, 2);
+    tcase_add_loop_test(tc, test_api_no_sigpipe, 0, 2);
+    tcase_add_loop_test(tc, test_api_byte_counters_exact, 0, 2);
     tcase_add_test(tc, test_api_framing_leftovers);
     tcase_add_test(tc, test_api_framing_input_limit);
     suite_add_tcase(s, tc);

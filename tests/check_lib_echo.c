@@ -197,7 +197,8 @@ START_TEST(test_echo_many_clients)
     const unsigned nclients = (unsigned)tu_scale(1000, 100);
     const unsigned nmsg = (unsigned)tu_scale(6, 3);
     raise_nofile(nclients);
-    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
+                                      NULL, NULL);
     int port = tu_port(srv, 0);
     ec_driver d[2];
     pthread_t th[2];
@@ -393,7 +394,8 @@ static void *churn_main(void *arg)
 START_TEST(test_echo_churn)
 {
     const int per = (int)tu_scale(500, 100);
-    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
+                                      NULL, NULL);
     churn_arg a[2] = { { tu_port(srv, 0), per, 0 },
                        { tu_port(srv, 0), per, 0 } };
     pthread_t th[2];
@@ -514,7 +516,7 @@ Suite *lib_echo_suite(void)
     Suite *s = suite_create("lib_echo");
     TCase *tc = tcase_create("many");
     tcase_set_timeout(tc, tu_timeout(90));
-    tcase_add_test(tc, test_echo_many_clients);
+    tcase_add_loop_test(tc, test_echo_many_clients, 0, 2); /* pinned, shared */
     suite_add_tcase(s, tc);
 
     tc = tcase_create("partial");
@@ -522,7 +524,7 @@ Suite *lib_echo_suite(void)
     tcase_add_loop_test(tc, test_echo_trickle_writer, 0, 2); /* pinned, shared */
     tcase_add_loop_test(tc, test_echo_slow_reader, 0, 2); /* pinned, shared */
     tcase_add_loop_test(tc, test_echo_half_close, 0, 2); /* pinned, shared */
-    tcase_add_test(tc, test_echo_churn);
+    tcase_add_loop_test(tc, test_echo_churn, 0, 2); /* pinned, shared */
     suite_add_tcase(s, tc);
 
     tc = tcase_create("listeners");
