@@ -273,9 +273,14 @@ main() {
     prepare
     {
         echo "date_utc=$(date -u +%FT%TZ)"
-        echo "host=$(uname -srm) cpus=$(nproc)"
+        echo "host=$(uname -srm)"
+        echo "cpus=$(nproc)"
         echo "git=$(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
-        echo "repeats=$repeats duration=$dur warmup=$warm tpbench_threads=$tpb_threads quiet_wait=$quiet_wait"
+        echo "repeats=$repeats"
+        echo "duration=$dur"
+        echo "warmup=$warm"
+        echo "tpbench_threads=$tpb_threads"
+        echo "quiet_wait=$quiet_wait"
         echo "tpbench=$("$tpbench" --version 2>&1 | head -1)"
         echo "redis=$(redis-server --version 2>/dev/null | head -1)"
         echo "memcached=$(memcached -V 2>/dev/null)"

@@ -234,8 +234,14 @@ def main():
     with open(os.path.join(outdir, "summary.txt"), "w") as f:
         f.write(text + "\n")
     write_csv(os.path.join(outdir, "summary.csv"), summary)
+    meta = {}
+    try:
+        with open(os.path.join(outdir, "meta.txt")) as f:
+            meta = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    except OSError:
+        pass
     with open(os.path.join(outdir, "summary.json"), "w") as f:
-        json.dump({"summary": summary}, f, indent=1)
+        json.dump({"meta": meta, "summary": summary}, f, indent=1)
     busy = [s["foreign_cpus"] for s in summary if s["foreign_cpus"] is not None]
     plot(outdir, summary, servers, max(busy) if busy else 0.0)
     print("results: %s/{summary.txt,summary.csv,summary.json,plot.png,runs.csv}" % outdir)
