@@ -206,7 +206,9 @@ struct tps_server {
     tps__conntab conns;
     _Atomic uint64_t active;         /* open connections (all workers) */
 
-    unsigned nworkers;
+    unsigned nworkers;               /* initialised (destroyed at free) */
+    unsigned nthreads;               /* worker threads started (joined) */
+    bool acceptor_started;
     tps__worker *workers;
     _Atomic unsigned workers_running;
 

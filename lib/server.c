@@ -131,6 +131,8 @@ static int alloc_state(tps_server *srv)
     if (rc < 0)
         return rc;
     srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        srv->workers[i].epfd = srv->workers[i].wakefd = -1; /* for free() */
     srv->acceptor_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (srv->workers == NULL)
@@ -147,7 +149,9 @@ static int start_threads(tps_server *srv)
     int rc = tps__workers_start(srv);
     if (rc == 0)
         rc = tps__acceptor_start(srv);
-    else
+    if (rc == 0)
+        srv->acceptor_started = true;
+    else /* workers must not wait for an acceptor that never ran */
         atomic_store(&srv->acceptor_done, true);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
@@ -207,12 +211,11 @@ int tps_server_wait(tps_server *srv)
         return TPS_EINVAL;
     if (srv->joined)
         return 0;
-    if (!atomic_load(&srv->acceptor_done) || srv->acceptor)
-        if (srv->acceptor)
-            pthread_join(srv->acceptor, NULL);
-    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
-        if (srv->workers[i].thread)
-            pthread_join(srv->workers[i].thread, NULL);
+    if (srv->acceptor_started)
+        pthread_join(srv->acceptor, NULL);
+    for (unsigned i = 0; i < srv->nthreads; i++)
+        pthread_join(srv->workers[i].thread, NULL);
+    tps__listeners_close(srv); /* if the acceptor never ran */
     srv->joined = true;
     atomic_store(&srv->run_state, TPS__RUN_STOPPED);
     tps__log(srv, TPS_LOG_INFO, "stopped");

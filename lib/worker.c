@@ -193,9 +193,6 @@ void tps__worker_destroy(tps__worker *w)
 int tps__workers_start(tps_server *srv)
 {
     for (unsigned i = 0; i < srv->nworkers; i++) {
-        srv->workers[i].epfd = srv->workers[i].wakefd = -1;
-    }
-    for (unsigned i = 0; i < srv->nworkers; i++) {
         int rc = worker_init(srv, &srv->workers[i], i);
         if (rc < 0)
             return rc;
@@ -205,9 +202,9 @@ int tps__workers_start(tps_server *srv)
         int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
         if (rc != 0) {
             atomic_fetch_sub(&srv->workers_running, 1);
-            srv->nworkers = i; /* join what started */
             return -rc;
         }
+        srv->nthreads = i + 1;
     }
     return 0;
 }
