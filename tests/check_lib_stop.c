@@ -369,6 +369,69 @@ START_TEST(test_stop_drain_deadline_respected)
 }
 END_TEST
 
+/* ---- stop while descriptors wait in the accept queue ---------------------- */
+
+static atomic_int gate_closed, gate_opens;
+
+static int gate_on_open(tps_conn *c)
+{
+    atomic_fetch_add(&gate_opens, 1);
+    int64_t end = tu_now_us() + 10000000;
+    while (atomic_load(&gate_closed) && tu_now_us() < end)
+        tu_sleep_ms(2);
+    return 0;
+}
+
+static const tps_handler gate_handler = {
+    .name = "gate", .on_open = gate_on_open, .on_data = rec_on_data,
+    .on_close = rec_on_close,
+};
+
+/* One worker is stuck in on_open, two descriptors wait in the queue when
+ * the stop begins: every accepted descriptor is closed in the end, none
+ * leaks, and nothing new is served after the stop. */
+START_TEST(test_stop_with_queued_descriptors)
+{
+    rec_reset();
+    atomic_store(&gate_closed, 1);
+    atomic_store(&gate_opens, 0);
+    const tu_opt opts[] = { { TPS_OPT_WORKERS, 1 }, { TPS_OPT_QUEUE, 4 },
+                            TU_OPT_END };
+    tps_server *srv = tu_server_start(&gate_handler, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0), fds[3];
+    fds[0] = tu_connect(port, 0);
+    int64_t end = tu_now_us() + 3000000;
+    while (atomic_load(&gate_opens) < 1 && tu_now_us() < end)
+        tu_sleep_ms(2);
+    ck_assert_int_eq(atomic_load(&gate_opens), 1);
+    fds[1] = tu_connect(port, 0);
+    fds[2] = tu_connect(port, 0);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_QUEUED, 2, 3000), 2);
+    ck_assert_int_eq(tps_server_stop(srv, 1000), 0);
+    tu_sleep_ms(100);
+    int late = tu_connect_host("127.0.0.1", port, 0);
+    atomic_store(&gate_closed, 0);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    for (int i = 0; i < 3; i++) {
+        int err = 0;
+        tu_drain(fds[i], 3000, &err);
+        ck_assert_msg(err == 0 || err == -ECONNRESET,
+                      "client %d after stop: %s", i, strerror(-err));
+        close(fds[i]);
+    }
+    if (late >= 0) { /* connected to the backlog: must not be served */
+        int rc = tu_echo_roundtrip(late, "x", 1, 1000);
+        ck_assert_msg(rc != 0, "a client connecting after stop was served");
+        close(late);
+    }
+    uint64_t acc = tps_server_stat(srv, TPS_STAT_ACCEPTED);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_CLOSED), acc);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_QUEUED), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
 Suite *lib_stop_suite(void)
 {
     Suite *s = suite_create("lib_stop");
@@ -381,6 +444,7 @@ Suite *lib_stop_suite(void)
     tcase_set_timeout(tc, tu_timeout(15));
     tcase_add_loop_test(tc, test_stop_drain_zero_force_closes, 0, 2);
     tcase_add_test(tc, test_stop_before_any_connection);
+    tcase_add_test(tc, test_stop_with_queued_descriptors);
     tcase_add_test(tc, test_stop_free_running);
     tcase_add_loop_test(tc, test_stop_calls_on_shutdown, 0, 2);
     tcase_add_test(tc, test_stop_twice_shortens_drain);
