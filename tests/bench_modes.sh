@@ -14,7 +14,8 @@ start_srv modes --fault none
 "$TPBENCH" -q --mode throughput -c 2 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/tp.json" || fail "throughput exit $?"
 [ "$(jget "$TMPD/tp.json" 'd["bytes_rx"] > 1000000 and d["size"] == 65536')" = True ] || fail "throughput bytes"
 
-"$TPBENCH" -q --mode ramp -c 20 -R 100 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/ramp.json" || fail "ramp exit $?"
+"$TPBENCH" -q --mode ramp -c 20 -R 100 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/ramp.json" 2> "$TMPD/ramp.err" \
+    || fail "ramp exit $?: $(cat "$TMPD/ramp.err") $(jget "$TMPD/ramp.json" "d[\"errors_by_kind\"], d[\"responses\"]")"
 [ "$(jget "$TMPD/ramp.json" 'd["connects"] == 20 and d["connect_us"]["count"] == 20')" = True ] || fail "ramp connects"
 [ "$(jget "$TMPD/ramp.json" 'd["open_loop"]')" = False ] || fail "ramp: --rate paced requests too"
 

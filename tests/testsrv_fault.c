@@ -14,6 +14,7 @@
  * leaves it behind. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -60,13 +61,11 @@ static int listen_on(int port)
 static void send_all(int fd, const char *b, size_t n)
 {
     while (n > 0) {
-        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-        if (w <= 0) {
-            struct pollfd p = {.fd = fd, .events = POLLOUT};
-            if (w < 0 && poll(&p, 1, 1000) > 0)
-                continue;
-            return;
-        }
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);   /* blocking socket */
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;     /* peer gone: it is dropped on its next read */
         b += w, n -= (size_t)w;
     }
 }
