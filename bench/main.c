@@ -110,15 +110,26 @@ static int run_once(const tpb_opts *o, tpb_run *run, double rate, int live, tpb_
     return 0;
 }
 
-static void write_hist_file(const char *path, const tpb_report *r)
+static void write_hist(const char *path, const char *suffix, const tpb_hist *h)
 {
-    FILE *f = fopen(path, "w");
+    char name[4096];
+    snprintf(name, sizeof name, "%s%s", path, suffix);
+    FILE *f = fopen(name, "w");
     if (!f) {
-        fprintf(stderr, "tpbench: cannot write %s\n", path);
+        fprintf(stderr, "tpbench: cannot write %s\n", name);
         return;
     }
-    tpb_report_hist(f, &r->s.lat);
+    tpb_report_hist(f, h);
     fclose(f);
+}
+
+/* --hist FILE: the latency (corrected in open loop); open loop also
+ * writes FILE.uncorrected, so both curves can be plotted. */
+static void write_hist_file(const char *path, const tpb_report *r)
+{
+    write_hist(path, "", &r->s.lat);
+    if (r->open_loop)
+        write_hist(path, ".uncorrected", &r->s.lat_unc);
 }
 
 /* Print what a finished run found; returns the exit status. */

@@ -5,7 +5,8 @@
 . "${top_srcdir:-.}/tests/bench_lib.sh"
 start_srv stall --fault stall --stall-after 1000 --stall-ms 500
 
-"$TPBENCH" -q -c 4 -R 1000 -d 3s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/o.json" || fail "exit $?"
+"$TPBENCH" -q -c 4 -R 1000 -d 3s -w 0 --json --hist "$TMPD/o.hgrm" "127.0.0.1:$PORT" > "$TMPD/o.json" || fail "exit $?"
+[ -s "$TMPD/o.hgrm" ] && [ -s "$TMPD/o.hgrm.uncorrected" ] || fail "hist files missing"
 c=$(jget "$TMPD/o.json" 'd["latency_us"]["p99"]')
 u=$(jget "$TMPD/o.json" 'd["latency_uncorrected_us"]["p99"]')
 echo "corrected p99 $c us, uncorrected p99 $u us"
