@@ -238,9 +238,77 @@ START_TEST(test_limits_per_ip)
     echo_ok(other, "client from 127.0.0.2");
     for (int i = 0; i < 2; i++)
         echo_ok(fds[i], "existing client");
+    /* Closing one frees its place for the same address; the rejected
+     * attempts must not have used any. */
+    close(fds[0]);
+    tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 2, 3000);
+    int64_t end = tu_now_us() + 3000000;
+    fds[0] = -1;
+    while (fds[0] < 0 && tu_now_us() < end) {
+        int fd = tu_connect(port, 0);
+        if (tu_echo_roundtrip(fd, "again", 5, 1000) == 0) {
+            fds[0] = fd;
+        } else {
+            close(fd);
+            tu_sleep_ms(50);
+        }
+    }
+    ck_assert_msg(fds[0] >= 0,
+                  "127.0.0.1 still refused after one of its two closed");
     close(other);
     close(fds[0]);
     close(fds[1]);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Connections refused by on_open give their places back: with room for
+ * one connection in total and one per address, a run of rejections must
+ * not lock the next client out. */
+static atomic_int refuse_first;
+
+static int refuse_on_open(tps_conn *c)
+{
+    return atomic_fetch_sub(&refuse_first, 1) > 0 ? -1 : 0;
+}
+
+static const tps_handler refuse_handler = {
+    .name = "refuse", .on_open = refuse_on_open, .on_data = lim_on_data,
+};
+
+START_TEST(test_limits_rejections_release_places)
+{
+    atomic_store(&refuse_first, 5);
+    const tu_opt opts[] = { { TPS_OPT_MAX_CONNS, 1 },
+                            { TPS_OPT_MAX_CONNS_PER_IP, 1 }, TU_OPT_END };
+    tps_server *srv = tu_server_start(&refuse_handler, NULL, opts, NULL,
+                                      NULL);
+    int port = tu_port(srv, 0);
+    for (int i = 0; i < 5; i++) {
+        int fd = tu_connect(port, 0);
+        expect_turned_away(fd, "refused by on_open");
+        close(fd);
+        /* the place is given back after the close the client saw */
+        tu_wait_stat(srv, TPS_STAT_REJECTED_HANDLER, (uint64_t)i + 1, 3000);
+        tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 0, 3000);
+    }
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_HANDLER, 5, 3000),
+                      5);
+    int64_t end = tu_now_us() + 3000000;
+    int served = 0;
+    while (!served && tu_now_us() < end) {
+        int fd = tu_connect(port, 0);
+        served = tu_echo_roundtrip(fd, "after", 5, 1000) == 0;
+        close(fd);
+        if (!served)
+            tu_sleep_ms(50);
+    }
+    ck_assert_msg(served, "no client served after five on_open refusals "
+                  "(rejected: max_conns %llu, per_ip %llu)",
+                  (unsigned long long)tps_server_stat(
+                      srv, TPS_STAT_REJECTED_MAX_CONNS),
+                  (unsigned long long)tps_server_stat(
+                      srv, TPS_STAT_REJECTED_PER_IP));
     tps_server_free(srv);
 }
 END_TEST
@@ -504,6 +572,7 @@ Suite *lib_limits_suite(void)
     tcase_set_timeout(tc, tu_timeout(20));
     tcase_add_test(tc, test_limits_max_conns);
     tcase_add_test(tc, test_limits_per_ip);
+    tcase_add_test(tc, test_limits_rejections_release_places);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("timeouts");
