@@ -29,7 +29,28 @@ struct acc {
     tps_server *srv;
     int64_t pause_until_ms;
     int backoff_ms;
+    uint64_t *wakes; /* per worker: descriptors queued for it this batch */
 };
+
+/* One eventfd write per worker per accept batch, not per connection. */
+static void flush_wakes(struct acc *a)
+{
+    tps_server *srv = a->srv;
+    if (srv->shared_queue_evfd >= 0) { /* may-block: any free worker */
+        uint64_t total = 0;
+        for (unsigned i = 0; i < srv->nworkers; i++)
+            total += a->wakes[i], a->wakes[i] = 0;
+        if (total)
+            (void)!write(srv->shared_queue_evfd, &total, sizeof(total));
+        return;
+    }
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        if (a->wakes[i] == 0)
+            continue;
+        (void)!write(srv->workers[i].wakefd, &a->wakes[i], sizeof(a->wakes[i]));
+        a->wakes[i] = 0;
+    }
+}
 
 static void reject(tps_server *srv, int fd, const char *line, int stat)
 {
@@ -73,27 +94,24 @@ static bool queue_has_room(tps_server *srv)
 }
 
 /* Which worker adopts the next connection: the one with the fewest,
- * round-robin among equals, and never one that may be blocked in a
- * MAY_BLOCK callback while another is free (its adoption would wait for
- * the callback). A plain wake-one (EPOLLEXCLUSIVE on one
+ * round-robin among equals. (With a may-block handler no worker is picked:
+ * see flush_wakes.) A plain wake-one (EPOLLEXCLUSIVE on one
  * eventfd in every worker's epoll) was measured to hand most connections
  * to the first-registered worker: the kernel picks the first exclusive
  * waiter whether or not it is the least busy. */
-static tps__worker *pick_worker(tps_server *srv)
+static unsigned pick_worker(tps_server *srv)
 {
     unsigned n = srv->nworkers, start = srv->next_worker++ % n, best = start;
     size_t best_load = SIZE_MAX;
     for (unsigned k = 0; k < n; k++) {
         unsigned i = (start + k) % n;
         size_t load = atomic_load_explicit(&srv->workers[i].load, memory_order_relaxed);
-        if (atomic_load_explicit(&srv->workers[i].in_shared_turn, memory_order_relaxed))
-            load += SIZE_MAX / 2;
         if (load < best_load) {
             best_load = load;
             best = i;
         }
     }
-    return &srv->workers[best];
+    return best;
 }
 
 /* Admission for one accepted descriptor; hands it to the queue. */
@@ -114,7 +132,7 @@ static void admit(struct acc *a, int fd, const tps__peer *peer)
     }
     atomic_fetch_add(&srv->active, 1);
     if (tps__fdqueue_push(&srv->queue, &it) == 0) {
-        tps__wake(pick_worker(srv)->wakefd);
+        a->wakes[pick_worker(srv)]++;
     } else {
         atomic_fetch_sub(&srv->active, 1);
         if (per_ip && peer->family != AF_UNIX)
@@ -187,8 +205,10 @@ static void drain_eventfd(int fd)
 
 static void *acceptor_main(void *arg)
 {
-    struct acc a = {.srv = arg};
-    tps_server *srv = a.srv;
+    tps_server *srv = arg;
+    uint64_t wakes[srv->nworkers];
+    struct acc a = {.srv = srv, .wakes = wakes};
+    memset(wakes, 0, sizeof(wakes));
     struct pollfd pfd[TPS__MAX_LISTENERS + 1];
     unsigned n = srv->nlisteners;
 #ifdef HAVE_PTHREAD_SETNAME_NP
@@ -213,6 +233,7 @@ static void *acceptor_main(void *arg)
         for (unsigned i = 0; i < n && !tps__draining(srv); i++)
             if (pfd[i].revents & POLLIN)
                 accept_batch(&a, pfd[i].fd);
+        flush_wakes(&a);
     }
     /* Stop accepting first: new connects are refused from here on. */
     tps__listeners_close(srv);

@@ -11,8 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -383,13 +381,6 @@ void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c)
     tps__ready_push(w, c);
 }
 
-static void set_nodelay(tps_conn *c)
-{
-    int one = 1;
-    if (c->srv->opt[TPS_OPT_NODELAY] && c->peer.family != AF_UNIX)
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static int register_pinned(tps__worker *w, tps_conn *c)
 {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -429,7 +420,6 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
     tps__list_init(&c->send_link);
     tps__list_init(&c->ready_link);
     atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
-    set_nodelay(c);
     if (srv->handler->flags & TPS_HANDLER_MAY_BLOCK) {
         c->flags |= TPS__CF_SHARED;
     } else if (register_pinned(w, c) < 0) {

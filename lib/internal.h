@@ -38,7 +38,7 @@
 
 /* epoll data of the library's own descriptors: generation 0 never names a
  * connection, so these cannot collide with (gen << 32 | slot). */
-enum { TPS__TAG_WAKE = 1, TPS__TAG_SHARED = 3 };
+enum { TPS__TAG_WAKE = 1, TPS__TAG_QUEUE = 2, TPS__TAG_SHARED = 3 };
 
 /* Intrusive circular doubly linked list. */
 typedef struct tps__list {
@@ -126,7 +126,6 @@ typedef struct tps__worker {
     tps_conn *dead;       /* closed this iteration; slots freed at its end */
     size_t nconns;
     _Atomic size_t load;  /* nconns, published for the acceptor's choice */
-    _Atomic bool in_shared_turn; /* may be blocked in a callback */
     tps_conn **claimed;   /* shared conns claimed by a timer scan */
     size_t nclaimed, claimed_cap;
     int64_t now_ms;
@@ -214,6 +213,7 @@ struct tps_server {
 
     /* shared dispatch (see shared.c) */
     int shared_epfd;
+    int shared_queue_evfd;           /* semaphore: queued fds to adopt */
     pthread_mutex_t shared_lock;     /* guards shared_conns only */
     tps__list shared_conns;
     _Atomic size_t nshared;
@@ -237,6 +237,7 @@ int64_t tps__now_ms(void);
 /* listener.c */
 int tps__listener_open(tps_server *srv, const char *spec);
 int tps__listener_adopt(tps_server *srv, int fd);
+void tps__listeners_prepare(tps_server *srv);
 void tps__listeners_close(tps_server *srv);
 
 /* acceptor.c */
@@ -249,6 +250,8 @@ int tps__workers_start(tps_server *srv);
 void tps__worker_destroy(tps__worker *w);
 void tps__wake(int eventfd);
 void tps__ready_push(tps__worker *w, tps_conn *c);
+/* Adopt up to n queued descriptors. */
+void tps__worker_adopt(tps__worker *w, uint64_t n);
 
 /* conn.c: a turn is one pass over a connection: read, call on_data, flush,
  * maybe close. `events` are epoll events (0 = "try everything"). */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,6 +130,16 @@ int tps__listener_adopt(tps_server *srv, int fd)
     if (rc < 0)
         return rc;
     return add_listener(srv, fd, NULL);
+}
+
+/* Accepted sockets inherit TCP_NODELAY from their listener on Linux, so it
+ * is set once here rather than by a setsockopt per connection. */
+void tps__listeners_prepare(tps_server *srv)
+{
+    int on = srv->opt[TPS_OPT_NODELAY] ? 1 : 0;
+    for (unsigned i = 0; i < srv->nlisteners; i++)
+        if (strncmp(srv->listeners[i].addr, "unix:", 5) != 0)
+            setsockopt(srv->listeners[i].fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 void tps__listeners_close(tps_server *srv)

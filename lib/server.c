@@ -27,6 +27,7 @@ int tps_server_new(tps_server **out)
     srv->handler = &tps_echo_handler;
     srv->log_level = TPS_LOG_INFO;
     srv->acceptor_wakefd = srv->reserve_fd = srv->shared_epfd = -1;
+    srv->shared_queue_evfd = -1;
     *out = srv;
     return 0;
 }
@@ -166,6 +167,7 @@ int tps_server_start(tps_server *srv)
     if (srv->nlisteners == 0)
         return TPS_EINVAL;
     resolve_auto(srv);
+    tps__listeners_prepare(srv);
     srv->started = true;
     atomic_store(&srv->run_state, TPS__RUN_RUNNING);
     int rc = alloc_state(srv);
@@ -237,6 +239,8 @@ void tps_server_free(tps_server *srv)
     tps__fdqueue_destroy(&srv->queue);
     tps__conntab_destroy(&srv->conns);
     tps__iplimit_free(srv->iplimit);
+    if (srv->shared_queue_evfd >= 0)
+        close(srv->shared_queue_evfd);
     if (srv->shared_epfd >= 0) {
         close(srv->shared_epfd);
         pthread_mutex_destroy(&srv->shared_lock);

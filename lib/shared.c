@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -37,6 +38,14 @@ int tps__shared_init(tps_server *srv)
 {
     srv->shared_epfd = epoll_create1(EPOLL_CLOEXEC);
     if (srv->shared_epfd < 0)
+        return -errno;
+    /* New connections are announced here too, so that only a worker that
+     * is free (polling the shared epoll, not blocked in a callback) adopts
+     * one. */
+    srv->shared_queue_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TPS__TAG_QUEUE};
+    if (srv->shared_queue_evfd < 0 ||
+        epoll_ctl(srv->shared_epfd, EPOLL_CTL_ADD, srv->shared_queue_evfd, &ev) < 0)
         return -errno;
     pthread_mutex_init(&srv->shared_lock, NULL);
     tps__list_init(&srv->shared_conns);
@@ -92,15 +101,12 @@ static bool release(tps__worker *w, tps_conn *c, int op)
 
 static void run_owned(tps__worker *w, tps_conn *c, uint32_t events)
 {
-    /* Tell the acceptor not to hand us new connections meanwhile. */
-    atomic_store_explicit(&w->in_shared_turn, true, memory_order_relaxed);
     for (;;) {
         tps__conn_turn(w, c, events);
         if (release(w, c, EPOLL_CTL_MOD))
             break;
         events = 0;
     }
-    atomic_store_explicit(&w->in_shared_turn, false, memory_order_relaxed);
 }
 
 void tps__shared_register(tps__worker *w, tps_conn *c)
@@ -137,6 +143,12 @@ void tps__shared_on_event(tps__worker *w)
     for (int i = 0; i < SHARED_TURNS_PER_WAKE; i++) {
         if (epoll_wait(w->srv->shared_epfd, &ev, 1, 0) != 1)
             return; /* none ready, or another worker took it */
+        if (ev.data.u64 == TPS__TAG_QUEUE) {
+            uint64_t one;
+            if (read(w->srv->shared_queue_evfd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+                tps__worker_adopt(w, 1);
+            continue;
+        }
         tps_conn *c = tps__conntab_lookup(&w->srv->conns, ev.data.u64);
         if (c != NULL && claim(c, (uint32_t)(ev.data.u64 >> 32)))
             run_owned(w, c, ev.events);

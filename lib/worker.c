@@ -65,7 +65,7 @@ static void free_dead(tps__worker *w)
 
 /* One wake count per descriptor the acceptor queued for us: adopt that
  * many (fewer if another worker, woken by a stop, took some first). */
-static void adopt(tps__worker *w, uint64_t n)
+void tps__worker_adopt(tps__worker *w, uint64_t n)
 {
     tps__fditem it;
     for (; n > 0 && tps__fdqueue_pop(&w->srv->queue, &it) == 0; n--) {
@@ -79,7 +79,7 @@ static void on_event(tps__worker *w, const struct epoll_event *ev)
     uint64_t d = ev->data.u64, v;
     if (d == TPS__TAG_WAKE) {
         if (read(w->wakefd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-            adopt(w, v);
+            tps__worker_adopt(w, v);
     } else if (d == TPS__TAG_SHARED) {
         tps__shared_on_event(w);
     } else {
@@ -101,7 +101,7 @@ static void begin_drain(tps__worker *w)
 static bool finished(tps__worker *w)
 {
     if (w->drain_seen && atomic_load(&w->srv->acceptor_done))
-        adopt(w, SIZE_MAX); /* nothing is pushed any more: take leftovers */
+        tps__worker_adopt(w, SIZE_MAX); /* nothing is pushed any more: take leftovers */
     tps_server *srv = w->srv;
     return w->drain_seen && atomic_load(&srv->acceptor_done) && w->nconns == 0 &&
            atomic_load(&srv->nshared) == 0 && tps__fdqueue_count(&srv->queue) == 0;
