@@ -239,15 +239,23 @@ END_TEST
 
 START_TEST(test_stop_calls_on_shutdown)
 {
+    enum { NSHUT = 20 };
     rec_reset();
     tps_server *srv = tu_server_start(bye_handler_by_mode[_i], NULL, NULL, NULL, NULL);
-    int fds[3];
-    for (int i = 0; i < 3; i++) {
+    int fds[NSHUT];
+    /* All echo at once just before the stop, so that some are still in
+     * the middle of their turn when it begins: each must still get
+     * on_shutdown. */
+    for (int i = 0; i < NSHUT; i++)
         fds[i] = tu_connect(tu_port(srv, 0), 0);
-        echo_ok(fds[i]);
+    for (int i = 0; i < NSHUT; i++)
+        ck_assert_int_eq(tu_write_all(fds[i], "ping", 4, 1000), 0);
+    for (int i = 0; i < NSHUT; i++) {
+        char b[4];
+        ck_assert_int_eq(tu_read_exact(fds[i], b, 4, 3000, NULL), 4);
     }
     ck_assert_int_eq(tps_server_stop(srv, 2000), 0);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NSHUT; i++) {
         char bye[4];
         long r = tu_read_exact(fds[i], bye, 4, 3000, NULL);
         ck_assert_msg(r == 4 && memcmp(bye, "bye\n", 4) == 0,
@@ -256,8 +264,8 @@ START_TEST(test_stop_calls_on_shutdown)
         close(fds[i]);
     }
     ck_assert_int_eq(tps_server_wait(srv), 0);
-    ck_assert_int_eq(atomic_load(&shutdowns), 3);
-    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_SHUTDOWN]), 3);
+    ck_assert_int_eq(atomic_load(&shutdowns), NSHUT);
+    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_SHUTDOWN]), NSHUT);
     tps_server_free(srv);
 }
 END_TEST
@@ -432,6 +440,68 @@ START_TEST(test_stop_with_queued_descriptors)
 }
 END_TEST
 
+/* ---- stop while clients keep arriving --------------------------------------- */
+
+typedef struct churner {
+    int port;
+    atomic_int stop;
+    int served, hung;
+} churner;
+
+/* Connect, echo, close, again; after the server stops, connections are
+ * refused, closed or reset, but none may hang. */
+static void *churner_main(void *arg)
+{
+    churner *c = arg;
+    while (!atomic_load(&c->stop)) {
+        int fd = tu_connect_host("127.0.0.1", c->port, 0);
+        if (fd < 0) {
+            tu_sleep_ms(5);
+            continue;
+        }
+        int rc = tu_echo_roundtrip(fd, "churn", 5, 3000);
+        c->served += rc == 0;
+        c->hung += rc == -ETIMEDOUT;
+        close(fd);
+    }
+    return NULL;
+}
+
+START_TEST(test_stop_during_connection_churn)
+{
+    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL,
+                                      NULL, NULL);
+    churner ch[2] = { { .port = tu_port(srv, 0) }, { .port = tu_port(srv, 0) } };
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, churner_main, &ch[i]),
+                         0);
+    tu_sleep_ms(tu_scale(300, 800));
+    ck_assert_int_eq(tps_server_stop(srv, 500), 0);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    uint64_t acc = tps_server_stat(srv, TPS_STAT_ACCEPTED);
+    uint64_t closed = tps_server_stat(srv, TPS_STAT_CLOSED);
+    uint64_t active = tps_server_stat(srv, TPS_STAT_ACTIVE);
+    uint64_t queued = tps_server_stat(srv, TPS_STAT_QUEUED);
+    tps_server_free(srv); /* closes the listeners: clients get refused */
+    tu_sleep_ms(100);
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&ch[i].stop, 1);
+        pthread_join(th[i], NULL);
+    }
+    ck_assert_msg(ch[0].served > 0 && ch[1].served > 0,
+                  "served before the stop: %d and %d", ch[0].served,
+                  ch[1].served);
+    ck_assert_msg(ch[0].hung + ch[1].hung == 0,
+                  "%d connections hung (no echo, no close) around the stop",
+                  ch[0].hung + ch[1].hung);
+    ck_assert_msg(closed == acc && active == 0 && queued == 0,
+                  "after wait: accepted %llu closed %llu active %llu queued "
+                  "%llu", (unsigned long long)acc, (unsigned long long)closed,
+                  (unsigned long long)active, (unsigned long long)queued);
+}
+END_TEST
+
 Suite *lib_stop_suite(void)
 {
     Suite *s = suite_create("lib_stop");
@@ -445,6 +515,7 @@ Suite *lib_stop_suite(void)
     tcase_add_loop_test(tc, test_stop_drain_zero_force_closes, 0, 2);
     tcase_add_test(tc, test_stop_before_any_connection);
     tcase_add_test(tc, test_stop_with_queued_descriptors);
+    tcase_add_loop_test(tc, test_stop_during_connection_churn, 0, 2);
     tcase_add_test(tc, test_stop_free_running);
     tcase_add_loop_test(tc, test_stop_calls_on_shutdown, 0, 2);
     tcase_add_test(tc, test_stop_twice_shortens_drain);
