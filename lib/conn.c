@@ -305,6 +305,7 @@ static void deliver_shutdown(tps_conn *c)
     if (c->flags & TPS__CF_SHUTDOWN)
         return;
     c->flags |= TPS__CF_SHUTDOWN;
+    atomic_store_explicit(&c->shutdown_seen, true, memory_order_relaxed);
     if (c->srv->handler->on_shutdown && !(c->flags & TPS__CF_CLOSING))
         c->srv->handler->on_shutdown(c);
 }
@@ -436,6 +437,8 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
         c->close_reason = TPS_CLOSE_HANDLER;
     } else {
         c->flags |= TPS__CF_OPENED;
+        if (tps__draining(srv)) /* adopted from the queue after the stop */
+            deliver_shutdown(c);
     }
     turn_end(w, c);
     /* Pinned: EPOLL_CTL_ADD already reported bytes that came early. */

@@ -93,6 +93,7 @@ struct tps_conn {
     tps__buf out;          /* output the socket did not take yet */
     void *data;            /* the handler's */
     _Atomic int64_t last_active_ms; /* shared scanner reads it */
+    _Atomic bool shutdown_seen;     /* on_shutdown delivered (scanner reads) */
     int64_t send_since_ms; /* last output progress while output pending */
     tps__list link;        /* pinned: worker's LRU of all its conns;
                               shared: the shared registry */
@@ -218,7 +219,6 @@ struct tps_server {
     tps__list shared_conns;
     _Atomic size_t nshared;
     _Atomic int64_t shared_next_scan_ms;
-    _Atomic bool shared_swept;       /* the stop sweep ran */
 };
 
 /* options.c */

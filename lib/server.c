@@ -26,6 +26,7 @@ int tps_server_new(tps_server **out)
     tps__options_defaults(srv->opt);
     srv->handler = &tps_echo_handler;
     srv->log_level = TPS_LOG_INFO;
+    atomic_init(&srv->drain_deadline_ms, INT64_MAX);
     srv->acceptor_wakefd = srv->reserve_fd = srv->shared_epfd = -1;
     srv->shared_queue_evfd = -1;
     *out = srv;
@@ -190,15 +191,14 @@ int tps_server_stop(tps_server *srv, unsigned drain_ms)
 {
     if (srv == NULL || !srv->started)
         return TPS_EINVAL;
+    /* The deadline first, the state second: a worker that sees DRAINING
+     * must see its deadline (it once read 0 and force-closed at once). */
     int64_t deadline = tps__now_ms() + drain_ms;
     int64_t cur = atomic_load(&srv->drain_deadline_ms);
+    while (deadline < cur && !atomic_compare_exchange_weak(&srv->drain_deadline_ms, &cur, deadline))
+        ; /* a second stop can only bring the deadline closer */
     int state = TPS__RUN_RUNNING;
-    if (atomic_compare_exchange_strong(&srv->run_state, &state, TPS__RUN_DRAINING))
-        atomic_store(&srv->drain_deadline_ms, deadline);
-    else /* a second stop can only bring the deadline closer */
-        while (deadline < cur &&
-               !atomic_compare_exchange_weak(&srv->drain_deadline_ms, &cur, deadline))
-            ;
+    atomic_compare_exchange_strong(&srv->run_state, &state, TPS__RUN_DRAINING);
     if (srv->acceptor_wakefd >= 0)
         tps__wake(srv->acceptor_wakefd);
     for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)

@@ -99,14 +99,29 @@ static bool release(tps__worker *w, tps_conn *c, int op)
     return false;
 }
 
+/* Hand c back; then, if a stop began and c has not seen it, take it again.
+ * The stop's sweep may have passed c while it was busy or not yet
+ * registered, and an idle peer sends no event that would give it a turn. */
+static void hand_back(tps__worker *w, tps_conn *c, int op)
+{
+    while (c->fd >= 0) { /* we own c here: its fields are ours to read */
+        bool seen = (c->flags & TPS__CF_SHUTDOWN) != 0;
+        uint32_t gen = c->gen;
+        if (!release(w, c, op)) {
+            tps__conn_turn(w, c, 0); /* an event came while we held it */
+        } else if (!seen && tps__draining(w->srv) && claim(c, gen)) {
+            tps__conn_turn(w, c, 0);
+        } else {
+            return;
+        }
+        op = EPOLL_CTL_MOD;
+    }
+}
+
 static void run_owned(tps__worker *w, tps_conn *c, uint32_t events)
 {
-    for (;;) {
-        tps__conn_turn(w, c, events);
-        if (release(w, c, EPOLL_CTL_MOD))
-            break;
-        events = 0;
-    }
+    tps__conn_turn(w, c, events);
+    hand_back(w, c, EPOLL_CTL_MOD);
 }
 
 void tps__shared_register(tps__worker *w, tps_conn *c)
@@ -117,8 +132,7 @@ void tps__shared_register(tps__worker *w, tps_conn *c)
     tps__list_append(&srv->shared_conns, &c->link);
     atomic_fetch_add(&srv->nshared, 1);
     pthread_mutex_unlock(&srv->shared_lock);
-    if (!release(w, c, EPOLL_CTL_ADD))
-        run_owned(w, c, 0);
+    hand_back(w, c, EPOLL_CTL_ADD);
 }
 
 void tps__shared_unregister(tps_server *srv, tps_conn *c)
@@ -158,10 +172,12 @@ void tps__shared_on_event(tps__worker *w)
 
 /* ---- the scan ------------------------------------------------------------ */
 
-/* Is c (unowned; only its atomics may be read) worth claiming now? */
+/* Is c (unowned; only its atomics may be read) worth claiming now? While
+ * draining: every connection that has not seen the stop, on every scan,
+ * so none is left to the deadline because an event or a sweep missed it. */
 static bool due(tps__worker *w, tps_conn *c, int64_t quiet_ms, bool draining)
 {
-    if (draining)
+    if (draining && !atomic_load_explicit(&c->shutdown_seen, memory_order_relaxed))
         return true;
     int64_t last = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed);
     return quiet_ms > 0 && w->now_ms - last >= quiet_ms;
@@ -184,14 +200,14 @@ static void remember(tps__worker *w, tps_conn *c)
 
 /* Under the registry lock: claim what is due. Only the token and the
  * atomics are read before the claim succeeds. */
-static void collect(tps__worker *w, int64_t quiet_ms, bool draining)
+static void collect(tps__worker *w, int64_t quiet_ms, bool draining, bool claim_all)
 {
     tps_server *srv = w->srv;
     w->nclaimed = 0;
     for (tps__list *n = srv->shared_conns.next; n != &srv->shared_conns; n = n->next) {
         tps_conn *c = tps__container_of(n, tps_conn, link);
         uint32_t gen = (uint32_t)(atomic_load_explicit(&c->turn, memory_order_acquire) >> 2);
-        if (due(w, c, quiet_ms, draining) && claim(c, gen))
+        if ((claim_all || due(w, c, quiet_ms, draining)) && claim(c, gen))
             remember(w, c);
     }
 }
@@ -220,8 +236,8 @@ static void settle(tps__worker *w, tps_conn *c, bool draining, bool deadline_pas
         tps__conn_close(w, c, TPS_CLOSE_IDLE_TIMEOUT);
     else if (draining && !(c->flags & TPS__CF_SHUTDOWN))
         run_owned(w, c, 0);
-    else if (!release(w, c, EPOLL_CTL_MOD))
-        run_owned(w, c, 0);
+    else
+        hand_back(w, c, EPOLL_CTL_MOD);
 }
 
 void tps__shared_maintain(tps__worker *w)
@@ -229,10 +245,9 @@ void tps__shared_maintain(tps__worker *w)
     tps_server *srv = w->srv;
     const long long *opt = srv->opt;
     bool draining = tps__draining(srv);
-    bool swept = atomic_load(&srv->shared_swept);
     if (atomic_load(&srv->nshared) == 0)
         return;
-    if (w->now_ms < atomic_load(&srv->shared_next_scan_ms) && (!draining || swept))
+    if (w->now_ms < atomic_load(&srv->shared_next_scan_ms))
         return;
     if (pthread_mutex_trylock(&srv->shared_lock) != 0)
         return;
@@ -241,11 +256,7 @@ void tps__shared_maintain(tps__worker *w)
     if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 && (quiet == 0 || opt[TPS_OPT_SEND_TIMEOUT_MS] < quiet))
         quiet = opt[TPS_OPT_SEND_TIMEOUT_MS];
     bool deadline_passed = draining && w->now_ms >= atomic_load(&srv->drain_deadline_ms);
-    /* Drain: one sweep so every idle conn sees the stop, then the deadline. */
-    bool claim_all = draining && (!swept || deadline_passed);
-    collect(w, quiet, claim_all);
-    if (draining)
-        atomic_store(&srv->shared_swept, true);
+    collect(w, quiet, draining, deadline_passed);
     pthread_mutex_unlock(&srv->shared_lock);
     for (size_t i = 0; i < w->nclaimed; i++)
         settle(w, w->claimed[i], draining, deadline_passed);
