@@ -15,17 +15,27 @@
 #include "opts.h"
 #include "payload.h"
 
-enum tpb_ekind { TPB_E_CONNECT, TPB_E_TIMEOUT, TPB_E_CORRUPT, TPB_E_REORDER, TPB_E_CROSS,
-                 TPB_E_CLOSED, TPB_E_READ, TPB_E_WRITE, TPB_E_LONG, TPB_E_COUNT };
+enum tpb_ekind {
+    TPB_E_CONNECT,
+    TPB_E_TIMEOUT,
+    TPB_E_CORRUPT,
+    TPB_E_REORDER,
+    TPB_E_CROSS,
+    TPB_E_CLOSED,
+    TPB_E_READ,
+    TPB_E_WRITE,
+    TPB_E_LONG,
+    TPB_E_COUNT
+};
 
 typedef struct tpb_counts {
-    uint64_t requests, responses, bytes_tx, bytes_rx;  /* measured window */
-    uint64_t connects, conn_done;                      /* whole run */
-    uint64_t errors[TPB_E_COUNT];                      /* whole run */
+    uint64_t requests, responses, bytes_tx, bytes_rx; /* measured window */
+    uint64_t connects, conn_done;                     /* whole run */
+    uint64_t errors[TPB_E_COUNT];                     /* whole run */
     uint64_t open_now, open_max;
 } tpb_counts;
 
-typedef struct tpb_stats {          /* what a run produces */
+typedef struct tpb_stats { /* what a run produces */
     tpb_counts c;
     tpb_hist lat, lat_unc, connect, ttfb;
 } tpb_stats;
@@ -36,10 +46,10 @@ typedef struct tpb_worker {
     struct tpb_run *run;
     int index;
     pthread_t th;
-    tpb_stats local;                /* thread-private until joined */
-    pthread_mutex_t lk;             /* guards `shared` */
-    tpb_counts shared;              /* snapshot of local.c */
-    tpb_hist shared_ivl;            /* latencies since the last tick */
+    tpb_stats local;     /* thread-private until joined */
+    pthread_mutex_t lk;  /* guards `shared` */
+    tpb_counts shared;   /* snapshot of local.c */
+    tpb_hist shared_ivl; /* latencies since the last tick */
 } tpb_worker;
 
 typedef struct tpb_run {
@@ -47,11 +57,11 @@ typedef struct tpb_run {
     tpb_payload payload;
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    double rate;                    /* request rate for this run (0 = closed) */
-    uint64_t t0, m_start, m_end;    /* monotonic ns: start, measured window */
+    double rate;                 /* request rate for this run (0 = closed) */
+    uint64_t t0, m_start, m_end; /* monotonic ns: start, measured window */
     tpb_worker *w;
     int nw;
-    int stop;                       /* atomic: ask threads to end now */
+    int stop; /* atomic: ask threads to end now */
 } tpb_run;
 
 uint64_t tpb_now(void);

@@ -21,7 +21,7 @@ size_t tpb_hist_index(uint64_t ns)
         ns = HIST_MAX_NS;
     if (ns < 2 * HIST_SUB)
         return (size_t)ns;
-    unsigned shift = log2_u64(ns) - HIST_SUB_BITS;  /* >= 1 */
+    unsigned shift = log2_u64(ns) - HIST_SUB_BITS; /* >= 1 */
     return (size_t)(shift + 1) * HIST_SUB + (size_t)((ns >> shift) - HIST_SUB);
 }
 

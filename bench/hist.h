@@ -10,16 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HIST_SUB_BITS 7
-#define HIST_SUB (1u << HIST_SUB_BITS)          /* 128 */
-#define HIST_MAX_SHIFT 34                       /* 2^(34+8) ns ~ 73 min */
-#define HIST_BUCKETS ((HIST_MAX_SHIFT + 2) * HIST_SUB)
-#define HIST_MAX_NS ((UINT64_C(1) << (HIST_MAX_SHIFT + HIST_SUB_BITS + 1)) - 1)
+#define HIST_SUB_BITS  7
+#define HIST_SUB       (1u << HIST_SUB_BITS) /* 128 */
+#define HIST_MAX_SHIFT 34                    /* 2^(34+8) ns ~ 73 min */
+#define HIST_BUCKETS   ((HIST_MAX_SHIFT + 2) * HIST_SUB)
+#define HIST_MAX_NS    ((UINT64_C(1) << (HIST_MAX_SHIFT + HIST_SUB_BITS + 1)) - 1)
 
 typedef struct tpb_hist {
     uint64_t count;
-    uint64_t min, max;      /* exact, ns */
-    double sum;             /* for the mean */
+    uint64_t min, max; /* exact, ns */
+    double sum;        /* for the mean */
     uint64_t clamped;
     uint64_t b[HIST_BUCKETS];
 } tpb_hist;

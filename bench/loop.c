@@ -15,23 +15,23 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define RBUF (64 * 1024)
-#define SCAN_NS 50000000ull     /* timeouts and reconnects */
-#define PUB_NS 200000000ull     /* publish to the main thread */
-#define RETRY_NS 100000000ull   /* after a failed connect */
-#define REOPEN_NS 10000000ull   /* after any other error */
-#define CONNECT_BATCH 128       /* connects started per loop turn */
-#ifndef TPB_SRC_START           /* first extra source address; a build */
-#define TPB_SRC_START 0         /* knob to test the bind() path */
+#define RBUF          (64 * 1024)
+#define SCAN_NS       50000000ull  /* timeouts and reconnects */
+#define PUB_NS        200000000ull /* publish to the main thread */
+#define RETRY_NS      100000000ull /* after a failed connect */
+#define REOPEN_NS     10000000ull  /* after any other error */
+#define CONNECT_BATCH 128          /* connects started per loop turn */
+#ifndef TPB_SRC_START              /* first extra source address; a build */
+#define TPB_SRC_START 0            /* knob to test the bind() path */
 #endif
 
 enum { C_WAIT, C_CONNECTING, C_OPEN };
 
 typedef struct bconn {
-    int fd, state, active, aj;  /* aj: index among active conns (open loop) */
+    int fd, state, active, aj; /* aj: index among active conns (open loop) */
     uint32_t cid, ev;
     uint64_t t_connect, retry_at, tx_seq, sent_k;
-    uint64_t *r_sent, *r_due;   /* in-flight ring, --depth entries */
+    uint64_t *r_sent, *r_due; /* in-flight ring, --depth entries */
     unsigned head, n;
     int ttfb_done;
     char *out;
@@ -69,7 +69,7 @@ static void set_events(loop *L, bconn *c, uint32_t ev)
 static void close_conn(loop *L, bconn *c, uint64_t retry_ns)
 {
     if (c->fd >= 0) {
-        close(c->fd);   /* also leaves the epoll set */
+        close(c->fd); /* also leaves the epoll set */
         if (c->state == C_OPEN)
             L->st->c.open_now--;
     }
@@ -96,7 +96,7 @@ static void start_connect(loop *L, bconn *c)
         fd = tpb_net_connect(L->run, L->src);
         if (fd != -EADDRNOTAVAIL || !tpb_net_can_rotate(L->run) || L->src >= 250)
             break;
-        L->src++;   /* this source address ran out of ephemeral ports */
+        L->src++; /* this source address ran out of ephemeral ports */
     }
     c->t_connect = L->now;
     if (fd < 0) {
@@ -153,7 +153,7 @@ static void enqueue(loop *L, bconn *c)
         size_t cap = (c->olen + len) * 2;
         char *p = realloc(c->out, cap);
         if (!p)
-            abort();    /* out of memory in a load generator: nothing sane to do */
+            abort(); /* out of memory in a load generator: nothing sane to do */
         c->out = p, c->ocap = cap;
     }
     tpb_payload_request(&L->run->payload, c->cid, c->tx_seq++, c->out + c->olen);
@@ -203,7 +203,7 @@ static int process(loop *L, bconn *c, const char *d, size_t len)
     if (measuring(L))
         L->st->c.bytes_rx += len;
     while (len > 0) {
-        if (c->n == 0) {            /* bytes nobody asked for */
+        if (c->n == 0) { /* bytes nobody asked for */
             fail_conn(L, c, TPB_E_CORRUPT);
             return -1;
         }
@@ -228,7 +228,7 @@ static int process(loop *L, bconn *c, const char *d, size_t len)
 
 static void do_read(loop *L, bconn *c)
 {
-    for (int i = 0; i < 8; i++) {   /* bounded, for fairness */
+    for (int i = 0; i < 8; i++) { /* bounded, for fairness */
         ssize_t r = read(c->fd, L->rbuf, RBUF);
         if (r > 0) {
             if (process(L, c, L->rbuf, (size_t)r) < 0)
@@ -336,7 +336,7 @@ static uint64_t next_wake(const loop *L)
     }
     if (L->ramp_opened < L->nc) {
         uint64_t d = L->run->t0 + (uint64_t)L->ramp_opened * L->ramp_gap;
-        t = d < t ? d : t;    /* unpaced (gap 0): t0, i.e. now */
+        t = d < t ? d : t; /* unpaced (gap 0): t0, i.e. now */
     }
     return t < L->run->m_end ? t : L->run->m_end;
 }
@@ -345,7 +345,8 @@ static void wait_events(loop *L)
 {
     struct epoll_event ev[256];
     uint64_t wake = next_wake(L), d = wake > L->now ? wake - L->now : 0;
-    struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ull), .tv_nsec = (long)(d % 1000000000ull)};
+    struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ull),
+                          .tv_nsec = (long)(d % 1000000000ull)};
     int n = epoll_pwait2(L->ep, ev, 256, &ts, NULL);
     if (n < 0 && errno == ENOSYS)
         n = epoll_wait(L->ep, ev, 256, (int)((d + 999999) / 1000000));
@@ -419,7 +420,7 @@ void *tpb_loop_main(void *arg)
     if (!L)
         abort();
     if (setup(L, arg) < 0)
-        abort();    /* startup allocation failure */
+        abort(); /* startup allocation failure */
     set_rates(L);
     tpb_hist_init(&L->ivl);
     L->now = tpb_now();

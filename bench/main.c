@@ -34,7 +34,7 @@ static void sleep_until(uint64_t t)
     nanosleep(&ts, NULL);
 }
 
-typedef struct watch {          /* main thread's view while a run goes */
+typedef struct watch { /* main thread's view while a run goes */
     FILE *ivl_file;
     int progress;
     tpb_counts prev;
@@ -54,7 +54,8 @@ static void show_tick(watch *wa, const tpb_run *run, const tpb_counts *sum, uint
         tpb_report_interval(wa->ivl_file, t, &d, 1.0, &wa->ivl);
     if (wa->progress)
         fprintf(stderr, "\r%s %6.1fs  %10.0f req/s  errors %llu  p99 so far %.1f us  open %llu   ",
-                warm ? "warm-up" : "running", t, (double)d.responses, (unsigned long long)tpb_report_errors(sum),
+                warm ? "warm-up" : "running", t, (double)d.responses,
+                (unsigned long long)tpb_report_errors(sum),
                 (double)tpb_hist_pct(&wa->sofar, 99) / 1e3, (unsigned long long)sum->open_now);
     wa->prev = *sum;
 }
@@ -144,8 +145,9 @@ static int finish(const tpb_opts *o, const tpb_report *r)
     uint64_t errs = tpb_report_errors(&r->s.c);
     int want_replies = o->mode != TPB_MODE_IDLE || o->active > 0;
     if (want_replies && r->s.c.responses == 0) {
-        fprintf(stderr, "tpbench: no valid reply from %s (%llu errors: the server closed, "
-                        "timed out or sent unexpected bytes)\n",
+        fprintf(stderr,
+                "tpbench: no valid reply from %s (%llu errors: the server closed, "
+                "timed out or sent unexpected bytes)\n",
                 o->target, (unsigned long long)errs);
         return 1;
     }
@@ -173,7 +175,8 @@ static int max_rate_search(const tpb_opts *o, tpb_run *run, tpb_report *r, tpb_r
 {
     run_once(o, run, 0, 0, r);
     double lo = 0, hi = tpb_report_rate(r) * 1.05;
-    fprintf(stderr, "tpbench: closed-loop ceiling %.0f req/s; searching below it for p%g <= %.1f us\n",
+    fprintf(stderr,
+            "tpbench: closed-loop ceiling %.0f req/s; searching below it for p%g <= %.1f us\n",
             tpb_report_rate(r), o->max_rate_p, (double)o->max_rate_ns / 1e3);
     for (int i = 0; i < 8 && !interrupted && hi > 1; i++) {
         double mid = (lo + hi) / 2;
@@ -190,8 +193,8 @@ static int max_rate_search(const tpb_opts *o, tpb_run *run, tpb_report *r, tpb_r
         return 1;
     }
     /* with --json, stdout carries only the JSON object (of the best run) */
-    fprintf(o->json ? stderr : stdout, "max rate with p%g <= %.3f ms: %.0f req/s\n",
-            o->max_rate_p, (double)o->max_rate_ns / 1e6, lo);
+    fprintf(o->json ? stderr : stdout, "max rate with p%g <= %.3f ms: %.0f req/s\n", o->max_rate_p,
+            (double)o->max_rate_ns / 1e6, lo);
     return finish(o, best);
 }
 
@@ -212,8 +215,9 @@ static void prepare(tpb_opts *o, tpb_run *run)
     char err[512];
     long lim = tpb_raise_nofile();
     if (lim > 0 && o->connections + o->threads + 32 > lim) {
-        fprintf(stderr, "tpbench: %d connections need more descriptors than the hard limit "
-                        "RLIMIT_NOFILE=%ld allows (raise it with ulimit -Hn as root)\n",
+        fprintf(stderr,
+                "tpbench: %d connections need more descriptors than the hard limit "
+                "RLIMIT_NOFILE=%ld allows (raise it with ulimit -Hn as root)\n",
                 o->connections, lim);
         exit(1);
     }

@@ -54,7 +54,8 @@ static uint64_t get_u64(const char *s, const char *end, const char *key)
 }
 
 /* Buckets "[[i,c],...]" plus exact min/max/sum from the summary object. */
-static int read_hist(tpb_hist *h, const char *s, const char *end, const char *bkey, const char *skey)
+static int read_hist(tpb_hist *h, const char *s, const char *end, const char *bkey,
+                     const char *skey)
 {
     const char *p = find_key(s, end, bkey), *o = find_key(s, end, skey);
     if (!p || !o || !(p = strchr(p, '[')))
@@ -115,7 +116,8 @@ static void read_meta(tpb_report *r, const char *s, const char *e)
     r->duration_s = d > r->duration_s ? d : r->duration_s;
     r->warmup_s = w > r->warmup_s ? w : r->warmup_s;
     r->rate_target += rt;
-    r->open_loop |= find_key(s, e, "open_loop") && strncmp(find_key(s, e, "open_loop"), " true", 5) == 0;
+    r->open_loop |=
+        find_key(s, e, "open_loop") && strncmp(find_key(s, e, "open_loop"), " true", 5) == 0;
 }
 
 int tpb_merge_json(tpb_report *r, const char *text, char *err, size_t n)
@@ -128,14 +130,15 @@ int tpb_merge_json(tpb_report *r, const char *text, char *err, size_t n)
         return -1;
     }
     if (get_num(text, e, "hist_sub_bits", &bits) < 0 || bits != HIST_SUB_BITS) {
-        snprintf(err, n, "histogram of another geometry (hist_sub_bits %g, expected %d)",
-                 bits, HIST_SUB_BITS);
+        snprintf(err, n, "histogram of another geometry (hist_sub_bits %g, expected %d)", bits,
+                 HIST_SUB_BITS);
         return -1;
     }
     read_meta(r, text, e);
     read_counts(&r->s.c, text, e);
     if (read_hist(&r->s.lat, text, e, "hist_latency", "latency_us") < 0 ||
-        read_hist(&r->s.lat_unc, text, e, "hist_latency_uncorrected", "latency_uncorrected_us") < 0 ||
+        read_hist(&r->s.lat_unc, text, e, "hist_latency_uncorrected", "latency_uncorrected_us") <
+            0 ||
         read_hist(&r->s.ttfb, text, e, "hist_ttfb", "ttfb_us") < 0 ||
         read_hist(&r->s.connect, text, e, "hist_connect", "connect_us") < 0) {
         snprintf(err, n, "histogram fields missing or malformed");

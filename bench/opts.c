@@ -12,67 +12,67 @@
 #include <string.h>
 
 const char tpb_usage_text[] =
-"usage: tpbench [options] HOST:PORT | [V6ADDR]:PORT | unix:/path\n"
-"       tpbench merge A.json B.json ...   (merge results of several runs)\n"
-"\n"
-"Load:\n"
-"  -c, --connections N   connections to open (default 10)\n"
-"  -t, --threads N       threads, each with its own epoll loop (default 1)\n"
-"  -d, --duration T      measured time: 10s, 2m, 500ms (default 10s)\n"
-"  -w, --warmup T        unmeasured time before it (default 1s)\n"
-"  -D, --depth N         requests in flight per connection (default 1 = ping-pong)\n"
-"  -R, --rate R          open loop: constant total rate R requests/s, latency\n"
-"                        measured from when each request SHOULD have been sent\n"
-"                        (coordinated-omission corrected); uncorrected shown too\n"
-"      --timeout T       a reply later than this is an error (default 5s)\n"
-"Modes (--mode):\n"
-"  req         request/response (default)\n"
-"  throughput  stream large chunks (default --size 64k, --depth 4), report bytes/s\n"
-"  churn       connect, one request, close, repeat: connections/s\n"
-"  idle        open -c connections, only --active K send requests (default 1)\n"
-"  ramp        open connections at --rate connections/s (default: at once),\n"
-"              each then ping-pongs; reports connect times\n"
-"      --active K        active connections in idle mode\n"
-"Payload:\n"
-"  -s, --size N          echo payload bytes (default 64; 4k, 1M accepted). Every\n"
-"                        payload carries connection id + sequence number and each\n"
-"                        echoed byte is verified: corrupt, reordered and\n"
-"                        cross-connection bytes are counted as errors\n"
-"      --request STR     send STR (C escapes: \\r \\n \\t \\0 \\xHH) instead of echo\n"
-"      --expect STR      ... and expect exactly STR back (default: STR itself)\n"
-"      --expect-len N    ... or expect any reply of N bytes\n"
-"      --expect-term STR ... or any reply ending with STR (e.g. '\\r\\n')\n"
-"Output:\n"
-"      --json            print one JSON object (fields in bench/README.md)\n"
-"      --hist FILE       write the latency percentile distribution (HdrHistogram\n"
-"                        text format) for bench/plot.sh; open loop also writes\n"
-"                        FILE.uncorrected\n"
-"      --json-interval FILE  one JSON line per second (rate, errors, p50, p99)\n"
-"  -q, --quiet           no progress line (it is only shown on a terminal)\n"
-"Search:\n"
-"      --max-rate-under pNN=T   find the highest open-loop rate whose pNN stays\n"
-"                        under T (e.g. p99=2ms), by short runs of -d each\n"
-"  -h, --help            this text;  -V, --version  the version\n"
-"\n"
-"Exit status: 0 ok, 1 run failed (cannot connect, errors), 2 usage error.\n"
-"JSON fields and methodology: bench/README.md. Plots: bench/plot.sh FILE.hgrm FILE.jsonl\n"
-"Examples:\n"
-"  tpbench -c 50 -d 10s 127.0.0.1:7000\n"
-"  tpbench -c 50 --request 'PING\\r\\n' --expect '+PONG\\r\\n' 127.0.0.1:6379\n"
-"  tpbench --request 'version\\r\\n' --expect-term '\\r\\n' 127.0.0.1:11211\n"
-"  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n";
+    "usage: tpbench [options] HOST:PORT | [V6ADDR]:PORT | unix:/path\n"
+    "       tpbench merge A.json B.json ...   (merge results of several runs)\n"
+    "\n"
+    "Load:\n"
+    "  -c, --connections N   connections to open (default 10)\n"
+    "  -t, --threads N       threads, each with its own epoll loop (default 1)\n"
+    "  -d, --duration T      measured time: 10s, 2m, 500ms (default 10s)\n"
+    "  -w, --warmup T        unmeasured time before it (default 1s)\n"
+    "  -D, --depth N         requests in flight per connection (default 1 = ping-pong)\n"
+    "  -R, --rate R          open loop: constant total rate R requests/s, latency\n"
+    "                        measured from when each request SHOULD have been sent\n"
+    "                        (coordinated-omission corrected); uncorrected shown too\n"
+    "      --timeout T       a reply later than this is an error (default 5s)\n"
+    "Modes (--mode):\n"
+    "  req         request/response (default)\n"
+    "  throughput  stream large chunks (default --size 64k, --depth 4), report bytes/s\n"
+    "  churn       connect, one request, close, repeat: connections/s\n"
+    "  idle        open -c connections, only --active K send requests (default 1)\n"
+    "  ramp        open connections at --rate connections/s (default: at once),\n"
+    "              each then ping-pongs; reports connect times\n"
+    "      --active K        active connections in idle mode\n"
+    "Payload:\n"
+    "  -s, --size N          echo payload bytes (default 64; 4k, 1M accepted). Every\n"
+    "                        payload carries connection id + sequence number and each\n"
+    "                        echoed byte is verified: corrupt, reordered and\n"
+    "                        cross-connection bytes are counted as errors\n"
+    "      --request STR     send STR (C escapes: \\r \\n \\t \\0 \\xHH) instead of echo\n"
+    "      --expect STR      ... and expect exactly STR back (default: STR itself)\n"
+    "      --expect-len N    ... or expect any reply of N bytes\n"
+    "      --expect-term STR ... or any reply ending with STR (e.g. '\\r\\n')\n"
+    "Output:\n"
+    "      --json            print one JSON object (fields in bench/README.md)\n"
+    "      --hist FILE       write the latency percentile distribution (HdrHistogram\n"
+    "                        text format) for bench/plot.sh; open loop also writes\n"
+    "                        FILE.uncorrected\n"
+    "      --json-interval FILE  one JSON line per second (rate, errors, p50, p99)\n"
+    "  -q, --quiet           no progress line (it is only shown on a terminal)\n"
+    "Search:\n"
+    "      --max-rate-under pNN=T   find the highest open-loop rate whose pNN stays\n"
+    "                        under T (e.g. p99=2ms), by short runs of -d each\n"
+    "  -h, --help            this text;  -V, --version  the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 run failed (cannot connect, errors), 2 usage error.\n"
+    "JSON fields and methodology: bench/README.md. Plots: bench/plot.sh FILE.hgrm FILE.jsonl\n"
+    "Examples:\n"
+    "  tpbench -c 50 -d 10s 127.0.0.1:7000\n"
+    "  tpbench -c 50 --request 'PING\\r\\n' --expect '+PONG\\r\\n' 127.0.0.1:6379\n"
+    "  tpbench --request 'version\\r\\n' --expect-term '\\r\\n' 127.0.0.1:11211\n"
+    "  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n";
 
 void tpb_opts_defaults(tpb_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->connections = 10;
     o->threads = 1;
-    o->depth = 0;            /* 0 = mode default */
+    o->depth = 0; /* 0 = mode default */
     o->active = 1;
     o->duration_ns = 10ull * 1000000000ull;
     o->warmup_ns = 1000000000ull;
     o->timeout_ns = 5ull * 1000000000ull;
-    o->size = 0;             /* 0 = mode default */
+    o->size = 0; /* 0 = mode default */
 }
 
 void tpb_opts_free(tpb_opts *o)
@@ -87,9 +87,11 @@ void tpb_opts_free(tpb_opts *o)
 
 int tpb_parse_duration(const char *s, uint64_t *ns)
 {
-    static const struct { const char *sfx; double mul; } u[] = {
-        {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"", 1e9},
-        {"m", 60e9}, {"h", 3600e9},
+    static const struct {
+        const char *sfx;
+        double mul;
+    } u[] = {
+        {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"", 1e9}, {"m", 60e9}, {"h", 3600e9},
     };
     char *end;
     errno = 0;
@@ -133,9 +135,11 @@ int tpb_parse_size(const char *s, size_t *out)
 
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= '0' && c <= '9')
+        return c - '0';
     c = tolower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
     return -1;
 }
 
@@ -210,21 +214,43 @@ const char *tpb_mode_name(enum tpb_mode m)
     return names[m];
 }
 
-enum { O_TIMEOUT = 256, O_ACTIVE, O_MODE, O_REQUEST, O_EXPECT, O_EXPECT_LEN,
-       O_EXPECT_TERM, O_JSON, O_HIST, O_JSON_IVL, O_MAX_RATE };
+enum {
+    O_TIMEOUT = 256,
+    O_ACTIVE,
+    O_MODE,
+    O_REQUEST,
+    O_EXPECT,
+    O_EXPECT_LEN,
+    O_EXPECT_TERM,
+    O_JSON,
+    O_HIST,
+    O_JSON_IVL,
+    O_MAX_RATE
+};
 
 static const struct option long_opts[] = {
-    {"connections", required_argument, 0, 'c'}, {"threads", required_argument, 0, 't'},
-    {"duration", required_argument, 0, 'd'}, {"warmup", required_argument, 0, 'w'},
-    {"depth", required_argument, 0, 'D'}, {"rate", required_argument, 0, 'R'},
-    {"size", required_argument, 0, 's'}, {"quiet", no_argument, 0, 'q'},
-    {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'},
-    {"timeout", required_argument, 0, O_TIMEOUT}, {"active", required_argument, 0, O_ACTIVE},
-    {"mode", required_argument, 0, O_MODE}, {"request", required_argument, 0, O_REQUEST},
-    {"expect", required_argument, 0, O_EXPECT}, {"expect-len", required_argument, 0, O_EXPECT_LEN},
-    {"expect-term", required_argument, 0, O_EXPECT_TERM}, {"json", no_argument, 0, O_JSON},
-    {"hist", required_argument, 0, O_HIST}, {"json-interval", required_argument, 0, O_JSON_IVL},
-    {"max-rate-under", required_argument, 0, O_MAX_RATE}, {0, 0, 0, 0},
+    {"connections", required_argument, 0, 'c'},
+    {"threads", required_argument, 0, 't'},
+    {"duration", required_argument, 0, 'd'},
+    {"warmup", required_argument, 0, 'w'},
+    {"depth", required_argument, 0, 'D'},
+    {"rate", required_argument, 0, 'R'},
+    {"size", required_argument, 0, 's'},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {"version", no_argument, 0, 'V'},
+    {"timeout", required_argument, 0, O_TIMEOUT},
+    {"active", required_argument, 0, O_ACTIVE},
+    {"mode", required_argument, 0, O_MODE},
+    {"request", required_argument, 0, O_REQUEST},
+    {"expect", required_argument, 0, O_EXPECT},
+    {"expect-len", required_argument, 0, O_EXPECT_LEN},
+    {"expect-term", required_argument, 0, O_EXPECT_TERM},
+    {"json", no_argument, 0, O_JSON},
+    {"hist", required_argument, 0, O_HIST},
+    {"json-interval", required_argument, 0, O_JSON_IVL},
+    {"max-rate-under", required_argument, 0, O_MAX_RATE},
+    {0, 0, 0, 0},
 };
 
 static int fail(char *err, size_t n, const char *fmt, ...)
@@ -260,7 +286,7 @@ static int set_mode(tpb_opts *o, const char *s)
 static int set_expect(tpb_opts *o, enum tpb_expect e, const char *s)
 {
     if (o->expect != TPB_EXPECT_ECHO)
-        return -1;   /* only one of --expect/--expect-len/--expect-term */
+        return -1; /* only one of --expect/--expect-len/--expect-term */
     o->expect = e;
     if (e == TPB_EXPECT_LEN) {
         size_t n;
@@ -284,26 +310,46 @@ static int parse_rate(const char *a, double *rate)
 static int apply_value(tpb_opts *o, int c, const char *a)
 {
     switch (c) {
-    case 'c': return parse_int(a, 1, 1000000, &o->connections);
-    case 't': return parse_int(a, 1, 1024, &o->threads);
-    case 'D': return parse_int(a, 1, 65536, &o->depth);
-    case O_ACTIVE: return parse_int(a, 0, 1000000, &o->active);
-    case 'd': return tpb_parse_duration(a, &o->duration_ns) || !o->duration_ns ? -1 : 0;
-    case 'w': return tpb_parse_duration(a, &o->warmup_ns);
-    case O_TIMEOUT: return tpb_parse_duration(a, &o->timeout_ns) || !o->timeout_ns ? -1 : 0;
-    case 's': return tpb_parse_size(a, &o->size) || o->size < 1 ? -1 : 0;
-    case 'R': return parse_rate(a, &o->rate);
-    case O_MODE: return set_mode(o, a);
+    case 'c':
+        return parse_int(a, 1, 1000000, &o->connections);
+    case 't':
+        return parse_int(a, 1, 1024, &o->threads);
+    case 'D':
+        return parse_int(a, 1, 65536, &o->depth);
+    case O_ACTIVE:
+        return parse_int(a, 0, 1000000, &o->active);
+    case 'd':
+        return tpb_parse_duration(a, &o->duration_ns) || !o->duration_ns ? -1 : 0;
+    case 'w':
+        return tpb_parse_duration(a, &o->warmup_ns);
+    case O_TIMEOUT:
+        return tpb_parse_duration(a, &o->timeout_ns) || !o->timeout_ns ? -1 : 0;
+    case 's':
+        return tpb_parse_size(a, &o->size) || o->size < 1 ? -1 : 0;
+    case 'R':
+        return parse_rate(a, &o->rate);
+    case O_MODE:
+        return set_mode(o, a);
     case O_REQUEST:
         free(o->request);
         o->request = tpb_unescape(a, &o->request_len);
         return o->request && o->request_len ? 0 : -1;
-    case O_EXPECT: return set_expect(o, TPB_EXPECT_EXACT, a);
-    case O_EXPECT_LEN: return set_expect(o, TPB_EXPECT_LEN, a);
-    case O_EXPECT_TERM: return set_expect(o, TPB_EXPECT_TERM, a);
-    case O_HIST: free(o->hist_file); o->hist_file = strdup(a); return 0;
-    case O_JSON_IVL: free(o->json_interval_file); o->json_interval_file = strdup(a); return 0;
-    case O_MAX_RATE: return tpb_parse_pct_target(a, &o->max_rate_p, &o->max_rate_ns);
+    case O_EXPECT:
+        return set_expect(o, TPB_EXPECT_EXACT, a);
+    case O_EXPECT_LEN:
+        return set_expect(o, TPB_EXPECT_LEN, a);
+    case O_EXPECT_TERM:
+        return set_expect(o, TPB_EXPECT_TERM, a);
+    case O_HIST:
+        free(o->hist_file);
+        o->hist_file = strdup(a);
+        return 0;
+    case O_JSON_IVL:
+        free(o->json_interval_file);
+        o->json_interval_file = strdup(a);
+        return 0;
+    case O_MAX_RATE:
+        return tpb_parse_pct_target(a, &o->max_rate_p, &o->max_rate_ns);
     }
     return -1;
 }
@@ -312,17 +358,30 @@ static int apply_value(tpb_opts *o, int c, const char *a)
 static const char *hint(int c)
 {
     switch (c) {
-    case 'c': return "1..1000000";
-    case 't': return "1..1024";
-    case 'D': return "1..65536";
-    case 'd': case 'w': case O_TIMEOUT: return "e.g. 10s, 2m, 500ms";
-    case 's': return "e.g. 64, 4k, 1M";
-    case 'R': return "requests/s > 0";
-    case O_MODE: return "req, throughput, churn, idle, ramp";
-    case O_REQUEST: return "non-empty; escapes \\r \\n \\t \\0 \\xHH";
-    case O_EXPECT: case O_EXPECT_LEN: case O_EXPECT_TERM:
+    case 'c':
+        return "1..1000000";
+    case 't':
+        return "1..1024";
+    case 'D':
+        return "1..65536";
+    case 'd':
+    case 'w':
+    case O_TIMEOUT:
+        return "e.g. 10s, 2m, 500ms";
+    case 's':
+        return "e.g. 64, 4k, 1M";
+    case 'R':
+        return "requests/s > 0";
+    case O_MODE:
+        return "req, throughput, churn, idle, ramp";
+    case O_REQUEST:
+        return "non-empty; escapes \\r \\n \\t \\0 \\xHH";
+    case O_EXPECT:
+    case O_EXPECT_LEN:
+    case O_EXPECT_TERM:
         return "one of --expect, --expect-len, --expect-term";
-    case O_MAX_RATE: return "e.g. p99=2ms";
+    case O_MAX_RATE:
+        return "e.g. p99=2ms";
     }
     return "see --help";
 }
@@ -339,10 +398,18 @@ static const char *long_name(int c)
 static int apply(tpb_opts *o, int c, const char *a, char *err, size_t n)
 {
     switch (c) {
-    case O_JSON: o->json = 1; return 0;
-    case 'q': o->quiet = 1; return 0;
-    case 'h': o->help = 1; return 0;
-    case 'V': o->version = 1; return 0;
+    case O_JSON:
+        o->json = 1;
+        return 0;
+    case 'q':
+        o->quiet = 1;
+        return 0;
+    case 'h':
+        o->help = 1;
+        return 0;
+    case 'V':
+        o->version = 1;
+        return 0;
     }
     if (apply_value(o, c, a) < 0)
         return fail(err, n, "bad --%s '%s' (%s)", long_name(c), a, hint(c));
@@ -378,7 +445,7 @@ static int finish(tpb_opts *o, char *err, size_t n)
 int tpb_opts_parse(tpb_opts *o, int argc, char **argv, char *err, size_t n)
 {
     int c;
-    optind = 0;    /* GNU: full reinitialisation, so tests can parse twice */
+    optind = 0; /* GNU: full reinitialisation, so tests can parse twice */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "c:t:d:w:D:R:s:qhV", long_opts, NULL)) != -1) {
         if (c == '?' || c == ':')
@@ -390,8 +457,10 @@ int tpb_opts_parse(tpb_opts *o, int argc, char **argv, char *err, size_t n)
     if (o->help || o->version)
         return 0;
     if (optind != argc - 1)
-        return fail(err, n, optind >= argc ? "missing target HOST:PORT or unix:/path"
-                                           : "one target expected, got extra '%s'", argv[argc - 1]);
+        return fail(err, n,
+                    optind >= argc ? "missing target HOST:PORT or unix:/path"
+                                   : "one target expected, got extra '%s'",
+                    argv[argc - 1]);
     o->target = strdup(argv[optind]);
     return finish(o, err, n);
 }

@@ -10,20 +10,22 @@ enum tpb_mode { TPB_MODE_REQ, TPB_MODE_THROUGHPUT, TPB_MODE_CHURN, TPB_MODE_IDLE
 enum tpb_expect { TPB_EXPECT_ECHO, TPB_EXPECT_EXACT, TPB_EXPECT_LEN, TPB_EXPECT_TERM };
 
 typedef struct tpb_opts {
-    char *target;           /* "host:port", "[v6]:port" or "unix:/path" */
+    char *target; /* "host:port", "[v6]:port" or "unix:/path" */
     int connections, threads, depth, active;
     uint64_t duration_ns, warmup_ns, timeout_ns;
-    double rate;            /* total requests/s; 0 = closed loop */
-    size_t size;            /* echo payload bytes */
+    double rate; /* total requests/s; 0 = closed loop */
+    size_t size; /* echo payload bytes */
     enum tpb_mode mode;
     enum tpb_expect expect;
-    char *request; size_t request_len;   /* decoded --request */
-    char *expect_buf; size_t expect_blen; /* --expect bytes or --expect-term */
-    size_t expect_len;                   /* --expect-len */
+    char *request;
+    size_t request_len; /* decoded --request */
+    char *expect_buf;
+    size_t expect_blen; /* --expect bytes or --expect-term */
+    size_t expect_len;  /* --expect-len */
     int json, quiet, help, version;
     char *hist_file, *json_interval_file;
-    double max_rate_p;      /* --max-rate-under pNN=T: percentile ... */
-    uint64_t max_rate_ns;   /* ... and its bound; 0 = no search */
+    double max_rate_p;    /* --max-rate-under pNN=T: percentile ... */
+    uint64_t max_rate_ns; /* ... and its bound; 0 = no search */
 } tpb_opts;
 
 void tpb_opts_defaults(tpb_opts *o);

@@ -18,7 +18,7 @@ void tpb_payload_init(tpb_payload *p, const tpb_opts *o)
     p->expect = o->expect;
     p->exp = o->expect_buf;
     p->exp_len = o->expect_blen;
-    if (o->expect == TPB_EXPECT_ECHO) {       /* default: the request itself */
+    if (o->expect == TPB_EXPECT_ECHO) { /* default: the request itself */
         p->expect = TPB_EXPECT_EXACT;
         p->exp = o->request;
         p->exp_len = o->request_len;
@@ -29,7 +29,8 @@ void tpb_payload_init(tpb_payload *p, const tpb_opts *o)
 
 static inline unsigned char body_byte(uint32_t cid, uint64_t seq, size_t i)
 {
-    return (unsigned char)(cid * 131u + (uint32_t)seq * 31u + (uint32_t)i * 7u + (uint32_t)(i >> 8));
+    return (unsigned char)(cid * 131u + (uint32_t)seq * 31u + (uint32_t)i * 7u +
+                           (uint32_t)(i >> 8));
 }
 
 static void put_le(unsigned char *b, uint64_t v, int n)
@@ -86,12 +87,12 @@ static int feed_header(tpb_rx *rx, uint32_t cid, const unsigned char *d, size_t 
         return 0;
     rx->bad = 1;
     if (rx->off < TPB_HDR && *k == n)
-        return 1;   /* wait for the rest of the header to classify */
+        return 1; /* wait for the rest of the header to classify */
     return classify(rx, cid, rx->off);
 }
 
-static int feed_echo(const tpb_payload *p, tpb_rx *rx, uint32_t cid,
-                     const unsigned char *d, size_t n, size_t *used)
+static int feed_echo(const tpb_payload *p, tpb_rx *rx, uint32_t cid, const unsigned char *d,
+                     size_t n, size_t *used)
 {
     size_t k = 0;
     if (rx->off < TPB_HDR) {
@@ -100,7 +101,7 @@ static int feed_echo(const tpb_payload *p, tpb_rx *rx, uint32_t cid,
             return r;
         if (r > 0 || rx->off < TPB_HDR) {
             *used = k;
-            return 0;   /* header incomplete (maybe already wrong) */
+            return 0; /* header incomplete (maybe already wrong) */
         }
     }
     /* A header already known to differ, completed in this call. */
@@ -163,8 +164,8 @@ static int feed_term(const tpb_payload *p, tpb_rx *rx, const char *d, size_t n, 
     return 0;
 }
 
-int tpb_payload_feed(const tpb_payload *p, tpb_rx *rx, uint32_t cid,
-                     const char *data, size_t len, size_t *used)
+int tpb_payload_feed(const tpb_payload *p, tpb_rx *rx, uint32_t cid, const char *data, size_t len,
+                     size_t *used)
 {
     switch (p->expect) {
     case TPB_EXPECT_ECHO:
@@ -182,10 +183,14 @@ int tpb_payload_feed(const tpb_payload *p, tpb_rx *rx, uint32_t cid,
 const char *tpb_verr_name(int e)
 {
     switch (e) {
-    case TPB_VERR_CORRUPT: return "corrupt";
-    case TPB_VERR_REORDER: return "reorder";
-    case TPB_VERR_CROSS: return "cross";
-    case TPB_VERR_LONG: return "too_long";
+    case TPB_VERR_CORRUPT:
+        return "corrupt";
+    case TPB_VERR_REORDER:
+        return "reorder";
+    case TPB_VERR_CROSS:
+        return "cross";
+    case TPB_VERR_LONG:
+        return "too_long";
     }
     return "unknown";
 }

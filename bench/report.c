@@ -78,9 +78,9 @@ void tpb_report_text(FILE *f, const tpb_report *r)
 {
     const tpb_counts *c = &r->s.c;
     double d = r->duration_s;
-    fprintf(f, "tpbench %s: mode %s, %s, %d connections, %d threads, depth %d, %s",
-            r->target, r->mode, r->open_loop ? "open loop" : "closed loop", r->connections,
-            r->threads, r->depth, r->payload);
+    fprintf(f, "tpbench %s: mode %s, %s, %d connections, %d threads, depth %d, %s", r->target,
+            r->mode, r->open_loop ? "open loop" : "closed loop", r->connections, r->threads,
+            r->depth, r->payload);
     if (r->open_loop)
         fprintf(f, ", target %.0f req/s", r->rate_target);
     if (r->processes > 1)
@@ -89,7 +89,9 @@ void tpb_report_text(FILE *f, const tpb_report *r)
     fprintf(f, "  %llu responses, %.1f req/s, in %.2f MB/s, out %.2f MB/s\n",
             (unsigned long long)c->responses, tpb_report_rate(r), (double)c->bytes_rx / d / 1e6,
             (double)c->bytes_tx / d / 1e6);
-    fprintf(f, "  connections: %llu connects, %llu closed after one request (%.1f conn/s), max open %llu\n",
+    fprintf(f,
+            "  connections: %llu connects, %llu closed after one request (%.1f conn/s), max open "
+            "%llu\n",
             (unsigned long long)c->connects, (unsigned long long)c->conn_done,
             (double)c->conn_done / d, (unsigned long long)c->open_max);
     text_errors(f, c);
@@ -147,13 +149,17 @@ static void json_counts(FILE *f, const tpb_report *r)
     fprintf(f, ",\n  \"requests\": %llu, \"responses\": %llu, \"rate_rps\": %.3f",
             (unsigned long long)c->requests, (unsigned long long)c->responses, tpb_report_rate(r));
     fprintf(f, ",\n  \"bytes_tx\": %llu, \"bytes_rx\": %llu, \"throughput_rx_Bps\": %.1f",
-            (unsigned long long)c->bytes_tx, (unsigned long long)c->bytes_rx, (double)c->bytes_rx / d);
-    fprintf(f, ",\n  \"connects\": %llu, \"conn_done\": %llu, \"conn_rate\": %.3f, \"open_max\": %llu",
+            (unsigned long long)c->bytes_tx, (unsigned long long)c->bytes_rx,
+            (double)c->bytes_rx / d);
+    fprintf(f,
+            ",\n  \"connects\": %llu, \"conn_done\": %llu, \"conn_rate\": %.3f, \"open_max\": %llu",
             (unsigned long long)c->connects, (unsigned long long)c->conn_done,
             (double)c->conn_done / d, (unsigned long long)c->open_max);
-    fprintf(f, ",\n  \"errors\": %llu, \"errors_by_kind\": {", (unsigned long long)tpb_report_errors(c));
+    fprintf(f, ",\n  \"errors\": %llu, \"errors_by_kind\": {",
+            (unsigned long long)tpb_report_errors(c));
     for (int k = 0; k < TPB_E_COUNT; k++)
-        fprintf(f, "%s\"%s\": %llu", k ? ", " : "", tpb_ekind_name(k), (unsigned long long)c->errors[k]);
+        fprintf(f, "%s\"%s\": %llu", k ? ", " : "", tpb_ekind_name(k),
+                (unsigned long long)c->errors[k]);
     fputc('}', f);
 }
 
@@ -165,10 +171,14 @@ void tpb_report_json(FILE *f, const tpb_report *r)
     json_str(f, r->mode);
     fprintf(f, ", \"payload\": ");
     json_str(f, r->payload);
-    fprintf(f, ",\n  \"connections\": %d, \"threads\": %d, \"depth\": %d, \"size\": %llu, \"processes\": %d",
+    fprintf(f,
+            ",\n  \"connections\": %d, \"threads\": %d, \"depth\": %d, \"size\": %llu, "
+            "\"processes\": %d",
             r->connections, r->threads, r->depth, (unsigned long long)r->size, r->processes);
-    fprintf(f, ",\n  \"open_loop\": %s, \"rate_target\": %.3f, \"duration_s\": %.6f, \"warmup_s\": %.6f",
-            r->open_loop ? "true" : "false", r->rate_target, r->duration_s, r->warmup_s);
+    fprintf(
+        f,
+        ",\n  \"open_loop\": %s, \"rate_target\": %.3f, \"duration_s\": %.6f, \"warmup_s\": %.6f",
+        r->open_loop ? "true" : "false", r->rate_target, r->duration_s, r->warmup_s);
     json_counts(f, r);
     json_summary(f, "latency_us", &r->s.lat);
     json_summary(f, "latency_uncorrected_us", &r->s.lat_unc);
@@ -206,10 +216,12 @@ void tpb_report_hist(FILE *f, const tpb_hist *h)
 
 void tpb_report_interval(FILE *f, double t, const tpb_counts *d, double secs, const tpb_hist *ivl)
 {
-    fprintf(f, "{\"t\": %.3f, \"rate_rps\": %.1f, \"responses\": %llu, \"errors\": %llu, "
-               "\"rx_Bps\": %.1f, \"open\": %llu, \"p50_us\": %.3f, \"p99_us\": %.3f, \"max_us\": %.3f}\n",
-            t, (double)d->responses / secs, (unsigned long long)d->responses,
-            (unsigned long long)tpb_report_errors(d), (double)d->bytes_rx / secs,
-            (unsigned long long)d->open_now, (double)tpb_hist_pct(ivl, 50) / 1e3,
-            (double)tpb_hist_pct(ivl, 99) / 1e3, (double)ivl->max / 1e3);
+    fprintf(
+        f,
+        "{\"t\": %.3f, \"rate_rps\": %.1f, \"responses\": %llu, \"errors\": %llu, "
+        "\"rx_Bps\": %.1f, \"open\": %llu, \"p50_us\": %.3f, \"p99_us\": %.3f, \"max_us\": %.3f}\n",
+        t, (double)d->responses / secs, (unsigned long long)d->responses,
+        (unsigned long long)tpb_report_errors(d), (double)d->bytes_rx / secs,
+        (unsigned long long)d->open_now, (double)tpb_hist_pct(ivl, 50) / 1e3,
+        (double)tpb_hist_pct(ivl, 99) / 1e3, (double)ivl->max / 1e3);
 }

@@ -17,8 +17,7 @@
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "tpclient: %s\nTry 'tpclient --help' for more information.\n",
-            msg);
+    fprintf(stderr, "tpclient: %s\nTry 'tpclient --help' for more information.\n", msg);
     return TPC_EXIT_USAGE;
 }
 

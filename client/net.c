@@ -23,8 +23,7 @@ long long tpc_now_ms(void)
 }
 
 /* "1.2.3.4:5" or "[::1]:5" for messages. */
-static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
-                        size_t buflen)
+static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
 {
     char host[NI_MAXHOST], serv[NI_MAXSERV];
     if (getnameinfo(sa, len, host, sizeof host, serv, sizeof serv,
@@ -32,8 +31,7 @@ static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
         snprintf(buf, buflen, "?");
         return;
     }
-    snprintf(buf, buflen, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host,
-             serv);
+    snprintf(buf, buflen, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
 }
 
 /* Waits for a non-blocking connect. Returns 0, an errno value, or
@@ -64,8 +62,7 @@ static int wait_connected(int fd, long timeout_ms)
 /* One attempt. Returns the socket, or -1 with *error set. */
 static int try_addr(const struct addrinfo *ai, long timeout_ms, int *error)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
         *error = errno;
         return -1;
@@ -74,8 +71,7 @@ static int try_addr(const struct addrinfo *ai, long timeout_ms, int *error)
     do
         rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
     while (rc < 0 && errno == EINTR);
-    *error = rc == 0 ? 0 : errno == EINPROGRESS ? wait_connected(fd, timeout_ms)
-                                                : errno;
+    *error = rc == 0 ? 0 : errno == EINPROGRESS ? wait_connected(fd, timeout_ms) : errno;
     if (*error == 0)
         return fd;
     close(fd);
@@ -88,7 +84,10 @@ static int connect_exit(int error)
     switch (error) {
     case ETIMEDOUT:
         return TPC_EXIT_TIMEOUT;
-    case EMFILE: case ENFILE: case ENOMEM: case ENOBUFS:
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case ENOBUFS:
         return TPC_EXIT_ERROR;
     default: /* refused, unreachable, no such socket, permission... */
         return TPC_EXIT_CONNECT;
@@ -111,20 +110,19 @@ static void report_peer(const struct tpc_opts *o, int fd)
     fprintf(stderr, "tpclient: connected to %s\n", addr);
 }
 
-static int connect_tcp(const struct tpc_opts *o, int *fd, char *err,
-                       size_t errlen)
+static int connect_tcp(const struct tpc_opts *o, int *fd, char *err, size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = o->family,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = o->family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res, *ai;
     int rc = getaddrinfo(o->host, o->port, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "cannot resolve host '%s'%s: %s", o->host,
-                 o->family == AF_INET ? " (IPv4)" : o->family == AF_INET6 ? " (IPv6)" : "",
+                 o->family == AF_INET    ? " (IPv4)"
+                 : o->family == AF_INET6 ? " (IPv6)"
+                                         : "",
                  rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-        return rc == EAI_MEMORY || rc == EAI_SYSTEM ? TPC_EXIT_ERROR
-                                                    : TPC_EXIT_CONNECT;
+        return rc == EAI_MEMORY || rc == EAI_SYSTEM ? TPC_EXIT_ERROR : TPC_EXIT_CONNECT;
     }
     int failure = 0; /* the first error that is not a timeout wins */
     for (ai = res; ai; ai = ai->ai_next) {
@@ -135,8 +133,7 @@ static int connect_tcp(const struct tpc_opts *o, int *fd, char *err,
             break;
         format_addr(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr);
         if (o->verbose)
-            fprintf(stderr, "tpclient: connect to %s failed: %s\n", addr,
-                    strerror(error));
+            fprintf(stderr, "tpclient: connect to %s failed: %s\n", addr, strerror(error));
         if (failure == 0 || failure == ETIMEDOUT)
             failure = error;
     }
@@ -151,8 +148,7 @@ static int connect_tcp(const struct tpc_opts *o, int *fd, char *err,
 /* A unix connect completes or fails at once, except when the listener's
  * backlog is full: then a blocking connect waits, bounded by SO_SNDTIMEO
  * (which unix connect honours), so the socket goes non-blocking after. */
-static int connect_unix(const struct tpc_opts *o, int *fd, char *err,
-                        size_t errlen)
+static int connect_unix(const struct tpc_opts *o, int *fd, char *err, size_t errlen)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     strncpy(sun.sun_path, o->unix_path, sizeof sun.sun_path - 1);
@@ -161,8 +157,7 @@ static int connect_unix(const struct tpc_opts *o, int *fd, char *err,
         snprintf(err, errlen, "socket(AF_UNIX) failed: %s", strerror(errno));
         return TPC_EXIT_ERROR;
     }
-    struct timeval tv = {.tv_sec = o->timeout_ms / 1000,
-                         .tv_usec = (o->timeout_ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = o->timeout_ms / 1000, .tv_usec = (o->timeout_ms % 1000) * 1000};
     setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     do
         rc = connect(s, (struct sockaddr *)&sun, sizeof sun);
@@ -183,8 +178,7 @@ static int connect_unix(const struct tpc_opts *o, int *fd, char *err,
 
 int tpc_connect(const struct tpc_opts *o, int *fd, char *err, size_t errlen)
 {
-    int rc = o->unix_path ? connect_unix(o, fd, err, errlen)
-                          : connect_tcp(o, fd, err, errlen);
+    int rc = o->unix_path ? connect_unix(o, fd, err, errlen) : connect_tcp(o, fd, err, errlen);
     if (rc == TPC_EXIT_OK)
         report_peer(o, *fd);
     return rc;

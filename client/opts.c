@@ -26,8 +26,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- values ------------------------------------------------------------ */
 
-int tpc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
-                  char *err, size_t errlen)
+int tpc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
+                  size_t errlen)
 {
     /* strtoull accepts " -5" and wraps it; demand digits only. */
     if (s[0] < '0' || s[0] > '9')
@@ -38,11 +38,9 @@ int tpc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
     if (*end != '\0')
         return fail(err, errlen, "not a number");
     if (errno == ERANGE || v > max)
-        return fail(err, errlen, "too large (at most %llu)",
-                    (unsigned long long)max);
+        return fail(err, errlen, "too large (at most %llu)", (unsigned long long)max);
     if (v < min)
-        return fail(err, errlen, "too small (at least %llu)",
-                    (unsigned long long)min);
+        return fail(err, errlen, "too small (at least %llu)", (unsigned long long)min);
     *out = v;
     return 0;
 }
@@ -117,8 +115,7 @@ static int simple_escape(char c)
 
 /* Decodes the escape after the backslash at *pp into *byte and advances
  * *pp past it. Returns 0 or -1 with a message. */
-static int decode_one(const char **pp, unsigned char *byte, char *err,
-                      size_t errlen)
+static int decode_one(const char **pp, unsigned char *byte, char *err, size_t errlen)
 {
     const char *p = *pp;
     int v = simple_escape(*p);
@@ -151,8 +148,7 @@ static int decode_one(const char **pp, unsigned char *byte, char *err,
     return fail(err, errlen, "unknown escape '\\%c'", *p);
 }
 
-int tpc_decode_escapes(const char *in, char **out, size_t *outlen, char *err,
-                       size_t errlen)
+int tpc_decode_escapes(const char *in, char **out, size_t *outlen, char *err, size_t errlen)
 {
     char *buf = malloc(strlen(in) + 1); /* decoding never grows */
     if (!buf)
@@ -175,9 +171,21 @@ int tpc_decode_escapes(const char *in, char **out, size_t *outlen, char *err,
 /* ---- the option table -------------------------------------------------- */
 
 enum opt_id {
-    OPT_MESSAGE, OPT_COUNT, OPT_ESCAPES, OPT_CRLF, OPT_NO_NEWLINE,
-    OPT_HALF_CLOSE, OPT_TIMEOUT, OPT_EXPECT_BYTES, OPT_LINES, OPT_IPV4,
-    OPT_IPV6, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION
+    OPT_MESSAGE,
+    OPT_COUNT,
+    OPT_ESCAPES,
+    OPT_CRLF,
+    OPT_NO_NEWLINE,
+    OPT_HALF_CLOSE,
+    OPT_TIMEOUT,
+    OPT_EXPECT_BYTES,
+    OPT_LINES,
+    OPT_IPV4,
+    OPT_IPV6,
+    OPT_QUIET,
+    OPT_VERBOSE,
+    OPT_HELP,
+    OPT_VERSION
 };
 
 struct opt_def {
@@ -215,15 +223,13 @@ struct parse_state {
     int four, six, count_set, no_newline;
 };
 
-static int bad_value(char *err, size_t errlen, const char *name,
-                     const char *value, const char *why)
+static int bad_value(char *err, size_t errlen, const char *name, const char *value, const char *why)
 {
     return fail(err, errlen, "invalid value '%s' for %s: %s", value, name, why);
 }
 
-static int apply_valued(struct parse_state *st, enum opt_id id,
-                        const char *name, const char *v, char *err,
-                        size_t errlen)
+static int apply_valued(struct parse_state *st, enum opt_id id, const char *name, const char *v,
+                        char *err, size_t errlen)
 {
     struct tpc_opts *o = st->o;
     char why[128];
@@ -255,18 +261,41 @@ static void apply_flag(struct parse_state *st, enum opt_id id)
 {
     struct tpc_opts *o = st->o;
     switch (id) {
-    case OPT_ESCAPES: o->escapes = 1; break;
-    case OPT_CRLF: o->crlf = 1; break;
-    case OPT_NO_NEWLINE: st->no_newline = 1; break;
-    case OPT_HALF_CLOSE: o->half_close = 1; break;
-    case OPT_IPV4: st->four = 1; break;
-    case OPT_IPV6: st->six = 1; break;
-    case OPT_QUIET: o->quiet = 1; break;
-    case OPT_VERBOSE: o->verbose++; break;
+    case OPT_ESCAPES:
+        o->escapes = 1;
+        break;
+    case OPT_CRLF:
+        o->crlf = 1;
+        break;
+    case OPT_NO_NEWLINE:
+        st->no_newline = 1;
+        break;
+    case OPT_HALF_CLOSE:
+        o->half_close = 1;
+        break;
+    case OPT_IPV4:
+        st->four = 1;
+        break;
+    case OPT_IPV6:
+        st->six = 1;
+        break;
+    case OPT_QUIET:
+        o->quiet = 1;
+        break;
+    case OPT_VERBOSE:
+        o->verbose++;
+        break;
     /* The first of --help / --version wins, as with GNU tools. */
-    case OPT_HELP: if (o->action == TPC_RUN) o->action = TPC_HELP; break;
-    case OPT_VERSION: if (o->action == TPC_RUN) o->action = TPC_VERSION; break;
-    default: break;
+    case OPT_HELP:
+        if (o->action == TPC_RUN)
+            o->action = TPC_HELP;
+        break;
+    case OPT_VERSION:
+        if (o->action == TPC_RUN)
+            o->action = TPC_VERSION;
+        break;
+    default:
+        break;
     }
 }
 
@@ -290,8 +319,8 @@ static const struct opt_def *find_short(char c)
 
 /* "--name", "--name=value" or "--name value". Returns how many extra argv
  * entries were used (0 or 1), or -1. */
-static int parse_long(struct parse_state *st, const char *arg,
-                      const char *next, char *err, size_t errlen)
+static int parse_long(struct parse_state *st, const char *arg, const char *next, char *err,
+                      size_t errlen)
 {
     const char *name = arg + 2, *eq = strchr(name, '=');
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
@@ -314,8 +343,8 @@ static int parse_long(struct parse_state *st, const char *arg,
 }
 
 /* "-qv", "-n3", "-n 3". Returns extra argv entries used (0 or 1), or -1. */
-static int parse_short(struct parse_state *st, const char *arg,
-                       const char *next, char *err, size_t errlen)
+static int parse_short(struct parse_state *st, const char *arg, const char *next, char *err,
+                       size_t errlen)
 {
     for (const char *p = arg + 1; *p; p++) {
         const struct opt_def *d = find_short(*p);
@@ -335,8 +364,8 @@ static int parse_short(struct parse_state *st, const char *arg,
     return 0;
 }
 
-static int parse_args(struct parse_state *st, int argc, char *const argv[],
-                      char *err, size_t errlen)
+static int parse_args(struct parse_state *st, int argc, char *const argv[], char *err,
+                      size_t errlen)
 {
     int only_positional = 0;
     for (int i = 1; i < argc; i++) {
@@ -367,8 +396,7 @@ static int set_target(struct parse_state *st, char *err, size_t errlen)
     if (strncmp(st->pos[0], "unix:", 5) == 0) {
         const char *path = st->pos[0] + 5;
         if (st->npos == 2)
-            return fail(err, errlen, "unexpected argument '%s' after '%s'",
-                        st->pos[1], st->pos[0]);
+            return fail(err, errlen, "unexpected argument '%s' after '%s'", st->pos[1], st->pos[0]);
         if (*path == '\0')
             return fail(err, errlen, "empty path in '%s'", st->pos[0]);
         if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
@@ -436,15 +464,12 @@ static int finish(struct parse_state *st, char *err, size_t errlen)
         o->message = strdup(st->message_raw);
         return o->message ? 0 : fail(err, errlen, "out of memory");
     }
-    if (tpc_decode_escapes(st->message_raw, &o->message, &o->message_len, why,
-                           sizeof why) < 0)
-        return fail(err, errlen, "invalid escape in --message '%s': %s",
-                    st->message_raw, why);
+    if (tpc_decode_escapes(st->message_raw, &o->message, &o->message_len, why, sizeof why) < 0)
+        return fail(err, errlen, "invalid escape in --message '%s': %s", st->message_raw, why);
     return 0;
 }
 
-int tpc_opts_parse(struct tpc_opts *o, int argc, char *const argv[], char *err,
-                   size_t errlen)
+int tpc_opts_parse(struct tpc_opts *o, int argc, char *const argv[], char *err, size_t errlen)
 {
     struct parse_state st = {.o = o};
     memset(o, 0, sizeof *o);
@@ -490,7 +515,8 @@ const char *tpc_usage(void)
            "\n"
            "  -m, --message MSG       send MSG (plus a line ending) instead of stdin\n"
            "  -n, --count N           send the message N times (default 1)\n"
-           "  -e, --escapes           decode C escapes in MSG: \\n \\r \\t \\\\ \\0 \\NNN \\xHH ...\n"
+           "  -e, --escapes           decode C escapes in MSG: \\n \\r \\t \\\\ \\0 \\NNN \\xHH "
+           "...\n"
            "      --crlf              end MSG with \\r\\n instead of \\n; on stdin, send\n"
            "                          each bare \\n as \\r\\n\n"
            "  -N, --no-newline        send MSG without a line ending\n"

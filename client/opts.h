@@ -35,7 +35,7 @@ struct tpc_opts {
     int escapes;
     int half_close; /* shutdown(SHUT_WR) after the -m messages */
 
-    long timeout_ms; /* connect and inactivity; 0 = none */
+    long timeout_ms;       /* connect and inactivity; 0 = none */
     uint64_t expect_bytes; /* 0 = no expectation */
     uint64_t lines;        /* 0 = no expectation */
 
@@ -45,8 +45,7 @@ struct tpc_opts {
 
 /* Parses argv[1..argc). Returns 0 and fills o (free with tpc_opts_free),
  * or -1 with a one-line message in err (o is then already freed). */
-int tpc_opts_parse(struct tpc_opts *o, int argc, char *const argv[], char *err,
-                   size_t errlen);
+int tpc_opts_parse(struct tpc_opts *o, int argc, char *const argv[], char *err, size_t errlen);
 void tpc_opts_free(struct tpc_opts *o);
 
 /* "500ms", "2s", "1.5s", "1m", "1h"; a plain number is seconds. Stores
@@ -56,15 +55,14 @@ int tpc_parse_duration(const char *s, long *ms, char *err, size_t errlen);
 
 /* Decimal unsigned integer in [min, max], no sign, no garbage. Returns 0
  * or -1 with a message in err. */
-int tpc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
-                  char *err, size_t errlen);
+int tpc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
+                  size_t errlen);
 
 /* Decodes C escapes (\\ \' \" \? \a \b \e \f \n \r \t \v, octal \NNN, \xHH)
  * of in into a new malloc'd buffer *out of *outlen bytes (binary: may hold
  * NUL; also NUL-terminated for convenience). Returns 0, or -1 with a
  * message in err and *out untouched. */
-int tpc_decode_escapes(const char *in, char **out, size_t *outlen, char *err,
-                       size_t errlen);
+int tpc_decode_escapes(const char *in, char **out, size_t *outlen, char *err, size_t errlen);
 
 /* The --help text (static storage). */
 const char *tpc_usage(void);

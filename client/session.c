@@ -82,13 +82,11 @@ static void progress_text(const struct session *s, char *buf, size_t len)
     int n = 0;
     buf[0] = '\0';
     if (s->o->lines)
-        n = snprintf(buf, len, "%llu of %llu lines",
-                     (unsigned long long)s->rx_lines,
+        n = snprintf(buf, len, "%llu of %llu lines", (unsigned long long)s->rx_lines,
                      (unsigned long long)s->o->lines);
     if (s->o->expect_bytes && n >= 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, "%s%llu of %llu bytes",
-                 n ? ", " : "", (unsigned long long)s->rx_bytes,
-                 (unsigned long long)s->o->expect_bytes);
+        snprintf(buf + n, len - (size_t)n, "%s%llu of %llu bytes", n ? ", " : "",
+                 (unsigned long long)s->rx_bytes, (unsigned long long)s->o->expect_bytes);
 }
 
 /* Writes all of buf to stdout, through partial writes, EINTR and a
@@ -115,8 +113,8 @@ static int write_stdout(const char *buf, size_t len)
 static uint64_t count_newlines(const char *buf, size_t len)
 {
     uint64_t n = 0;
-    for (const char *p = buf, *end = buf + len;
-         (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+    for (const char *p = buf, *end = buf + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
+         p++)
         n++;
     return n;
 }
@@ -174,11 +172,11 @@ static int peer_closed(struct session *s)
         progress_text(s, prog, sizeof prog);
         return say(s, TPC_EXIT_CLOSED,
                    "peer closed the connection before the expected reply "
-                   "(received %s)", prog);
+                   "(received %s)",
+                   prog);
     }
     if (!s->use_stdin && !send_complete(s))
-        return say(s, TPC_EXIT_CLOSED,
-                   "peer closed the connection before all messages were sent");
+        return say(s, TPC_EXIT_CLOSED, "peer closed the connection before all messages were sent");
     return TPC_EXIT_OK;
 }
 
@@ -264,8 +262,7 @@ static int send_refused(struct session *s, int error)
             return rc;
     }
     return say(s, TPC_EXIT_CLOSED, "%s while sending",
-               error == EPIPE ? "peer closed the connection"
-                              : "connection reset by peer");
+               error == EPIPE ? "peer closed the connection" : "connection reset by peer");
 }
 
 /* Sends as much of sbuf as the socket takes. Returns -1 to go on, or an
@@ -273,8 +270,7 @@ static int send_refused(struct session *s, int error)
 static int on_writable(struct session *s)
 {
     while (s->soff < s->slen) {
-        ssize_t n = send(s->fd, s->sbuf + s->soff, s->slen - s->soff,
-                         MSG_NOSIGNAL);
+        ssize_t n = send(s->fd, s->sbuf + s->soff, s->slen - s->soff, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -298,13 +294,11 @@ static int timed_out(struct session *s)
     long t = s->o->timeout_ms;
     if (expecting(s)) {
         progress_text(s, prog, sizeof prog);
-        return say(s, TPC_EXIT_TIMEOUT,
-                   "timed out after %ld ms without data (received %s)", t,
+        return say(s, TPC_EXIT_TIMEOUT, "timed out after %ld ms without data (received %s)", t,
                    prog);
     }
     if (!send_complete(s))
-        return say(s, TPC_EXIT_TIMEOUT,
-                   "timed out after %ld ms: the peer takes no more data", t);
+        return say(s, TPC_EXIT_TIMEOUT, "timed out after %ld ms: the peer takes no more data", t);
     return TPC_EXIT_OK; /* no reply was required: silence ends the wait */
 }
 
@@ -393,8 +387,7 @@ int tpc_session_run(const struct tpc_opts *o, int fd, char *err, size_t errlen)
         rc = loop(s);
     if (o->verbose)
         fprintf(stderr, "tpclient: sent %llu bytes, received %llu bytes\n",
-                (unsigned long long)s->tx_bytes,
-                (unsigned long long)s->rx_bytes);
+                (unsigned long long)s->tx_bytes, (unsigned long long)s->rx_bytes);
     free(s->unit);
     free(s);
     return rc;

@@ -31,9 +31,9 @@
 #include <tpserv.h>
 
 #define KV_MAX_LINE 1024
-#define KV_MAX_KEY 250
+#define KV_MAX_KEY  250
 #define KV_MAX_KEYS 100000
-#define KV_BUCKETS 4096
+#define KV_BUCKETS  4096
 
 struct entry {
     struct entry *next;
@@ -61,8 +61,7 @@ static size_t hash(const char *s, size_t n)
 static struct entry **find(const char *key, size_t klen)
 {
     struct entry **pp = &kv.bucket[hash(key, klen)];
-    while (*pp != NULL && (strlen((*pp)->key) != klen ||
-                           memcmp((*pp)->key, key, klen) != 0))
+    while (*pp != NULL && (strlen((*pp)->key) != klen || memcmp((*pp)->key, key, klen) != 0))
         pp = &(*pp)->next;
     return pp;
 }
@@ -78,8 +77,7 @@ static char *dup_n(const char *s, size_t n)
 }
 
 /* Returns the reply line for SET. */
-static const char *kv_set(const char *key, size_t klen, const char *val,
-                          size_t vlen)
+static const char *kv_set(const char *key, size_t klen, const char *val, size_t vlen)
 {
     const char *res = "OK";
     char *v = dup_n(val, vlen);
@@ -156,9 +154,8 @@ static void reply(tps_conn *c, const char *a, const char *b)
 }
 
 /* Split "CMD KEY REST": *key and *rest point into line. */
-static void split(const char *line, size_t n, size_t *cmdlen,
-                  const char **key, size_t *klen, const char **rest,
-                  size_t *rlen)
+static void split(const char *line, size_t n, size_t *cmdlen, const char **key, size_t *klen,
+                  const char **rest, size_t *rlen)
 {
     const char *end = line + n, *sp = memchr(line, ' ', n);
 
@@ -183,8 +180,7 @@ static void command(tps_conn *c, const char *line, size_t n)
     else if (klen == 0 || klen > KV_MAX_KEY)
         reply(c, "ERROR key must be 1 to 250 bytes", NULL);
     else if (IS("SET") != (rest != NULL))
-        reply(c, IS("SET") ? "ERROR usage: SET key value"
-                           : "ERROR too many arguments", NULL);
+        reply(c, IS("SET") ? "ERROR usage: SET key value" : "ERROR too many arguments", NULL);
     else if (IS("SET"))
         reply(c, kv_set(key, klen, rest, rlen), NULL);
     else if (IS("GET") && kv_get(key, klen, value))

@@ -21,7 +21,7 @@
 
 #include "internal.h"
 
-#define ACCEPT_BATCH 64
+#define ACCEPT_BATCH   64
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 1000
 
@@ -124,8 +124,7 @@ static void admit(struct acc *a, int fd, const tps__peer *peer)
         reject(srv, fd, "BUSY too many connections\r\n", TPS_STAT_REJECTED_MAX_CONNS);
         return;
     }
-    if (per_ip && peer->family != AF_UNIX &&
-        !tps__iplimit_take(srv->iplimit, peer, per_ip)) {
+    if (per_ip && peer->family != AF_UNIX && !tps__iplimit_take(srv->iplimit, peer, per_ip)) {
         reject(srv, fd, "BUSY too many connections from your address\r\n",
                TPS_STAT_REJECTED_PER_IP);
         return;
@@ -137,8 +136,7 @@ static void admit(struct acc *a, int fd, const tps__peer *peer)
         atomic_fetch_sub(&srv->active, 1);
         if (per_ip && peer->family != AF_UNIX)
             tps__iplimit_release(srv->iplimit, peer);
-        reject(srv, fd, "BUSY server overloaded, try again\r\n",
-               TPS_STAT_REJECTED_QUEUE_FULL);
+        reject(srv, fd, "BUSY server overloaded, try again\r\n", TPS_STAT_REJECTED_QUEUE_FULL);
     }
 }
 

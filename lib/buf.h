@@ -10,7 +10,10 @@ typedef struct tps__buf {
     size_t off, len, cap;
 } tps__buf;
 
-static inline const char *tps__buf_head(const tps__buf *b) { return b->data + b->off; }
+static inline const char *tps__buf_head(const tps__buf *b)
+{
+    return b->data + b->off;
+}
 
 /* Append len bytes, growing up to `limit` total bytes held. Returns 0, or
  * -ENOBUFS (over limit) / -ENOMEM; the buffer is unchanged on error. */
@@ -20,7 +23,10 @@ int tps__buf_append(tps__buf *b, const void *p, size_t len, size_t limit);
  * or NULL when the limit leaves no room / memory runs out. */
 char *tps__buf_reserve(tps__buf *b, size_t want, size_t limit, size_t *room);
 /* Mark n bytes written at the tail. */
-static inline void tps__buf_commit(tps__buf *b, size_t n) { b->len += n; }
+static inline void tps__buf_commit(tps__buf *b, size_t n)
+{
+    b->len += n;
+}
 /* Drop n bytes from the front; an emptied buffer is freed if its
  * capacity exceeds `keep` (idle connections hold no memory). */
 void tps__buf_consume(tps__buf *b, size_t n, size_t keep);

@@ -17,9 +17,15 @@
 
 #include "internal.h"
 
-static size_t opt_size(const tps_server *srv, int o) { return (size_t)srv->opt[o]; }
+static size_t opt_size(const tps_server *srv, int o)
+{
+    return (size_t)srv->opt[o];
+}
 
-bool tps__conn_closed(const tps_conn *c) { return c->fd < 0; }
+bool tps__conn_closed(const tps_conn *c)
+{
+    return c->fd < 0;
+}
 
 void tps__conn_touch(tps__worker *w, tps_conn *c)
 {
@@ -208,8 +214,7 @@ static void flush_output(tps__worker *w, tps_conn *c)
 
 /* Hand data to on_data; keep what it leaves. from_scratch: data is the
  * worker's read buffer (leftovers must be copied), else it is c->in. */
-static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len,
-                    bool from_scratch)
+static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, bool from_scratch)
 {
     const tps_handler *h = c->srv->handler;
     long used = (long)len;
@@ -225,9 +230,8 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len,
         used = (long)len; /* a handler bug; never read past the data */
     if (!from_scratch) {
         tps__buf_consume(&c->in, (size_t)used, 0);
-    } else if ((size_t)used < len &&
-               tps__buf_append(&c->in, data + used, len - (size_t)used,
-                               opt_size(c->srv, TPS_OPT_MAX_INPUT)) < 0) {
+    } else if ((size_t)used < len && tps__buf_append(&c->in, data + used, len - (size_t)used,
+                                                     opt_size(c->srv, TPS_OPT_MAX_INPUT)) < 0) {
         close_later(c, TPS_CLOSE_INPUT_LIMIT);
     }
 }
@@ -256,8 +260,7 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
     tps__conn_touch(w, c);
     if (!scratch)
         tps__buf_commit(&c->in, (size_t)n);
-    deliver(w, c, scratch ? p : tps__buf_head(&c->in),
-            scratch ? (size_t)n : c->in.len, scratch);
+    deliver(w, c, scratch ? p : tps__buf_head(&c->in), scratch ? (size_t)n : c->in.len, scratch);
     return n;
 }
 
@@ -448,15 +451,30 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
 
 /* ---- public accessors ---------------------------------------------------- */
 
-void tps_conn_close(tps_conn *c) { close_later(c, TPS_CLOSE_HANDLER); }
+void tps_conn_close(tps_conn *c)
+{
+    close_later(c, TPS_CLOSE_HANDLER);
+}
 
-uint64_t tps_conn_id(const tps_conn *c) { return tps__conn_datum(c); }
+uint64_t tps_conn_id(const tps_conn *c)
+{
+    return tps__conn_datum(c);
+}
 
 int tps_conn_peer(const tps_conn *c, char *buf, size_t len)
 {
     return tps__peer_format(&c->peer, buf, len);
 }
 
-void *tps_conn_get_data(const tps_conn *c) { return c->data; }
-void tps_conn_set_data(tps_conn *c, void *data) { c->data = data; }
-void *tps_conn_handler_data(const tps_conn *c) { return c->srv->handler_ud; }
+void *tps_conn_get_data(const tps_conn *c)
+{
+    return c->data;
+}
+void tps_conn_set_data(tps_conn *c, void *data)
+{
+    c->data = data;
+}
+void *tps_conn_handler_data(const tps_conn *c)
+{
+    return c->srv->handler_ud;
+}

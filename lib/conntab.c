@@ -51,8 +51,7 @@ static tps_conn *fresh_slot(tps__conntab *t)
         if (chunk == NULL)
             return NULL;
         /* Publish with release: lock-free lookups read the pointer. */
-        atomic_store_explicit((_Atomic(tps_conn *) *)&t->chunks[ci], chunk,
-                              memory_order_release);
+        atomic_store_explicit((_Atomic(tps_conn *) *)&t->chunks[ci], chunk, memory_order_release);
     }
     tps_conn *c = slot_ptr(t, t->used);
     c->slot = (uint32_t)t->used++;
@@ -96,8 +95,8 @@ tps_conn *tps__conntab_lookup(tps__conntab *t, uint64_t datum)
     uint32_t gen = (uint32_t)(datum >> 32), slot = (uint32_t)datum;
     if (gen == 0 || slot >= t->max_slots)
         return NULL;
-    tps_conn *chunk = atomic_load_explicit(
-        (_Atomic(tps_conn *) *)&t->chunks[slot / TPS__CHUNK], memory_order_acquire);
+    tps_conn *chunk = atomic_load_explicit((_Atomic(tps_conn *) *)&t->chunks[slot / TPS__CHUNK],
+                                           memory_order_acquire);
     if (chunk == NULL)
         return NULL;
     return &chunk[slot % TPS__CHUNK];

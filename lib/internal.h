@@ -30,11 +30,11 @@
 #include "fdqueue.h"
 #include "sockaddr.h"
 
-#define TPS__MAX_LISTENERS 64
-#define TPS__RBUF_SIZE (64 * 1024)  /* worker read scratch */
-#define TPS__OBUF_SIZE (64 * 1024)  /* worker output scratch */
-#define TPS__READS_PER_TURN 8       /* fairness: reads before yielding */
-#define TPS__SHARED_SCAN_MS 100     /* timer scan period, shared conns */
+#define TPS__MAX_LISTENERS  64
+#define TPS__RBUF_SIZE      (64 * 1024) /* worker read scratch */
+#define TPS__OBUF_SIZE      (64 * 1024) /* worker output scratch */
+#define TPS__READS_PER_TURN 8           /* fairness: reads before yielding */
+#define TPS__SHARED_SCAN_MS 100         /* timer scan period, shared conns */
 
 /* epoll data of the library's own descriptors: generation 0 never names a
  * connection, so these cannot collide with (gen << 32 | slot). */
@@ -45,9 +45,18 @@ typedef struct tps__list {
     struct tps__list *prev, *next;
 } tps__list;
 
-static inline void tps__list_init(tps__list *l) { l->prev = l->next = l; }
-static inline bool tps__list_empty(const tps__list *l) { return l->next == l; }
-static inline bool tps__list_linked(const tps__list *n) { return n->next != NULL && n->next != n; }
+static inline void tps__list_init(tps__list *l)
+{
+    l->prev = l->next = l;
+}
+static inline bool tps__list_empty(const tps__list *l)
+{
+    return l->next == l;
+}
+static inline bool tps__list_linked(const tps__list *n)
+{
+    return n->next != NULL && n->next != n;
+}
 static inline void tps__list_unlink(tps__list *n)
 {
     n->prev->next = n->next;
@@ -61,22 +70,21 @@ static inline void tps__list_append(tps__list *head, tps__list *n)
     head->prev->next = n;
     head->prev = n;
 }
-#define tps__container_of(p, type, member) \
-    ((type *)(void *)((char *)(p)-offsetof(type, member)))
+#define tps__container_of(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 /* Connection flags (owned by whoever holds the connection's turn). */
 enum {
-    TPS__CF_SHARED = 1u << 0,      /* dispatched through the shared epoll */
-    TPS__CF_OPENED = 1u << 1,      /* on_open accepted it: on_close owed */
-    TPS__CF_CLOSING = 1u << 2,     /* close once output is flushed */
-    TPS__CF_PEER_EOF = 1u << 3,    /* read returned 0 */
-    TPS__CF_READ_PAUSED = 1u << 4, /* backpressure: output above high water */
-    TPS__CF_READY = 1u << 5,       /* on the worker's ready list */
-    TPS__CF_READ_MORE = 1u << 6,   /* read budget ran out with data left */
+    TPS__CF_SHARED = 1u << 0,        /* dispatched through the shared epoll */
+    TPS__CF_OPENED = 1u << 1,        /* on_open accepted it: on_close owed */
+    TPS__CF_CLOSING = 1u << 2,       /* close once output is flushed */
+    TPS__CF_PEER_EOF = 1u << 3,      /* read returned 0 */
+    TPS__CF_READ_PAUSED = 1u << 4,   /* backpressure: output above high water */
+    TPS__CF_READY = 1u << 5,         /* on the worker's ready list */
+    TPS__CF_READ_MORE = 1u << 6,     /* read budget ran out with data left */
     TPS__CF_WANT_WRITABLE = 1u << 7, /* output drained: call on_writable */
-    TPS__CF_SHUTDOWN = 1u << 8,    /* on_shutdown delivered */
-    TPS__CF_LINGER = 1u << 9,      /* SHUT_WR sent: discard input to EOF */
-    TPS__CF_IN_TURN = 1u << 10,    /* a callback of this conn is running */
+    TPS__CF_SHUTDOWN = 1u << 8,      /* on_shutdown delivered */
+    TPS__CF_LINGER = 1u << 9,        /* SHUT_WR sent: discard input to EOF */
+    TPS__CF_IN_TURN = 1u << 10,      /* a callback of this conn is running */
 };
 
 struct tps__worker;
@@ -88,18 +96,18 @@ struct tps_conn {
     unsigned flags;
     int close_reason;
     tps_server *srv;
-    struct tps__worker *w; /* pinned: owner; shared: current turn's worker */
-    tps__buf in;           /* unconsumed input (empty for most protocols) */
-    tps__buf out;          /* output the socket did not take yet */
-    void *data;            /* the handler's */
+    struct tps__worker *w;          /* pinned: owner; shared: current turn's worker */
+    tps__buf in;                    /* unconsumed input (empty for most protocols) */
+    tps__buf out;                   /* output the socket did not take yet */
+    void *data;                     /* the handler's */
     _Atomic int64_t last_active_ms; /* shared scanner reads it */
     _Atomic bool shutdown_seen;     /* on_shutdown delivered (scanner reads) */
-    int64_t send_since_ms; /* last output progress while output pending */
-    tps__list link;        /* pinned: worker's LRU of all its conns;
+    int64_t send_since_ms;          /* last output progress while output pending */
+    tps__list link;                 /* pinned: worker's LRU of all its conns;
                               shared: the shared registry */
-    tps__list send_link;   /* pinned: worker's list of conns with output */
-    tps__list ready_link;  /* pinned: worker's ready list */
-    struct tps_conn *free_next; /* conntab free list / worker dead list */
+    tps__list send_link;            /* pinned: worker's list of conns with output */
+    tps__list ready_link;           /* pinned: worker's ready list */
+    struct tps_conn *free_next;     /* conntab free list / worker dead list */
     tps__peer peer;
 };
 
@@ -121,19 +129,19 @@ typedef struct tps__worker {
     pthread_t thread;
     int epfd;
     int wakefd;
-    tps__list conns;      /* pinned conns, least recently active first */
-    tps__list send_list;  /* pinned conns with pending output, oldest first */
-    tps__list ready;      /* pinned conns owed a turn without an event */
-    tps_conn *dead;       /* closed this iteration; slots freed at its end */
+    tps__list conns;     /* pinned conns, least recently active first */
+    tps__list send_list; /* pinned conns with pending output, oldest first */
+    tps__list ready;     /* pinned conns owed a turn without an event */
+    tps_conn *dead;      /* closed this iteration; slots freed at its end */
     size_t nconns;
-    _Atomic size_t load;  /* nconns, published for the acceptor's choice */
-    tps_conn **claimed;   /* shared conns claimed by a timer scan */
+    _Atomic size_t load; /* nconns, published for the acceptor's choice */
+    tps_conn **claimed;  /* shared conns claimed by a timer scan */
     size_t nclaimed, claimed_cap;
     int64_t now_ms;
     bool drain_seen;
-    char *rbuf;           /* read scratch: input lands here first */
-    tps__buf obuf;        /* output scratch for the conn in turn */
-    tps_conn *turn_conn;  /* whose output obuf holds */
+    char *rbuf;          /* read scratch: input lands here first */
+    tps__buf obuf;       /* output scratch for the conn in turn */
+    tps_conn *turn_conn; /* whose output obuf holds */
     tps__counters stats;
 } tps__worker;
 
@@ -143,7 +151,7 @@ typedef struct tps__worker {
 typedef struct tps__conntab {
     pthread_mutex_t lock;
     tps_conn **chunks;
-    size_t nchunks, used;  /* chunk pointers; slots handed out so far */
+    size_t nchunks, used; /* chunk pointers; slots handed out so far */
     size_t max_slots;
     tps_conn *free_head;
 } tps__conntab;
@@ -188,34 +196,34 @@ struct tps_server {
     tps__listener listeners[TPS__MAX_LISTENERS];
     unsigned nlisteners;
 
-    _Atomic int run_state;           /* TPS__RUN_* */
+    _Atomic int run_state; /* TPS__RUN_* */
     _Atomic int64_t drain_deadline_ms;
     bool started, joined;
 
     /* acceptor */
     pthread_t acceptor;
     int acceptor_wakefd;
-    int reserve_fd;                  /* spent on EMFILE to shed a conn */
-    _Atomic bool acceptor_waiting;   /* paused on a full queue/max conns */
+    int reserve_fd;                /* spent on EMFILE to shed a conn */
+    _Atomic bool acceptor_waiting; /* paused on a full queue/max conns */
     _Atomic bool acceptor_done;
-    unsigned next_worker;            /* acceptor's round-robin cursor */
-    tps__counters acc_stats;         /* written by the acceptor only */
+    unsigned next_worker;    /* acceptor's round-robin cursor */
+    tps__counters acc_stats; /* written by the acceptor only */
     tps__iplimit *iplimit;
 
     tps__fdqueue queue;
     tps__conntab conns;
-    _Atomic uint64_t active;         /* open connections (all workers) */
+    _Atomic uint64_t active; /* open connections (all workers) */
 
-    unsigned nworkers;               /* initialised (destroyed at free) */
-    unsigned nthreads;               /* worker threads started (joined) */
+    unsigned nworkers; /* initialised (destroyed at free) */
+    unsigned nthreads; /* worker threads started (joined) */
     bool acceptor_started;
     tps__worker *workers;
     _Atomic unsigned workers_running;
 
     /* shared dispatch (see shared.c) */
     int shared_epfd;
-    int shared_queue_evfd;           /* semaphore: queued fds to adopt */
-    pthread_mutex_t shared_lock;     /* guards shared_conns only */
+    int shared_queue_evfd;       /* semaphore: queued fds to adopt */
+    pthread_mutex_t shared_lock; /* guards shared_conns only */
     tps__list shared_conns;
     _Atomic size_t nshared;
     _Atomic int64_t shared_next_scan_ms;
@@ -228,8 +236,8 @@ void tps__options_defaults(long long *opt);
 void tps__log(const tps_server *srv, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, appending ": <strerror(err)>" for a positive errno value. */
-void tps__log_errno(const tps_server *srv, int level, int err,
-                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void tps__log_errno(const tps_server *srv, int level, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* time */
 int64_t tps__now_ms(void);
@@ -271,13 +279,12 @@ void tps__shared_on_event(tps__worker *w);
 void tps__shared_maintain(tps__worker *w);
 
 /* timers.c: pinned conns' idle/send timeouts and the drain deadline. */
-int tps__timers_run(tps__worker *w);  /* returns ms until next, or -1 */
+int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
 
 static inline bool tps__draining(const tps_server *srv)
 {
-    return atomic_load_explicit(&srv->run_state, memory_order_acquire) >=
-           TPS__RUN_DRAINING;
+    return atomic_load_explicit(&srv->run_state, memory_order_acquire) >= TPS__RUN_DRAINING;
 }
 
 #endif /* TPS_INTERNAL_H */

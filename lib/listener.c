@@ -36,8 +36,7 @@ static void unlink_stale_unix(const struct sockaddr_un *sun)
     int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (probe < 0)
         return;
-    if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) < 0 &&
-        errno == ECONNREFUSED)
+    if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) < 0 && errno == ECONNREFUSED)
         unlink(sun->sun_path);
     close(probe);
 }
@@ -108,9 +107,7 @@ int tps__listener_open(tps_server *srv, const char *spec)
         tps__log_errno(srv, TPS_LOG_ERROR, -rc, "listen '%s': bind() failed", spec);
         return rc;
     }
-    const char *path = ep.ss.ss_family == AF_UNIX
-                           ? ((struct sockaddr_un *)&ep.ss)->sun_path
-                           : NULL;
+    const char *path = ep.ss.ss_family == AF_UNIX ? ((struct sockaddr_un *)&ep.ss)->sun_path : NULL;
     return add_listener(srv, fd, path);
 }
 
@@ -123,8 +120,7 @@ int tps__listener_adopt(tps_server *srv, int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) < 0)
         return errno == ENOTSOCK ? TPS_ENOTSOCK : -errno;
     sl = sizeof(acc);
-    if (type != SOCK_STREAM ||
-        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &sl) < 0 || !acc)
+    if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &sl) < 0 || !acc)
         return TPS_ENOTSOCK;
     int rc = set_flags(fd);
     if (rc < 0)

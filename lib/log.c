@@ -14,8 +14,7 @@ static bool enabled(const tps_server *srv, int level)
     return srv->log_fn != NULL && level <= srv->log_level;
 }
 
-static void vlog(const tps_server *srv, int level, int err, const char *fmt,
-                 va_list ap)
+static void vlog(const tps_server *srv, int level, int err, const char *fmt, va_list ap)
 {
     char msg[512];
     int n = vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -62,8 +62,8 @@ static int resolve(const char *host, int port, tps__endpoint *ep, const char **w
 }
 
 /* Split "HOST:PORT" / "[V6]:PORT" into host (in buf) and port. */
-static int split_host_port(const char *spec, char *host, size_t hostlen,
-                           int *port, const char **why)
+static int split_host_port(const char *spec, char *host, size_t hostlen, int *port,
+                           const char **why)
 {
     const char *colon;
     const char *h = spec;

@@ -21,7 +21,7 @@ typedef struct tps__peer {
 typedef struct tps__endpoint {
     struct sockaddr_storage ss;
     socklen_t len;
-    int any;        /* ":PORT"/"*:PORT": try [::] dual-stack, else 0.0.0.0 */
+    int any; /* ":PORT"/"*:PORT": try [::] dual-stack, else 0.0.0.0 */
 } tps__endpoint;
 
 /* Parse "HOST:PORT", "[V6]:PORT", ":PORT", "*:PORT" or "unix:/path".

@@ -62,8 +62,7 @@ static int64_t drain_deadline(tps__worker *w)
     if (deadline > w->now_ms)
         return deadline - w->now_ms;
     while (!tps__list_empty(&w->conns))
-        tps__conn_close(w, tps__container_of(w->conns.next, tps_conn, link),
-                        TPS_CLOSE_SHUTDOWN);
+        tps__conn_close(w, tps__container_of(w->conns.next, tps_conn, link), TPS_CLOSE_SHUTDOWN);
     return -1;
 }
 
@@ -71,11 +70,9 @@ int tps__timers_run(tps__worker *w)
 {
     const long long *opt = w->srv->opt;
     int64_t next = -1, t;
-    if (opt[TPS_OPT_IDLE_TIMEOUT_MS] > 0 &&
-        (t = expire_idle(w, opt[TPS_OPT_IDLE_TIMEOUT_MS])) >= 0)
+    if (opt[TPS_OPT_IDLE_TIMEOUT_MS] > 0 && (t = expire_idle(w, opt[TPS_OPT_IDLE_TIMEOUT_MS])) >= 0)
         next = min_next(next, t);
-    if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 &&
-        (t = expire_send(w, opt[TPS_OPT_SEND_TIMEOUT_MS])) >= 0)
+    if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 && (t = expire_send(w, opt[TPS_OPT_SEND_TIMEOUT_MS])) >= 0)
         next = min_next(next, t);
     if (w->drain_seen && (t = drain_deadline(w)) >= 0)
         next = min_next(next, t);

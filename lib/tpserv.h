@@ -34,28 +34,28 @@ const char *tps_version(void);
 
 /* X(name, value, message). Values are negated errno numbers, so that a
  * failed syscall's errno passes through unchanged (libuv's convention). */
-#define TPS_ERRNO_MAP(X)                                                      \
-    X(EINVAL, -EINVAL, "invalid argument")                                    \
-    X(ENOMEM, -ENOMEM, "out of memory")                                       \
-    X(EAGAIN, -EAGAIN, "resource temporarily unavailable, try again")         \
-    X(EBUSY, -EBUSY, "server is running; option cannot be changed now")      \
-    X(EALREADY, -EALREADY, "operation already in progress")                   \
-    X(ENOENT, -ENOENT, "no such entry")                                       \
-    X(ERANGE, -ERANGE, "value out of range")                                  \
-    X(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                           \
-    X(EADDRINUSE, -EADDRINUSE, "address already in use")                      \
-    X(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                 \
-    X(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")            \
-    X(EACCES, -EACCES, "permission denied")                                   \
-    X(EMFILE, -EMFILE, "too many open files")                                 \
-    X(ENFILE, -ENFILE, "file table overflow")                                 \
-    X(ENOBUFS, -ENOBUFS, "no buffer space available")                         \
-    X(ENOTCONN, -ENOTCONN, "connection is closed or closing")                 \
-    X(ENOTSOCK, -ENOTSOCK, "descriptor is not a listening socket")            \
-    X(ECONNRESET, -ECONNRESET, "connection reset by peer")                    \
-    X(ETIMEDOUT, -ETIMEDOUT, "timed out")                                     \
-    X(ENOSYS, -ENOSYS, "not supported on this system")                        \
-    X(EHOSTUNREACH, -EHOSTUNREACH, "host unreachable")                        \
+#define TPS_ERRNO_MAP(X)                                                \
+    X(EINVAL, -EINVAL, "invalid argument")                              \
+    X(ENOMEM, -ENOMEM, "out of memory")                                 \
+    X(EAGAIN, -EAGAIN, "resource temporarily unavailable, try again")   \
+    X(EBUSY, -EBUSY, "server is running; option cannot be changed now") \
+    X(EALREADY, -EALREADY, "operation already in progress")             \
+    X(ENOENT, -ENOENT, "no such entry")                                 \
+    X(ERANGE, -ERANGE, "value out of range")                            \
+    X(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                     \
+    X(EADDRINUSE, -EADDRINUSE, "address already in use")                \
+    X(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")           \
+    X(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")      \
+    X(EACCES, -EACCES, "permission denied")                             \
+    X(EMFILE, -EMFILE, "too many open files")                           \
+    X(ENFILE, -ENFILE, "file table overflow")                           \
+    X(ENOBUFS, -ENOBUFS, "no buffer space available")                   \
+    X(ENOTCONN, -ENOTCONN, "connection is closed or closing")           \
+    X(ENOTSOCK, -ENOTSOCK, "descriptor is not a listening socket")      \
+    X(ECONNRESET, -ECONNRESET, "connection reset by peer")              \
+    X(ETIMEDOUT, -ETIMEDOUT, "timed out")                               \
+    X(ENOSYS, -ENOSYS, "not supported on this system")                  \
+    X(EHOSTUNREACH, -EHOSTUNREACH, "host unreachable")                  \
     X(EAI, -3000, "host name could not be resolved")
 
 enum tps_errno {
@@ -72,12 +72,7 @@ const char *tps_err_name(int err);
 
 /* ---- logging ----------------------------------------------------------- */
 
-enum tps_log_level {
-    TPS_LOG_ERROR = 0,
-    TPS_LOG_WARN = 1,
-    TPS_LOG_INFO = 2,
-    TPS_LOG_DEBUG = 3
-};
+enum tps_log_level { TPS_LOG_ERROR = 0, TPS_LOG_WARN = 1, TPS_LOG_INFO = 2, TPS_LOG_DEBUG = 3 };
 
 /* Called from any library thread (acceptor or worker), possibly
  * concurrently: it must be thread-safe. msg is valid only during the call,
@@ -96,21 +91,21 @@ typedef struct tps_server tps_server;
 typedef struct tps_conn tps_conn;
 
 /* Why a connection closed; passed to on_close. */
-#define TPS_CLOSE_REASON_MAP(X)                                               \
-    X(PEER, "peer closed the connection")                                     \
-    X(ERROR, "socket error")                                                  \
-    X(HANDLER, "closed by the handler")                                       \
-    X(IDLE_TIMEOUT, "idle timeout")                                           \
-    X(SEND_TIMEOUT, "send timeout: peer does not read")                       \
-    X(INPUT_LIMIT, "input buffer limit exceeded")                             \
-    X(OUTPUT_LIMIT, "output buffer limit exceeded")                           \
+#define TPS_CLOSE_REASON_MAP(X)                         \
+    X(PEER, "peer closed the connection")               \
+    X(ERROR, "socket error")                            \
+    X(HANDLER, "closed by the handler")                 \
+    X(IDLE_TIMEOUT, "idle timeout")                     \
+    X(SEND_TIMEOUT, "send timeout: peer does not read") \
+    X(INPUT_LIMIT, "input buffer limit exceeded")       \
+    X(OUTPUT_LIMIT, "output buffer limit exceeded")     \
     X(SHUTDOWN, "server shutting down")
 
 enum tps_close_reason {
 #define TPS_CLOSE_ENUM_(name, msg) TPS_CLOSE_##name,
     TPS_CLOSE_REASON_MAP(TPS_CLOSE_ENUM_)
 #undef TPS_CLOSE_ENUM_
-    TPS_CLOSE_REASON_COUNT_
+        TPS_CLOSE_REASON_COUNT_
 };
 const char *tps_close_reason_str(int reason);
 
@@ -199,61 +194,58 @@ void *tps_conn_handler_data(const tps_conn *c);
 
 /* Integer options. X(name, default, min, max, description). 0 means "auto"
  * where the description says so. Set them before tps_server_start(). */
-#define TPS_OPTION_MAP(X)                                                     \
-    X(WORKERS, 0, 0, 1024, "worker threads (0 = number of online CPUs)")      \
-    X(QUEUE, 1024, 1, 1048576, "accept queue capacity (descriptors)")         \
-    X(QUEUE_FULL_REJECT, 0, 0, 1,                                             \
-      "when the queue is full: 0 = stop accepting, 1 = answer busy and close")\
-    X(MAX_CONNS, 0, 0, 16777216,                                              \
-      "max connections (0 = derive from RLIMIT_NOFILE)")                      \
+#define TPS_OPTION_MAP(X)                                                                  \
+    X(WORKERS, 0, 0, 1024, "worker threads (0 = number of online CPUs)")                   \
+    X(QUEUE, 1024, 1, 1048576, "accept queue capacity (descriptors)")                      \
+    X(QUEUE_FULL_REJECT, 0, 0, 1,                                                          \
+      "when the queue is full: 0 = stop accepting, 1 = answer busy and close")             \
+    X(MAX_CONNS, 0, 0, 16777216, "max connections (0 = derive from RLIMIT_NOFILE)")        \
     X(MAX_CONNS_PER_IP, 0, 0, 16777216, "max connections per source address (0 = no cap)") \
-    X(MAX_INPUT, 1048576, 64, 1073741824,                                     \
-      "max unconsumed input per connection, bytes")                           \
-    X(OUTPUT_HIGH_WATER, 1048576, 1, 1073741824,                              \
-      "queued output above which reading pauses, bytes")                      \
-    X(MAX_OUTPUT, 16777216, 1, 1073741824,                                    \
-      "max queued output per connection, bytes")                              \
-    X(IDLE_TIMEOUT_MS, 0, 0, 86400000, "close after this long idle (0 = never)") \
-    X(SEND_TIMEOUT_MS, 30000, 0, 86400000,                                    \
-      "close if queued output makes no progress this long (0 = never)")       \
-    X(BACKLOG, 4096, 1, 1048576, "listen() backlog")                          \
-    X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                        \
+    X(MAX_INPUT, 1048576, 64, 1073741824, "max unconsumed input per connection, bytes")    \
+    X(OUTPUT_HIGH_WATER, 1048576, 1, 1073741824,                                           \
+      "queued output above which reading pauses, bytes")                                   \
+    X(MAX_OUTPUT, 16777216, 1, 1073741824, "max queued output per connection, bytes")      \
+    X(IDLE_TIMEOUT_MS, 0, 0, 86400000, "close after this long idle (0 = never)")           \
+    X(SEND_TIMEOUT_MS, 30000, 0, 86400000,                                                 \
+      "close if queued output makes no progress this long (0 = never)")                    \
+    X(BACKLOG, 4096, 1, 1048576, "listen() backlog")                                       \
+    X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                                     \
     X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
     TPS_OPTION_MAP(TPS_OPT_ENUM_)
 #undef TPS_OPT_ENUM_
-    TPS_OPT_COUNT_
+        TPS_OPT_COUNT_
 };
 
 /* Statistics. Counters are totals since start; ACTIVE and QUEUED are
  * current values. */
-#define TPS_STAT_MAP(X)                                                       \
-    X(ACCEPTED, "connections accepted")                                       \
-    X(ACTIVE, "connections open now")                                         \
-    X(QUEUED, "accepted descriptors waiting in the queue now")                \
-    X(CLOSED, "connections closed")                                           \
-    X(REJECTED_QUEUE_FULL, "rejected: accept queue full")                     \
-    X(REJECTED_MAX_CONNS, "rejected: max connections")                        \
-    X(REJECTED_PER_IP, "rejected: per-address cap")                           \
-    X(REJECTED_EMFILE, "shed: out of descriptors")                            \
-    X(REJECTED_HANDLER, "rejected by on_open")                                \
-    X(ACCEPT_PAUSES, "times accepting paused (queue full, limits, EMFILE)")   \
-    X(BYTES_IN, "bytes read")                                                 \
-    X(BYTES_OUT, "bytes written")                                             \
-    X(IDLE_TIMEOUTS, "closed: idle timeout")                                  \
-    X(SEND_TIMEOUTS, "closed: send timeout")                                  \
-    X(INPUT_LIMIT, "closed: input limit")                                     \
-    X(OUTPUT_LIMIT, "closed: output limit")                                   \
-    X(ERRORS, "closed: socket errors")                                        \
+#define TPS_STAT_MAP(X)                                                     \
+    X(ACCEPTED, "connections accepted")                                     \
+    X(ACTIVE, "connections open now")                                       \
+    X(QUEUED, "accepted descriptors waiting in the queue now")              \
+    X(CLOSED, "connections closed")                                         \
+    X(REJECTED_QUEUE_FULL, "rejected: accept queue full")                   \
+    X(REJECTED_MAX_CONNS, "rejected: max connections")                      \
+    X(REJECTED_PER_IP, "rejected: per-address cap")                         \
+    X(REJECTED_EMFILE, "shed: out of descriptors")                          \
+    X(REJECTED_HANDLER, "rejected by on_open")                              \
+    X(ACCEPT_PAUSES, "times accepting paused (queue full, limits, EMFILE)") \
+    X(BYTES_IN, "bytes read")                                               \
+    X(BYTES_OUT, "bytes written")                                           \
+    X(IDLE_TIMEOUTS, "closed: idle timeout")                                \
+    X(SEND_TIMEOUTS, "closed: send timeout")                                \
+    X(INPUT_LIMIT, "closed: input limit")                                   \
+    X(OUTPUT_LIMIT, "closed: output limit")                                 \
+    X(ERRORS, "closed: socket errors")                                      \
     X(BACKPRESSURE, "times reading paused for backpressure")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
     TPS_STAT_MAP(TPS_STAT_ENUM_)
 #undef TPS_STAT_ENUM_
-    TPS_STAT_COUNT_
+        TPS_STAT_COUNT_
 };
 
 /* Create a server with default options and the echo handler. Returns 0 and
@@ -297,8 +289,7 @@ int tps_server_listen_fd(tps_server *srv, int fd);
 /* Number of listeners, and listener idx's bound address as text
  * ("127.0.0.1:41234", "[::]:80", "unix:/path"). */
 unsigned tps_server_listener_count(const tps_server *srv);
-int tps_server_address(const tps_server *srv, unsigned idx, char *buf,
-                       size_t len);
+int tps_server_address(const tps_server *srv, unsigned idx, char *buf, size_t len);
 /* The bound TCP port of listener idx, or a negative code (unix). */
 int tps_server_port(const tps_server *srv, unsigned idx);
 

@@ -27,7 +27,7 @@ const tps_handler tpsrv_discard_handler = {
 
 #define CHARGEN_FIRST 32  /* ' ' */
 #define CHARGEN_COUNT 95  /* ' ' .. '~' */
-#define CHARGEN_LINE 72   /* characters per line, then CR LF */
+#define CHARGEN_LINE  72  /* characters per line, then CR LF */
 #define CHARGEN_LINES 200 /* lines per chunk: ~14.6 KB */
 
 /* The connection's data pointer holds the offset of the next line's first
@@ -86,8 +86,7 @@ static int daytime_open(tps_conn *c)
     /* UTC and the C locale: thread-safe and the same on every host.
      * RFC 867 leaves the format free; this is its suggested one. */
     gmtime_r(&now, &tm);
-    size_t n = strftime(line, sizeof line, "%A, %B %d, %Y %H:%M:%S-UTC\r\n",
-                        &tm);
+    size_t n = strftime(line, sizeof line, "%A, %B %d, %Y %H:%M:%S-UTC\r\n", &tm);
     tps_conn_send(c, line, n);
     tps_conn_close(c);
     return 0;
@@ -102,10 +101,14 @@ const tps_handler tpsrv_daytime_handler = {
 const tps_handler *tpsrv_handler_for(enum tpsrv_handler_kind kind)
 {
     switch (kind) {
-    case TPSRV_HANDLER_DISCARD: return &tpsrv_discard_handler;
-    case TPSRV_HANDLER_CHARGEN: return &tpsrv_chargen_handler;
-    case TPSRV_HANDLER_DAYTIME: return &tpsrv_daytime_handler;
-    case TPSRV_HANDLER_ECHO: break;
+    case TPSRV_HANDLER_DISCARD:
+        return &tpsrv_discard_handler;
+    case TPSRV_HANDLER_CHARGEN:
+        return &tpsrv_chargen_handler;
+    case TPSRV_HANDLER_DAYTIME:
+        return &tpsrv_daytime_handler;
+    case TPSRV_HANDLER_ECHO:
+        break;
     }
     return &tps_echo_handler;
 }

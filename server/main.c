@@ -36,18 +36,18 @@ static void raise_nofile_limit(void)
     }
     rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        tpsrv_logf(TPS_LOG_WARN, "setrlimit(RLIMIT_NOFILE, %llu) failed: %m; "
+        tpsrv_logf(TPS_LOG_WARN,
+                   "setrlimit(RLIMIT_NOFILE, %llu) failed: %m; "
                    "open-file limit stays %llu",
                    (unsigned long long)rl.rlim_max, old);
     else
-        tpsrv_logf(TPS_LOG_INFO, "raised the open-file limit from %llu to %llu",
-                   old, (unsigned long long)rl.rlim_max);
+        tpsrv_logf(TPS_LOG_INFO, "raised the open-file limit from %llu to %llu", old,
+                   (unsigned long long)rl.rlim_max);
 }
 
 /* Options, handler and log. *copy receives the handler when --may-block
  * needs a flagged copy of a const handler; it must outlive srv. */
-static int configure(tps_server *srv, const struct tpsrv_opts *o,
-                     tps_handler *copy)
+static int configure(tps_server *srv, const struct tpsrv_opts *o, tps_handler *copy)
 {
     const tps_handler *h = tpsrv_handler_for(o->handler);
     int rc;
@@ -57,9 +57,8 @@ static int configure(tps_server *srv, const struct tpsrv_opts *o,
             continue;
         rc = tps_server_set(srv, (enum tps_option)i, o->value[i]);
         if (rc < 0) {
-            fprintf(stderr, "tpserver: option %s=%lld: %s\n",
-                    tps_option_name((enum tps_option)i), o->value[i],
-                    tps_strerror(rc));
+            fprintf(stderr, "tpserver: option %s=%lld: %s\n", tps_option_name((enum tps_option)i),
+                    o->value[i], tps_strerror(rc));
             return rc;
         }
     }
@@ -72,8 +71,7 @@ static int configure(tps_server *srv, const struct tpsrv_opts *o,
     if (rc == 0)
         rc = tps_server_set_handler(srv, h, NULL);
     if (rc < 0)
-        fprintf(stderr, "tpserver: cannot configure the server: %s\n",
-                tps_strerror(rc));
+        fprintf(stderr, "tpserver: cannot configure the server: %s\n", tps_strerror(rc));
     return rc;
 }
 
@@ -86,8 +84,8 @@ static int listen_all(tps_server *srv, const struct tpsrv_opts *o)
     for (unsigned i = 0; i < n; i++) {
         int rc = tps_server_listen(srv, specs[i]);
         if (rc < 0) {
-            fprintf(stderr, "tpserver: cannot listen on %s: %s (%s)\n",
-                    specs[i], tps_strerror(rc), tps_err_name(rc));
+            fprintf(stderr, "tpserver: cannot listen on %s: %s (%s)\n", specs[i], tps_strerror(rc),
+                    tps_err_name(rc));
             return rc;
         }
     }
@@ -108,8 +106,10 @@ static void print_listeners(const tps_server *srv)
 
 static int usage_error(const char *msg)
 {
-    fprintf(stderr, "tpserver: %s\nTry 'tpserver --help' for more "
-                    "information.\n", msg);
+    fprintf(stderr,
+            "tpserver: %s\nTry 'tpserver --help' for more "
+            "information.\n",
+            msg);
     return 2;
 }
 
@@ -136,9 +136,9 @@ static int serve(const struct tpsrv_opts *o)
         tps_server_free(srv);
         return 1;
     }
-    tpsrv_logf(TPS_LOG_INFO, "tpserver %s: handler %s%s, drain timeout %u ms",
-               tps_version(), tpsrv_handler_kind_name(o->handler),
-               o->may_block ? " (may block)" : "", o->drain_ms);
+    tpsrv_logf(TPS_LOG_INFO, "tpserver %s: handler %s%s, drain timeout %u ms", tps_version(),
+               tpsrv_handler_kind_name(o->handler), o->may_block ? " (may block)" : "",
+               o->drain_ms);
     print_listeners(srv);
     rc = tpsrv_sigloop(srv, &set, o->drain_ms);
     tpsrv_print_stats(srv, "final");

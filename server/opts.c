@@ -14,8 +14,17 @@
 #include "units.h"
 
 enum kind {
-    K_LISTEN, K_COUNT, K_DURATION, K_SIZE, K_DRAIN, K_QUEUE_FULL,
-    K_HANDLER, K_LOG_LEVEL, K_MAY_BLOCK, K_HELP, K_VERSION
+    K_LISTEN,
+    K_COUNT,
+    K_DURATION,
+    K_SIZE,
+    K_DRAIN,
+    K_QUEUE_FULL,
+    K_HANDLER,
+    K_LOG_LEVEL,
+    K_MAY_BLOCK,
+    K_HELP,
+    K_VERSION
 };
 
 struct optdef {
@@ -61,8 +70,7 @@ static const long long opt_def[] = {
 #undef DEF_
 };
 
-static const char *const handler_names[] = {"echo", "discard", "chargen",
-                                            "daytime"};
+static const char *const handler_names[] = {"echo", "discard", "chargen", "daytime"};
 static const char *const log_names[] = {"error", "warn", "info", "debug"};
 static const char *const queue_full_names[] = {"pause", "reject"};
 
@@ -106,8 +114,8 @@ static int lookup(const char *const *names, int n, const char *s)
     return -1;
 }
 
-static const char *set_choice(struct parse *p, const char *const *names,
-                              int n, const char *val, int *out)
+static const char *set_choice(struct parse *p, const char *const *names, int n, const char *val,
+                              int *out)
 {
     int i = lookup(names, n, val);
 
@@ -138,16 +146,20 @@ static const char *check_listen(struct parse *p, const char *spec)
         return NULL;
     }
     if (colon == NULL)
-        return fail(p, "invalid address '%s' (use HOST:PORT, [V6]:PORT, "
-                       ":PORT or unix:/path)", spec);
+        return fail(p,
+                    "invalid address '%s' (use HOST:PORT, [V6]:PORT, "
+                    ":PORT or unix:/path)",
+                    spec);
     if (tpsrv_parse_count(colon + 1, &port) < 0 || port > 65535)
         return fail(p, "invalid port in '%s' (0..65535)", spec);
     if (spec[0] == '[') {
         if (colon - spec < 3 || colon[-1] != ']')
             return fail(p, "invalid address '%s' (use [V6ADDR]:PORT)", spec);
     } else if (memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
-        return fail(p, "invalid address '%s' (IPv6 needs brackets, e.g. "
-                       "[::1]:7000)", spec);
+        return fail(p,
+                    "invalid address '%s' (IPv6 needs brackets, e.g. "
+                    "[::1]:7000)",
+                    spec);
     }
     return NULL;
 }
@@ -159,14 +171,12 @@ static const char *add_listen(struct parse *p, const char *spec)
     if (e != NULL)
         return e;
     if (p->o->nlisten >= TPSRV_MAX_LISTEN)
-        return fail(p, "too many listeners at '%s' (max %d)", spec,
-                    TPSRV_MAX_LISTEN);
+        return fail(p, "too many listeners at '%s' (max %d)", spec, TPSRV_MAX_LISTEN);
     p->o->listen[p->o->nlisten++] = spec;
     return NULL;
 }
 
-static const char *set_number(struct parse *p, const struct optdef *d,
-                              const char *val)
+static const char *set_number(struct parse *p, const struct optdef *d, const char *val)
 {
     long long v = 0, min = 0, max = TPSRV_MAX_DRAIN_MS;
     const char *what = "number", *unit = "";
@@ -186,8 +196,7 @@ static const char *set_number(struct parse *p, const struct optdef *d,
     if (rc == -EINVAL)
         return fail(p, "invalid %s '%s'", what, val);
     if (rc < 0 || v < min || v > max)
-        return fail(p, "value '%s' out of range (%lld..%lld%s)", val, min,
-                    max, unit);
+        return fail(p, "value '%s' out of range (%lld..%lld%s)", val, min, max, unit);
     if (d->tps_opt < 0) {
         p->o->drain_ms = (unsigned)v;
     } else {
@@ -199,16 +208,19 @@ static const char *set_number(struct parse *p, const struct optdef *d,
 
 #define NAMES(a) a, (int)(sizeof a / sizeof a[0])
 
-static const char *apply(struct parse *p, const struct optdef *d,
-                         const char *val)
+static const char *apply(struct parse *p, const struct optdef *d, const char *val)
 {
     struct tpsrv_opts *o = p->o;
     int i = 0;
     const char *e = NULL;
 
     switch (d->kind) {
-    case K_LISTEN: return add_listen(p, val);
-    case K_COUNT: case K_DURATION: case K_SIZE: case K_DRAIN:
+    case K_LISTEN:
+        return add_listen(p, val);
+    case K_COUNT:
+    case K_DURATION:
+    case K_SIZE:
+    case K_DRAIN:
         return set_number(p, d, val);
     case K_QUEUE_FULL:
         if ((e = set_choice(p, NAMES(queue_full_names), val, &i)) == NULL) {
@@ -224,17 +236,23 @@ static const char *apply(struct parse *p, const struct optdef *d,
         e = set_choice(p, NAMES(log_names), val, &i);
         o->log_level = i;
         return e;
-    case K_MAY_BLOCK: o->may_block = 1; return NULL;
-    case K_HELP: o->action = TPSRV_HELP; return NULL;
-    case K_VERSION: o->action = TPSRV_VERSION; return NULL;
+    case K_MAY_BLOCK:
+        o->may_block = 1;
+        return NULL;
+    case K_HELP:
+        o->action = TPSRV_HELP;
+        return NULL;
+    case K_VERSION:
+        o->action = TPSRV_VERSION;
+        return NULL;
     }
     return NULL;
 }
 
 /* Find the flag of arg, remember its spelling in p->flag, and set *val to
  * an attached value ("--opt=value", "-w4") or NULL. */
-static const char *find_flag(struct parse *p, const char *arg,
-                             const struct optdef **out, const char **val)
+static const char *find_flag(struct parse *p, const char *arg, const struct optdef **out,
+                             const char **val)
 {
     size_t n;
     int is_long = arg[0] == '-' && arg[1] == '-' && arg[2] != '\0';
@@ -247,8 +265,7 @@ static const char *find_flag(struct parse *p, const char *arg,
     *val = arg[n] == '\0' ? NULL : arg + n + (is_long ? 1 : 0);
     snprintf(p->flag, sizeof p->flag, "%.*s", (int)n, arg);
     for (size_t i = 0; i < NDEFS; i++) {
-        if (is_long ? (strlen(defs[i].name) == n - 2 &&
-                       strncmp(defs[i].name, arg + 2, n - 2) == 0)
+        if (is_long ? (strlen(defs[i].name) == n - 2 && strncmp(defs[i].name, arg + 2, n - 2) == 0)
                     : (defs[i].short_name == arg[1])) {
             *out = &defs[i];
             return NULL;
@@ -260,8 +277,7 @@ static const char *find_flag(struct parse *p, const char *arg,
 
 static int takes_value(const struct optdef *d)
 {
-    return d->kind != K_MAY_BLOCK && d->kind != K_HELP &&
-           d->kind != K_VERSION;
+    return d->kind != K_MAY_BLOCK && d->kind != K_HELP && d->kind != K_VERSION;
 }
 
 static void opts_init(struct tpsrv_opts *o)
@@ -275,8 +291,8 @@ static void opts_init(struct tpsrv_opts *o)
     o->log_level = TPS_LOG_INFO;
 }
 
-const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv,
-                             char *errbuf, size_t errlen)
+const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv, char *errbuf,
+                             size_t errlen)
 {
     struct parse p = {.o = o, .err = errbuf, .errlen = errlen};
 
@@ -307,40 +323,39 @@ const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv,
 void tpsrv_opts_print_usage(FILE *f)
 {
     fprintf(f,
-"Usage: tpserver [OPTION]...\n"
-"Serve TCP (or unix socket) clients with a thread pool; echo by default.\n"
-"\n"
-"  -l, --listen SPEC          listen on SPEC; repeatable. SPEC is HOST:PORT,\n"
-"                             [V6ADDR]:PORT, :PORT or *:PORT (all addresses),\n"
-"                             or unix:/path. Port 0 picks a free port.\n"
-"                             Default: " TPSRV_DEFAULT_LISTEN "\n"
-"  -w, --workers N            worker threads (default %lld = online CPUs)\n"
-"  -q, --queue N              accept queue capacity (default %lld)\n"
-"      --queue-full=pause|reject  when the queue is full: stop accepting\n"
-"                             (default) or answer busy and close\n"
-"      --max-conns N          max connections (default 0 = from the\n"
-"                             open-file limit)\n"
-"      --max-conns-per-ip N   max connections per client address (0 = no cap)\n"
-"      --idle-timeout DUR     close idle connections (default 0 = never)\n"
-"      --send-timeout DUR     close peers that stop reading (default %lldms)\n"
-"      --drain-timeout DUR    on SIGTERM, time to finish before force-closing\n"
-"                             (default %dms)\n"
-"      --max-input SIZE       max unconsumed input per connection\n"
-"                             (default %lld bytes)\n"
-"      --handler NAME         echo (default), discard (RFC 863),\n"
-"                             chargen (RFC 864) or daytime (RFC 867)\n"
-"      --may-block            dispatch the handler as one that may block\n"
-"      --log-level LEVEL      error, warn, info (default) or debug\n"
-"  -h, --help                 show this help and exit\n"
-"  -V, --version              show the version and exit\n"
-"\n"
-"DUR is a number with ms, s, m or h (no unit = seconds), e.g. 500ms, 10s.\n"
-"SIZE is a number with k, m or g (powers of 1024), e.g. 64k, 1m.\n"
-"Both '--opt value' and '--opt=value' work.\n"
-"\n"
-"Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
-"SIGUSR1 prints statistics to stderr. Statistics are also printed at exit.\n",
-            opt_def[TPS_OPT_WORKERS], opt_def[TPS_OPT_QUEUE],
-            opt_def[TPS_OPT_SEND_TIMEOUT_MS], TPSRV_DEFAULT_DRAIN_MS,
-            opt_def[TPS_OPT_MAX_INPUT]);
+            "Usage: tpserver [OPTION]...\n"
+            "Serve TCP (or unix socket) clients with a thread pool; echo by default.\n"
+            "\n"
+            "  -l, --listen SPEC          listen on SPEC; repeatable. SPEC is HOST:PORT,\n"
+            "                             [V6ADDR]:PORT, :PORT or *:PORT (all addresses),\n"
+            "                             or unix:/path. Port 0 picks a free port.\n"
+            "                             Default: " TPSRV_DEFAULT_LISTEN "\n"
+            "  -w, --workers N            worker threads (default %lld = online CPUs)\n"
+            "  -q, --queue N              accept queue capacity (default %lld)\n"
+            "      --queue-full=pause|reject  when the queue is full: stop accepting\n"
+            "                             (default) or answer busy and close\n"
+            "      --max-conns N          max connections (default 0 = from the\n"
+            "                             open-file limit)\n"
+            "      --max-conns-per-ip N   max connections per client address (0 = no cap)\n"
+            "      --idle-timeout DUR     close idle connections (default 0 = never)\n"
+            "      --send-timeout DUR     close peers that stop reading (default %lldms)\n"
+            "      --drain-timeout DUR    on SIGTERM, time to finish before force-closing\n"
+            "                             (default %dms)\n"
+            "      --max-input SIZE       max unconsumed input per connection\n"
+            "                             (default %lld bytes)\n"
+            "      --handler NAME         echo (default), discard (RFC 863),\n"
+            "                             chargen (RFC 864) or daytime (RFC 867)\n"
+            "      --may-block            dispatch the handler as one that may block\n"
+            "      --log-level LEVEL      error, warn, info (default) or debug\n"
+            "  -h, --help                 show this help and exit\n"
+            "  -V, --version              show the version and exit\n"
+            "\n"
+            "DUR is a number with ms, s, m or h (no unit = seconds), e.g. 500ms, 10s.\n"
+            "SIZE is a number with k, m or g (powers of 1024), e.g. 64k, 1m.\n"
+            "Both '--opt value' and '--opt=value' work.\n"
+            "\n"
+            "Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
+            "SIGUSR1 prints statistics to stderr. Statistics are also printed at exit.\n",
+            opt_def[TPS_OPT_WORKERS], opt_def[TPS_OPT_QUEUE], opt_def[TPS_OPT_SEND_TIMEOUT_MS],
+            TPSRV_DEFAULT_DRAIN_MS, opt_def[TPS_OPT_MAX_INPUT]);
 }

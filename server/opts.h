@@ -14,10 +14,10 @@
 
 #include "tpserv.h"
 
-#define TPSRV_DEFAULT_LISTEN "127.0.0.1:7000"
+#define TPSRV_DEFAULT_LISTEN   "127.0.0.1:7000"
 #define TPSRV_DEFAULT_DRAIN_MS 10000
-#define TPSRV_MAX_DRAIN_MS 86400000
-#define TPSRV_MAX_LISTEN 64
+#define TPSRV_MAX_DRAIN_MS     86400000
+#define TPSRV_MAX_LISTEN       64
 
 enum tpsrv_handler_kind {
     TPSRV_HANDLER_ECHO,
@@ -47,8 +47,8 @@ struct tpsrv_opts {
 /* Parse argv[1..argc). Returns NULL and fills *o, or returns errbuf holding
  * a one-line message (no program name, no newline) such as
  * "--workers: invalid number 'abc'". o is fully initialised either way. */
-const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv,
-                             char *errbuf, size_t errlen);
+const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv, char *errbuf,
+                             size_t errlen);
 
 /* Print the --help text, with the library's defaults, to f. */
 void tpsrv_opts_print_usage(FILE *f);

@@ -44,11 +44,9 @@ void tpsrv_print_stats(const tps_server *srv, const char *title)
     char buf[4096];
     size_t n = 0;
 
-    n += (size_t)snprintf(buf, sizeof buf, "tpserver: statistics (%s)\n",
-                          title);
+    n += (size_t)snprintf(buf, sizeof buf, "tpserver: statistics (%s)\n", title);
     for (int i = 0; i < TPS_STAT_COUNT_ && n < sizeof buf; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n,
-                              "tpserver: stat %s %llu\n",
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "tpserver: stat %s %llu\n",
                               tps_stat_name((enum tps_stat)i),
                               (unsigned long long)tps_server_stat(srv, (enum tps_stat)i));
     fwrite(buf, 1, n < sizeof buf ? n : sizeof buf - 1, stderr);

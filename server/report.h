@@ -15,8 +15,7 @@ int tpsrv_report_level(void);
 void tpsrv_log(void *ud, int level, const char *msg);
 
 /* tpserver's own log lines, filtered by the same level. */
-void tpsrv_logf(int level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void tpsrv_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Print every statistic as "tpserver: stat NAME VALUE" lines after a
  * "tpserver: statistics (TITLE)" line, in one write so that log lines from

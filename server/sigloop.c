@@ -26,8 +26,7 @@ struct waiter {
 
 int tpsrv_block_signals(sigset_t *set)
 {
-    static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP,
-                               SIGPIPE};
+    static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP, SIGPIPE};
 
     sigemptyset(set);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
@@ -45,15 +44,15 @@ static void *waiter_main(void *arg)
     return NULL;
 }
 
-static void on_stop_signal(tps_server *srv, int sig, int *count,
-                           unsigned drain_ms)
+static void on_stop_signal(tps_server *srv, int sig, int *count, unsigned drain_ms)
 {
     const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
 
     if ((*count)++ == 0) {
-        tpsrv_logf(TPS_LOG_INFO, "%s: stopping, draining for up to %u ms "
-                   "(send it again to stop at once)", name,
-                   drain_ms);
+        tpsrv_logf(TPS_LOG_INFO,
+                   "%s: stopping, draining for up to %u ms "
+                   "(send it again to stop at once)",
+                   name, drain_ms);
         tps_server_stop(srv, drain_ms);
     } else {
         tpsrv_logf(TPS_LOG_WARN, "%s again: stopping now", name);

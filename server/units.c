@@ -54,7 +54,10 @@ int tpsrv_parse_count(const char *s, long long *out)
 
 int tpsrv_parse_duration_ms(const char *s, long long *out)
 {
-    static const struct { const char *unit; long long ms; } units[] = {
+    static const struct {
+        const char *unit;
+        long long ms;
+    } units[] = {
         {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
     };
     const char *end;
@@ -78,11 +81,23 @@ int tpsrv_parse_size(const char *s, long long *out)
     if (rc < 0)
         return rc;
     switch (end[0]) {
-    case '\0': mul = 1; break;
-    case 'k': case 'K': mul = 1LL << 10; break;
-    case 'm': case 'M': mul = 1LL << 20; break;
-    case 'g': case 'G': mul = 1LL << 30; break;
-    default: return -EINVAL;
+    case '\0':
+        mul = 1;
+        break;
+    case 'k':
+    case 'K':
+        mul = 1LL << 10;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1LL << 20;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1LL << 30;
+        break;
+    default:
+        return -EINVAL;
     }
     if (end[0] != '\0' && end[1] != '\0')
         return -EINVAL;

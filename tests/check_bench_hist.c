@@ -9,7 +9,7 @@
 
 static uint64_t rng_state = 88172645463325252ull;
 
-static double urand(void)   /* xorshift64: deterministic, in (0,1) */
+static double urand(void) /* xorshift64: deterministic, in (0,1) */
 {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
@@ -35,7 +35,8 @@ static void check_pcts(uint64_t *v, size_t n)
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
         size_t rank = (size_t)ceil(ps[i] / 100.0 * (double)n);
         double exact = (double)v[rank - 1], got = (double)tpb_hist_pct(h, ps[i]);
-        ck_assert_msg(fabs(got - exact) <= 0.01 * exact, "p%g: got %.0f, exact %.0f", ps[i], got, exact);
+        ck_assert_msg(fabs(got - exact) <= 0.01 * exact, "p%g: got %.0f, exact %.0f", ps[i], got,
+                      exact);
     }
     ck_assert_uint_eq(h->count, n);
     ck_assert_uint_eq(h->min, v[0]);
@@ -61,7 +62,7 @@ START_TEST(uniform_matches_sorted)
 {
     size_t n = 200000;
     uint64_t *v = malloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++)   /* 1 us .. 100 ms */
+    for (size_t i = 0; i < n; i++) /* 1 us .. 100 ms */
         v[i] = 1000 + (uint64_t)(urand() * 100e6);
     check_pcts(v, n);
     free(v);
@@ -72,7 +73,7 @@ START_TEST(exponential_matches_sorted)
 {
     size_t n = 200000;
     uint64_t *v = malloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++)   /* mean 1 ms, long tail */
+    for (size_t i = 0; i < n; i++) /* mean 1 ms, long tail */
         v[i] = 1000 + (uint64_t)(-log(urand()) * 1e6);
     check_pcts(v, n);
     free(v);
@@ -83,7 +84,7 @@ START_TEST(log_uniform_us_to_minutes)
 {
     size_t n = 100000;
     uint64_t *v = malloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++)   /* 1 us .. 30 min, evenly in log */
+    for (size_t i = 0; i < n; i++) /* 1 us .. 30 min, evenly in log */
         v[i] = (uint64_t)(1e3 * pow(1.8e9, urand()));
     check_pcts(v, n);
     free(v);
@@ -117,7 +118,7 @@ START_TEST(empty_and_clamped)
     ck_assert_uint_eq(tpb_hist_pct(h, 99), 0);
     tpb_hist_record(h, UINT64_C(1) << 60);
     ck_assert_uint_eq(h->clamped, 1);
-    ck_assert_uint_eq(tpb_hist_pct(h, 50), UINT64_C(1) << 60);  /* clamped to exact max */
+    ck_assert_uint_eq(tpb_hist_pct(h, 50), UINT64_C(1) << 60); /* clamped to exact max */
     free(h);
 }
 END_TEST

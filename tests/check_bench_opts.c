@@ -71,9 +71,11 @@ START_TEST(defaults_and_flags)
     ck_assert_uint_eq(o.size, 64);
     ck_assert_str_eq(o.target, "127.0.0.1:7000");
     tpb_opts_free(&o);
-    const char *a2[] = {"-c", "100", "-t", "2", "-d", "2m", "--warmup", "500ms", "--depth", "8",
-                        "--rate", "5000", "--json", "--request", "PING\\r\\n", "--expect",
-                        "+PONG\\r\\n", "unix:/tmp/x.sock", NULL};
+    const char *a2[] = {
+        "-c",       "100",       "-t",         "2",        "-d",          "2m",
+        "--warmup", "500ms",     "--depth",    "8",        "--rate",      "5000",
+        "--json",   "--request", "PING\\r\\n", "--expect", "+PONG\\r\\n", "unix:/tmp/x.sock",
+        NULL};
     ck_assert_int_eq(parse(&o, err, a2), 0);
     ck_assert_int_eq(o.connections, 100);
     ck_assert_int_eq(o.threads, 2);
@@ -99,10 +101,16 @@ START_TEST(usage_errors)
     tpb_opts o;
     char err[256];
     const char *bad[][8] = {
-        {"-c", "0", "h:1", NULL}, {"-d", "ten", "h:1", NULL}, {"--bogus", "h:1", NULL},
-        {NULL}, {"a:1", "b:2", NULL}, {"--mode", "nope", "h:1", NULL},
-        {"--expect", "x", "h:1", NULL}, {"--size", "8", "h:1", NULL},
-        {"--max-rate-under", "q99=1ms", "h:1", NULL}, {"--request", "a", "--expect-len", "3", "--expect", "b", "h:1"},
+        {"-c", "0", "h:1", NULL},
+        {"-d", "ten", "h:1", NULL},
+        {"--bogus", "h:1", NULL},
+        {NULL},
+        {"a:1", "b:2", NULL},
+        {"--mode", "nope", "h:1", NULL},
+        {"--expect", "x", "h:1", NULL},
+        {"--size", "8", "h:1", NULL},
+        {"--max-rate-under", "q99=1ms", "h:1", NULL},
+        {"--request", "a", "--expect-len", "3", "--expect", "b", "h:1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';

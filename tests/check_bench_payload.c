@@ -18,14 +18,15 @@ static tpb_payload echo_payload(size_t size)
 }
 
 /* Feed n bytes in pieces of `step`; returns the first non-zero result. */
-static int feed(const tpb_payload *p, tpb_rx *rx, uint32_t cid, const char *d, size_t n, size_t step)
+static int feed(const tpb_payload *p, tpb_rx *rx, uint32_t cid, const char *d, size_t n,
+                size_t step)
 {
     for (size_t off = 0; off < n;) {
         size_t used = 0, k = n - off < step ? n - off : step;
         int r = tpb_payload_feed(p, rx, cid, d + off, k, &used);
         off += used;
         if (r != 0)
-            return off == n || r < 0 ? r : 2;   /* 2: completed early */
+            return off == n || r < 0 ? r : 2; /* 2: completed early */
     }
     return 0;
 }
@@ -57,7 +58,7 @@ START_TEST(echo_flip_and_drop_detected)
         buf[i] ^= 0x10;
     }
     tpb_rx rx = {0};
-    memmove(buf + 30, buf + 31, 33);    /* a dropped byte shifts the rest */
+    memmove(buf + 30, buf + 31, 33); /* a dropped byte shifts the rest */
     ck_assert_int_lt(feed(&p, &rx, 1, buf, 63, 64), 0);
 }
 END_TEST
@@ -67,20 +68,23 @@ START_TEST(echo_cross_and_reorder)
     tpb_payload p = echo_payload(32);
     char buf[32];
     tpb_rx rx = {0};
-    tpb_payload_request(&p, 2, 0, buf);            /* connection 2's reply ... */
-    ck_assert_int_eq(feed(&p, &rx, 5, buf, 32, 32), TPB_VERR_CROSS);   /* ... on 5 */
+    tpb_payload_request(&p, 2, 0, buf);                              /* connection 2's reply ... */
+    ck_assert_int_eq(feed(&p, &rx, 5, buf, 32, 32), TPB_VERR_CROSS); /* ... on 5 */
     memset(&rx, 0, sizeof rx);
-    tpb_payload_request(&p, 5, 1, buf);            /* seq 1 before seq 0 */
+    tpb_payload_request(&p, 5, 1, buf); /* seq 1 before seq 0 */
     ck_assert_int_eq(feed(&p, &rx, 5, buf, 32, 32), TPB_VERR_REORDER);
     memset(&rx, 0, sizeof rx);
-    ck_assert_int_eq(feed(&p, &rx, 5, buf, 5, 1), 0);    /* incomplete header: wait */
+    ck_assert_int_eq(feed(&p, &rx, 5, buf, 5, 1), 0); /* incomplete header: wait */
     ck_assert_int_eq(rx.bad, 1);
 }
 END_TEST
 
 static tpb_payload fixed(const char *req, enum tpb_expect e, const char *exp, size_t len)
 {
-    tpb_payload p = {.expect = e, .req = req, .req_len = strlen(req), .exp = exp,
+    tpb_payload p = {.expect = e,
+                     .req = req,
+                     .req_len = strlen(req),
+                     .exp = exp,
                      .exp_len = exp ? strlen(exp) : len};
     return p;
 }

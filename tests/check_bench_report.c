@@ -21,7 +21,7 @@ static tpb_report *sample_report(void)
     r->s.c.requests = r->s.c.responses = 1000;
     r->s.c.errors[TPB_E_CROSS] = 3;
     for (uint64_t i = 1; i <= 1000; i++) {
-        tpb_hist_record(&r->s.lat, i * 1000);          /* 1 us .. 1 ms */
+        tpb_hist_record(&r->s.lat, i * 1000); /* 1 us .. 1 ms */
         tpb_hist_record(&r->s.ttfb, i * 900);
     }
     tpb_hist_record(&r->s.connect, 50000);
@@ -65,7 +65,7 @@ START_TEST(merge_two)
     ck_assert_int_eq(m->processes, 2);
     ck_assert_int_eq(m->connections, 20);
     ck_assert_uint_eq(m->s.c.responses, 2000);
-    ck_assert(tpb_report_rate(m) == 1000.0);   /* 2000 over the longest 2 s */
+    ck_assert(tpb_report_rate(m) == 1000.0); /* 2000 over the longest 2 s */
     ck_assert_uint_eq(tpb_hist_pct(&m->s.lat, 90), tpb_hist_pct(&r->s.lat, 90));
     ck_assert_int_eq(tpb_merge_json(m, "{\"hello\": 1}", err, sizeof err), -1);
     free(js), free(r), free(m);

@@ -12,8 +12,7 @@
 static char err[256];
 
 /* Parses a NULL-terminated argument list (argv[0] added). */
-#define PARSE(o, ...)                                                         \
-    parse_list(o, (const char *[]){"tpclient", __VA_ARGS__, NULL})
+#define PARSE(o, ...) parse_list(o, (const char *[]){"tpclient", __VA_ARGS__, NULL})
 
 static int parse_list(struct tpc_opts *o, const char *list[])
 {
@@ -46,9 +45,8 @@ END_TEST
 START_TEST(all_options)
 {
     struct tpc_opts o;
-    ck_assert_int_eq(PARSE(&o, "-m", "PING", "--count=3", "--crlf", "-t",
-                           "250ms", "--expect-bytes", "21", "-l2", "-6",
-                           "-qv", "--half-close", "[::1]", "6379"),
+    ck_assert_int_eq(PARSE(&o, "-m", "PING", "--count=3", "--crlf", "-t", "250ms", "--expect-bytes",
+                           "21", "-l2", "-6", "-qv", "--half-close", "[::1]", "6379"),
                      0);
     ck_assert_str_eq(o.message, "PING");
     ck_assert_uint_eq(o.message_len, 4);
@@ -166,8 +164,8 @@ START_TEST(bad_command_lines)
     }
     list[n + 1] = NULL;
     ck_assert_int_eq(parse_list(&o, list), -1);
-    ck_assert_msg(strstr(err, bad[_i].want) != NULL,
-                  "case %d: error \"%s\" lacks \"%s\"", _i, err, bad[_i].want);
+    ck_assert_msg(strstr(err, bad[_i].want) != NULL, "case %d: error \"%s\" lacks \"%s\"", _i, err,
+                  bad[_i].want);
     /* A failed parse leaves nothing to free. */
     ck_assert_ptr_null(o.message);
     ck_assert_ptr_null(o.host);
@@ -180,24 +178,31 @@ START_TEST(durations)
         const char *in;
         long ms;
     } good[] = {
-        {"500ms", 500}, {"2s", 2000}, {"1m", 60000}, {"1h", 3600000},
-        {"3", 3000},    {"0", 0},     {"1.5s", 1500}, {"0.25", 250},
-        {"1.0005s", 1000}, {"0.5m", 30000}, {"2147483647ms", 2147483647L},
+        {"500ms", 500},
+        {"2s", 2000},
+        {"1m", 60000},
+        {"1h", 3600000},
+        {"3", 3000},
+        {"0", 0},
+        {"1.5s", 1500},
+        {"0.25", 250},
+        {"1.0005s", 1000},
+        {"0.5m", 30000},
+        {"2147483647ms", 2147483647L},
         {"596h", 2145600000L},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         long ms = -1;
-        ck_assert_msg(tpc_parse_duration(good[i].in, &ms, err, sizeof err) == 0,
-                      "%s: %s", good[i].in, err);
-        ck_assert_msg(ms == good[i].ms, "%s: %ld, want %ld", good[i].in, ms,
-                      good[i].ms);
+        ck_assert_msg(tpc_parse_duration(good[i].in, &ms, err, sizeof err) == 0, "%s: %s",
+                      good[i].in, err);
+        ck_assert_msg(ms == good[i].ms, "%s: %ld, want %ld", good[i].in, ms, good[i].ms);
     }
-    static const char *const badd[] = {"", "-1", "s", ".5", "1.", "1x", "1 s",
-                                       "2147483648ms", "597h", "1e3", "1ss"};
+    static const char *const badd[] = {"",    "-1",           "s",    ".5",  "1.", "1x",
+                                       "1 s", "2147483648ms", "597h", "1e3", "1ss"};
     for (size_t i = 0; i < sizeof badd / sizeof badd[0]; i++) {
         long ms = 42;
-        ck_assert_msg(tpc_parse_duration(badd[i], &ms, err, sizeof err) == -1,
-                      "'%s' accepted", badd[i]);
+        ck_assert_msg(tpc_parse_duration(badd[i], &ms, err, sizeof err) == -1, "'%s' accepted",
+                      badd[i]);
         ck_assert_int_eq(ms, 42); /* untouched on error */
     }
 }
@@ -206,11 +211,9 @@ END_TEST
 START_TEST(numbers)
 {
     uint64_t v = 7;
-    ck_assert_int_eq(tpc_parse_u64("18446744073709551615", 0, UINT64_MAX, &v,
-                                   err, sizeof err), 0);
+    ck_assert_int_eq(tpc_parse_u64("18446744073709551615", 0, UINT64_MAX, &v, err, sizeof err), 0);
     ck_assert_uint_eq(v, UINT64_MAX);
-    ck_assert_int_eq(tpc_parse_u64("18446744073709551616", 0, UINT64_MAX, &v,
-                                   err, sizeof err), -1);
+    ck_assert_int_eq(tpc_parse_u64("18446744073709551616", 0, UINT64_MAX, &v, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "too large"));
     ck_assert_int_eq(tpc_parse_u64("007", 1, 10, &v, err, sizeof err), 0);
     ck_assert_uint_eq(v, 7);
@@ -242,9 +245,8 @@ START_TEST(escapes)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *out = NULL;
         size_t len = 99;
-        ck_assert_msg(tpc_decode_escapes(cases[i].in, &out, &len, err,
-                                         sizeof err) == 0,
-                      "%s: %s", cases[i].in, err);
+        ck_assert_msg(tpc_decode_escapes(cases[i].in, &out, &len, err, sizeof err) == 0, "%s: %s",
+                      cases[i].in, err);
         ck_assert_uint_eq(len, cases[i].len);
         ck_assert_msg(memcmp(out, cases[i].out, len) == 0, "%s", cases[i].in);
         ck_assert_int_eq(out[len], '\0');
@@ -284,8 +286,7 @@ Suite *client_opts_suite(void)
     tcase_add_test(tc, options_after_target_and_dashdash);
     tcase_add_test(tc, unix_target);
     tcase_add_test(tc, help_and_version);
-    tcase_add_loop_test(tc, bad_command_lines, 0,
-                        (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_loop_test(tc, bad_command_lines, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, message_with_escapes_and_eol);
     suite_add_tcase(s, tc);
     tc = tcase_create("values");

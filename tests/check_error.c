@@ -7,9 +7,9 @@
 
 START_TEST(every_code_has_name_and_message)
 {
-#define CHECK_ERR_(name, val, msg)                                        \
-    ck_assert_str_eq(tps_err_name(val), #name);                           \
-    ck_assert_str_eq(tps_strerror(val), msg);                             \
+#define CHECK_ERR_(name, val, msg)              \
+    ck_assert_str_eq(tps_err_name(val), #name); \
+    ck_assert_str_eq(tps_strerror(val), msg);   \
     ck_assert_int_lt(val, 0);
     TPS_ERRNO_MAP(CHECK_ERR_)
 #undef CHECK_ERR_

@@ -40,7 +40,7 @@ static const struct {
     const char *name;
     long long def, min, max;
 } opt_info[] = {
-#define OPT_INFO_(n, d, lo, hi, desc) { #n, d, lo, hi },
+#define OPT_INFO_(n, d, lo, hi, desc) {#n, d, lo, hi},
     TPS_OPTION_MAP(OPT_INFO_)
 #undef OPT_INFO_
 };
@@ -57,10 +57,10 @@ START_TEST(test_api_option_ranges)
         ck_assert_str_eq(tps_option_name(o), want);
         ck_assert_ptr_nonnull(tps_option_desc(o));
         ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].def);
-        ck_assert_msg(tps_server_set(srv, o, opt_info[i].min - 1) ==
-                          TPS_ERANGE, "%s: min-1 accepted", want);
-        ck_assert_msg(tps_server_set(srv, o, opt_info[i].max + 1) ==
-                          TPS_ERANGE, "%s: max+1 accepted", want);
+        ck_assert_msg(tps_server_set(srv, o, opt_info[i].min - 1) == TPS_ERANGE,
+                      "%s: min-1 accepted", want);
+        ck_assert_msg(tps_server_set(srv, o, opt_info[i].max + 1) == TPS_ERANGE,
+                      "%s: max+1 accepted", want);
         ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].def);
         ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].max), 0);
         ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].max);
@@ -69,7 +69,7 @@ START_TEST(test_api_option_ranges)
         ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].def), 0);
     }
     ck_assert_int_eq(tps_server_set(srv, TPS_OPT_COUNT_, 1), TPS_EINVAL);
-    ck_assert_int_eq(tps_server_set(srv, (enum tps_option)-1, 1), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_set(srv, (enum tps_option) - 1, 1), TPS_EINVAL);
     ck_assert_ptr_null(tps_option_name(TPS_OPT_COUNT_));
     ck_assert_int_eq(tps_server_set_handler(srv, NULL, NULL), TPS_EINVAL);
     ck_assert_int_eq(tps_server_start(srv), TPS_EINVAL); /* no listener */
@@ -84,10 +84,9 @@ START_TEST(test_api_busy_after_start)
     tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
     ck_assert_int_eq(tps_server_set(srv, TPS_OPT_QUEUE, 5), TPS_EBUSY);
     ck_assert_int_eq(tps_server_get(srv, TPS_OPT_QUEUE), 1024);
-    ck_assert_int_eq(tps_server_set_handler(srv, &tps_echo_handler, NULL),
-                     TPS_EBUSY);
+    ck_assert_int_eq(tps_server_set_handler(srv, &tps_echo_handler, NULL), TPS_EBUSY);
     ck_assert_int_eq(tps_server_start(srv), TPS_EALREADY);
-    ck_assert_int_gt(tps_server_get(srv, TPS_OPT_WORKERS), 0);  /* resolved */
+    ck_assert_int_gt(tps_server_get(srv, TPS_OPT_WORKERS), 0);   /* resolved */
     ck_assert_int_gt(tps_server_get(srv, TPS_OPT_MAX_CONNS), 0); /* resolved */
     int fd = tu_connect(tu_port(srv, 0), 0);
     echo_ok(fd); /* the default handler is echo */
@@ -102,18 +101,16 @@ START_TEST(test_api_listen_errors)
 {
     tps_server *srv = NULL;
     ck_assert_int_eq(tps_server_new(&srv), 0);
-    static const char *bad[] = { "nonsense", "1.2.3.4:99999", "host:", ":abc",
-                                 "", "127.0.0.1:-1", "[::1:80" };
+    static const char *bad[] = {"nonsense", "1.2.3.4:99999", "host:",  ":abc",
+                                "",         "127.0.0.1:-1",  "[::1:80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = tps_server_listen(srv, bad[i]);
-        ck_assert_msg(rc == TPS_EINVAL, "listen \"%s\": %s, want EINVAL",
-                      bad[i], tps_err_name(rc));
+        ck_assert_msg(rc == TPS_EINVAL, "listen \"%s\": %s, want EINVAL", bad[i], tps_err_name(rc));
     }
     ck_assert_uint_eq(tps_server_listener_count(srv), 0);
 
     int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;
     ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
     ck_assert_int_eq(listen(ls, 1), 0);
@@ -139,8 +136,8 @@ END_TEST
 
 START_TEST(test_api_error_tables)
 {
-#define CHECK_ERR_(n, v, m)                                                   \
-    ck_assert_str_eq(tps_strerror(v), m);                                     \
+#define CHECK_ERR_(n, v, m)               \
+    ck_assert_str_eq(tps_strerror(v), m); \
     ck_assert_str_eq(tps_err_name(v), #n);
     TPS_ERRNO_MAP(CHECK_ERR_)
 #undef CHECK_ERR_
@@ -149,7 +146,7 @@ START_TEST(test_api_error_tables)
 #define CHECK_REASON_(n, m) ck_assert_str_eq(tps_close_reason_str(TPS_CLOSE_##n), m);
     TPS_CLOSE_REASON_MAP(CHECK_REASON_)
 #undef CHECK_REASON_
-    static const char *levels[] = { "error", "warn", "info", "debug" };
+    static const char *levels[] = {"error", "warn", "info", "debug"};
     for (int i = 0; i < 4; i++) {
         ck_assert_str_eq(tps_log_level_name(i), levels[i]);
         ck_assert_int_eq(tps_log_level_parse(levels[i]), i);
@@ -247,17 +244,22 @@ static void rec_on_close(tps_conn *c, int reason)
 }
 
 static const tps_handler rec_handler = {
-    .name = "rec", .on_open = rec_on_open, .on_data = rec_on_data,
-    .on_writable = rec_on_writable, .on_close = rec_on_close,
+    .name = "rec",
+    .on_open = rec_on_open,
+    .on_data = rec_on_data,
+    .on_writable = rec_on_writable,
+    .on_close = rec_on_close,
 };
 static const tps_handler rec_handler_shared = {
-    .name = "rec", .on_open = rec_on_open, .on_data = rec_on_data,
-    .on_writable = rec_on_writable, .on_close = rec_on_close,
+    .name = "rec",
+    .on_open = rec_on_open,
+    .on_data = rec_on_data,
+    .on_writable = rec_on_writable,
+    .on_close = rec_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const rec_by_mode[2] = { &rec_handler,
-                                                   &rec_handler_shared };
+static const tps_handler *const rec_by_mode[2] = {&rec_handler, &rec_handler_shared};
 
 static void peer_is(const char *want)
 {
@@ -267,8 +269,7 @@ static void peer_is(const char *want)
     int small = rec_small_rc;
     pthread_mutex_unlock(&rec_mu);
     ck_assert_str_eq(got, want);
-    ck_assert_msg(small == TPS_ENOBUFS, "tps_conn_peer into 4 bytes: %s",
-                  tps_err_name(small));
+    ck_assert_msg(small == TPS_ENOBUFS, "tps_conn_peer into 4 bytes: %s", tps_err_name(small));
 }
 
 START_TEST(test_api_conn_peer)
@@ -360,8 +361,7 @@ START_TEST(test_api_on_open_rejects)
             int err = 0;
             long n = tu_drain(fd, 3000, &err);
             ck_assert_msg(n == 0 && (err == 0 || err == -ECONNRESET),
-                          "rejected by on_open: %ld bytes, %s", n,
-                          strerror(-err));
+                          "rejected by on_open: %ld bytes, %s", n, strerror(-err));
         }
         close(fd);
         tu_wait_stat(srv, TPS_STAT_CLOSED, (uint64_t)i + 1, 3000);
@@ -391,8 +391,8 @@ START_TEST(test_api_close_reasons_and_send_after_close)
     char got[8];
     size_t n = 0;
     long r = tu_read_exact(fd, got, sizeof got, 3000, &n);
-    ck_assert_msg(r == 1 && got[0] == 'x',
-                  "after tps_conn_close: read %ld (want \"x\" then EOF)", r);
+    ck_assert_msg(r == 1 && got[0] == 'x', "after tps_conn_close: read %ld (want \"x\" then EOF)",
+                  r);
     close(fd);
     ck_assert_int_eq(atomic_load(&rec_after_close_rc), TPS_ENOTCONN);
 
@@ -425,8 +425,7 @@ START_TEST(test_api_no_sigpipe)
         int fd = tu_connect(port, 0);
         char buf[16384];
         ck_assert_int_eq(tu_write_all(fd, "s", 1, 1000), 0);
-        ck_assert_int_eq(tu_read_exact(fd, buf, sizeof buf, 3000, NULL),
-                         (long)sizeof buf);
+        ck_assert_int_eq(tu_read_exact(fd, buf, sizeof buf, 3000, NULL), (long)sizeof buf);
         tu_close_rst(fd); /* the server is still writing */
     }
     tu_wait_stat(srv, TPS_STAT_CLOSED, 20, 5000);
@@ -443,8 +442,7 @@ END_TEST
 
 START_TEST(test_api_byte_counters_exact)
 {
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
-                                      NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const size_t n = 100000;
     char *back = malloc(n);
@@ -492,23 +490,23 @@ static long frame_on_data(tps_conn *c, const char *data, size_t len)
 }
 
 static const tps_handler frame_handler = {
-    .name = "frame", .on_open = frame_on_open, .on_data = frame_on_data,
+    .name = "frame",
+    .on_open = frame_on_open,
+    .on_data = frame_on_data,
 };
 
 START_TEST(test_api_framing_leftovers)
 {
     atomic_store(&frame_bad_ud, 0);
     atomic_store(&frame_calls, 0);
-    tps_server *srv = tu_server_start(&frame_handler, &frame_ud_target, NULL,
-                                      NULL, NULL);
+    tps_server *srv = tu_server_start(&frame_handler, &frame_ud_target, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     char got[64];
     ck_assert_int_eq(tu_read_exact(fd, got, 3, 3000, NULL), 3);
     ck_assert_mem_eq(got, "hi\n", 3); /* on_open may send */
-    static const char *parts[] = { "ab", "c\nde", "f", "\n" };
+    static const char *parts[] = {"ab", "c\nde", "f", "\n"};
     for (int i = 0; i < 4; i++) {
-        ck_assert_int_eq(tu_write_all(fd, parts[i], strlen(parts[i]), 1000),
-                         0);
+        ck_assert_int_eq(tu_write_all(fd, parts[i], strlen(parts[i]), 1000), 0);
         tu_sleep_ms(30); /* separate reads on the server */
     }
     const char *want = "abc!\ndef!\n";
@@ -525,17 +523,16 @@ END_TEST
 /* A line longer than MAX_INPUT can never be consumed: INPUT_LIMIT. */
 START_TEST(test_api_framing_input_limit)
 {
-    const tu_opt opts[] = { { TPS_OPT_MAX_INPUT, 1024 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(&frame_handler, &frame_ud_target, opts,
-                                      NULL, NULL);
+    const tu_opt opts[] = {{TPS_OPT_MAX_INPUT, 1024}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&frame_handler, &frame_ud_target, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     char buf[4096];
     memset(buf, 'a', sizeof buf);
     tu_write_all(fd, buf, sizeof buf, 2000); /* may fail once closed */
     int err = 0;
     long n = tu_drain(fd, 3000, &err);
-    ck_assert_msg(n == 3 && (err == 0 || err == -ECONNRESET),
-                  "over-long line: %ld bytes then %s", n, strerror(-err));
+    ck_assert_msg(n == 3 && (err == 0 || err == -ECONNRESET), "over-long line: %ld bytes then %s",
+                  n, strerror(-err));
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, 2000), 1);
     close(fd);
     tps_server_free(srv);
@@ -547,8 +544,7 @@ END_TEST
 START_TEST(test_api_listen_fd)
 {
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;
     ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
     ck_assert_int_eq(listen(ls, 16), 0);
@@ -561,8 +557,7 @@ START_TEST(test_api_listen_fd)
     echo_ok(fd);
     close(fd);
     tps_server_free(srv); /* closes ls: the server owns it */
-    ck_assert_int_eq(tu_connect_host("127.0.0.1", ntohs(a.sin_port), 0),
-                     -ECONNREFUSED);
+    ck_assert_int_eq(tu_connect_host("127.0.0.1", ntohs(a.sin_port), 0), -ECONNREFUSED);
     int pipefd[2];
     ck_assert_int_eq(pipe(pipefd), 0);
     ck_assert_int_eq(tps_server_new(&srv), 0);
@@ -581,7 +576,7 @@ START_TEST(test_api_unix_stale_replaced)
     unlink(path);
     int old = tu_connect_unix(path, 0); /* nothing there yet */
     ck_assert_int_lt(old, 0);
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
     strcpy(sun.sun_path, path);
     old = socket(AF_UNIX, SOCK_STREAM, 0);
     ck_assert_int_eq(bind(old, (struct sockaddr *)&sun, sizeof sun), 0);

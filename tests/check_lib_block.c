@@ -62,8 +62,7 @@ static void *sleeper_main(void *arg)
         int64_t t0 = tu_now_us();
         if (tu_write_all(fd, msg, MSG, 10000) != 0 ||
             tu_read_exact(fd, back, MSG, 10000, NULL) != MSG) {
-            snprintf(s->err, sizeof s->err, "round %d failed",
-                     atomic_load(&s->rounds));
+            snprintf(s->err, sizeof s->err, "round %d failed", atomic_load(&s->rounds));
             break;
         }
         int64_t dt = tu_now_us() - t0;
@@ -85,8 +84,7 @@ static int cmp_i64(const void *a, const void *b)
  * stores round-trip times after the first in lat (up to cap) and returns
  * their number; first[i] gets connection i's first round trip (connect
  * included): that one also measures adoption by a worker. */
-static size_t ping_pong(int port, int nconn, long run_ms, int64_t *lat,
-                        size_t cap, int64_t *first)
+static size_t ping_pong(int port, int nconn, long run_ms, int64_t *lat, size_t cap, int64_t *first)
 {
     struct pollfd pf[32];
     int64_t t0[32];
@@ -96,7 +94,7 @@ static size_t ping_pong(int port, int nconn, long run_ms, int64_t *lat,
     for (int i = 0; i < nconn; i++) {
         t0[i] = tu_now_us();
         first[i] = -1;
-        pf[i] = (struct pollfd){ .fd = tu_connect(port, 0), .events = POLLIN };
+        pf[i] = (struct pollfd){.fd = tu_connect(port, 0), .events = POLLIN};
         got[i] = 0;
         ck_assert_int_eq(tu_write_all(pf[i].fd, msg, MSG, 5000), 0);
     }
@@ -109,8 +107,7 @@ static size_t ping_pong(int port, int nconn, long run_ms, int64_t *lat,
                 continue;
             ssize_t r = recv(pf[i].fd, buf, MSG - got[i], MSG_DONTWAIT);
             if (r <= 0) /* not ck_assert: it costs a syscall per call */
-                ck_abort_msg("ping conn %d: recv %zd (%s)", i, r,
-                             r < 0 ? strerror(errno) : "EOF");
+                ck_abort_msg("ping conn %d: recv %zd (%s)", i, r, r < 0 ? strerror(errno) : "EOF");
             got[i] += (size_t)r;
             if (got[i] < MSG)
                 continue;
@@ -131,10 +128,9 @@ static size_t ping_pong(int port, int nconn, long run_ms, int64_t *lat,
 
 START_TEST(test_block_sleeper_does_not_stall_others)
 {
-    const tu_opt opts[] = { { TPS_OPT_WORKERS, 2 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(&sleepy_handler, NULL, opts, NULL,
-                                      NULL);
-    sleeper s = { .port = tu_port(srv, 0) };
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&sleepy_handler, NULL, opts, NULL, NULL);
+    sleeper s = {.port = tu_port(srv, 0)};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, sleeper_main, &s), 0);
     tu_sleep_ms(20); /* the sleeper's first call is under way */
@@ -159,14 +155,12 @@ START_TEST(test_block_sleeper_does_not_stall_others)
     fprintf(stderr,
             "block: %zu pings p50 %lld us p99 %lld us max %lld us; first "
             "echoes max %lld us; sleeper %d rounds %lld..%lld us\n",
-            n, (long long)p50, (long long)p99, (long long)max,
-            (long long)first_max, atomic_load(&s.rounds),
-            (long long)s.min_us, (long long)s.max_us);
+            n, (long long)p50, (long long)p99, (long long)max, (long long)first_max,
+            atomic_load(&s.rounds), (long long)s.min_us, (long long)s.max_us);
     ck_assert_msg(p99 < bound,
                   "ping p99 %lld us >= %lld us (p50 %lld, max %lld, n %zu): "
                   "the sleeping callback stalls other connections",
-                  (long long)p99, (long long)bound, (long long)p50,
-                  (long long)max, n);
+                  (long long)p99, (long long)bound, (long long)p50, (long long)max, n);
     /* p99 hides a rarer failure: a few pings queued behind the sleeping
      * call. Without a sleeper no ping here takes 100 ms even on a loaded
      * machine; one that takes most of the 200 ms sleep waited for it. */
@@ -176,20 +170,19 @@ START_TEST(test_block_sleeper_does_not_stall_others)
     ck_assert_msg(max < stall,
                   "%zu of %zu pings took >= %lld us (max %lld us, p99 %lld "
                   "us): they waited for the sleeping callback of another "
-                  "connection", nstall, n, (long long)stall, (long long)max,
-                  (long long)p99);
+                  "connection",
+                  nstall, n, (long long)stall, (long long)max, (long long)p99);
     /* New connections must not wait for adoption by a worker that is
      * blocked in another connection's callback. */
     ck_assert_msg(slow_first == 0,
                   "%d of 20 new connections waited >= %lld us for their "
                   "first echo (max %lld us): adopted by the worker blocked in "
-                  "the sleeper's callback", slow_first, (long long)first_bound,
-                  (long long)first_max);
-    ck_assert_msg(atomic_load(&s.rounds) >= 3, "sleeper did %d rounds",
-                  atomic_load(&s.rounds));
+                  "the sleeper's callback",
+                  slow_first, (long long)first_bound, (long long)first_max);
+    ck_assert_msg(atomic_load(&s.rounds) >= 3, "sleeper did %d rounds", atomic_load(&s.rounds));
     ck_assert_msg(s.min_us >= 195000 && s.max_us < tu_scale(1000000, 3000000),
-                  "sleeper round trips %lld..%lld us, expected ~200 ms",
-                  (long long)s.min_us, (long long)s.max_us);
+                  "sleeper round trips %lld..%lld us, expected ~200 ms", (long long)s.min_us,
+                  (long long)s.max_us);
     free(lat);
     tps_server_free(srv);
 }
@@ -255,14 +248,20 @@ static void cc_on_close(tps_conn *c, int reason)
 }
 
 static const tps_handler cc_blocking = {
-    .name = "cc-shared", .flags = TPS_HANDLER_MAY_BLOCK,
-    .on_open = cc_on_open, .on_data = cc_on_data,
-    .on_writable = cc_on_writable, .on_close = cc_on_close,
+    .name = "cc-shared",
+    .flags = TPS_HANDLER_MAY_BLOCK,
+    .on_open = cc_on_open,
+    .on_data = cc_on_data,
+    .on_writable = cc_on_writable,
+    .on_close = cc_on_close,
 };
 static const tps_handler cc_pinned = {
-    .name = "cc-pinned", .flags = 0,
-    .on_open = cc_on_open, .on_data = cc_on_data,
-    .on_writable = cc_on_writable, .on_close = cc_on_close,
+    .name = "cc-pinned",
+    .flags = 0,
+    .on_open = cc_on_open,
+    .on_data = cc_on_data,
+    .on_writable = cc_on_writable,
+    .on_close = cc_on_close,
 };
 
 /* Each client sends many small writes back to back, so input keeps
@@ -291,7 +290,7 @@ static void run_cc(const tps_handler *h)
     atomic_store(&cc_violations, 0);
     atomic_store(&cc_opens, 0);
     atomic_store(&cc_closes, 0);
-    const tu_opt opts[] = { { TPS_OPT_WORKERS, 3 }, TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 3}, TU_OPT_END};
     tps_server *srv = tu_server_start(h, NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     enum { NCLI = 8 };
@@ -306,11 +305,9 @@ static void run_cc(const tps_handler *h)
     }
     tu_wait_stat(srv, TPS_STAT_CLOSED, NCLI, 5000);
     tps_server_free(srv);
-    ck_assert_msg(atomic_load(&cc_violations) == 0,
-                  "%s: %d concurrent callbacks on one connection", h->name,
-                  atomic_load(&cc_violations));
-    ck_assert_msg(good == NCLI, "%s: %d of %d clients got exact echoes",
-                  h->name, good, NCLI);
+    ck_assert_msg(atomic_load(&cc_violations) == 0, "%s: %d concurrent callbacks on one connection",
+                  h->name, atomic_load(&cc_violations));
+    ck_assert_msg(good == NCLI, "%s: %d of %d clients got exact echoes", h->name, good, NCLI);
     ck_assert_int_eq(atomic_load(&cc_opens), NCLI);
     ck_assert_int_eq(atomic_load(&cc_closes), NCLI);
 }

@@ -62,7 +62,7 @@ static void next_msg(ec_client *c, size_t max)
 
 static void ec_mod(int ep, ec_client *c, uint32_t ev)
 {
-    struct epoll_event e = { .events = ev, .data.ptr = c };
+    struct epoll_event e = {.events = ev, .data.ptr = c};
     epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
 }
 
@@ -75,14 +75,12 @@ static int ec_on_read(ec_driver *d, int ep, ec_client *c, char *buf)
     if (r < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
     if (r == 0 || c->rcvd + (size_t)r > c->sent) {
-        snprintf(d->err, sizeof d->err,
-                 "fd %d msg %u: %s after %zu of %zu bytes", c->fd, c->msg,
+        snprintf(d->err, sizeof d->err, "fd %d msg %u: %s after %zu of %zu bytes", c->fd, c->msg,
                  r == 0 ? "EOF" : "more echoed than sent", c->rcvd, c->size);
         return -1;
     }
     if (memcmp(buf, pat + c->off + c->rcvd, (size_t)r) != 0) {
-        snprintf(d->err, sizeof d->err, "fd %d msg %u: wrong bytes at %zu",
-                 c->fd, c->msg, c->rcvd);
+        snprintf(d->err, sizeof d->err, "fd %d msg %u: wrong bytes at %zu", c->fd, c->msg, c->rcvd);
         return -1;
     }
     c->rcvd += (size_t)r;
@@ -111,11 +109,9 @@ static int ec_on_write(ec_driver *d, int ep, ec_client *c)
     size_t n = c->size - c->sent;
     if (n > 262144)
         n = 262144;
-    ssize_t w = send(c->fd, tu_pattern() + c->off + c->sent, n,
-                     MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = send(c->fd, tu_pattern() + c->off + c->sent, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0 && errno != EAGAIN && errno != EINTR) {
-        snprintf(d->err, sizeof d->err, "fd %d send: %s", c->fd,
-                 strerror(errno));
+        snprintf(d->err, sizeof d->err, "fd %d send: %s", c->fd, strerror(errno));
         return -1;
     }
     if (w > 0)
@@ -131,8 +127,7 @@ static int ec_event(ec_driver *d, int ep, struct epoll_event *e, char *buf)
     int rc = 0;
     if ((e->events & EPOLLOUT) && c->sent < c->size)
         rc = ec_on_write(d, ep, c);
-    if (rc == 0 && (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
-        c->connected)
+    if (rc == 0 && (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->connected)
         rc = ec_on_read(d, ep, c, buf);
     if (rc == 0 && (e->events & EPOLLERR) && !c->connected)
         rc = ec_on_write(d, ep, c);
@@ -156,11 +151,10 @@ static void *ec_drive(void *arg)
         next_msg(c, d->max_size);
         c->fd = tu_connect_host("127.0.0.1", d->port, 1);
         if (c->fd < 0) {
-            snprintf(d->err, sizeof d->err, "connect #%u: %s", d->first + i,
-                     strerror(-c->fd));
+            snprintf(d->err, sizeof d->err, "connect #%u: %s", d->first + i, strerror(-c->fd));
             break;
         }
-        struct epoll_event e = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+        struct epoll_event e = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e);
     }
     int64_t end = tu_now_us() + d->deadline_ms * 1000;
@@ -197,28 +191,29 @@ START_TEST(test_echo_many_clients)
     const unsigned nclients = (unsigned)tu_scale(1000, 100);
     const unsigned nmsg = (unsigned)tu_scale(6, 3);
     raise_nofile(nclients);
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
-                                      NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
     int port = tu_port(srv, 0);
     ec_driver d[2];
     pthread_t th[2];
     int64_t t0 = tu_now_us();
     for (unsigned i = 0; i < 2; i++) {
-        d[i] = (ec_driver){ .port = port, .first = i * nclients / 2,
-                            .count = nclients / 2, .nmsg = nmsg,
-                            .max_size = (size_t)tu_scale(1 << 20, 256 << 10),
-                            .deadline_ms = tu_scale(60000, 200000) };
+        d[i] = (ec_driver){.port = port,
+                           .first = i * nclients / 2,
+                           .count = nclients / 2,
+                           .nmsg = nmsg,
+                           .max_size = (size_t)tu_scale(1 << 20, 256 << 10),
+                           .deadline_ms = tu_scale(60000, 200000)};
         ck_assert_int_eq(pthread_create(&th[i], NULL, ec_drive, &d[i]), 0);
     }
     for (unsigned i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     uint64_t bytes = d[0].bytes + d[1].bytes;
-    fprintf(stderr, "echo_many: %u clients, %llu bytes verified in %.2f s\n",
-            nclients, (unsigned long long)bytes, (tu_now_us() - t0) / 1e6);
+    fprintf(stderr, "echo_many: %u clients, %llu bytes verified in %.2f s\n", nclients,
+            (unsigned long long)bytes, (tu_now_us() - t0) / 1e6);
     for (unsigned i = 0; i < 2; i++)
         ck_assert_msg(d[i].err[0] == '\0' && d[i].done == d[i].count,
-                      "driver %u: %u/%u clients done; %s", i, d[i].done,
-                      d[i].count, d[i].err[0] ? d[i].err : "deadline");
+                      "driver %u: %u/%u clients done; %s", i, d[i].done, d[i].count,
+                      d[i].err[0] ? d[i].err : "deadline");
     /* Every byte read was written back: the counters agree with the run. */
     tu_wait_stat(srv, TPS_STAT_CLOSED, nclients, 5000);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), nclients);
@@ -232,8 +227,7 @@ END_TEST
 
 START_TEST(test_echo_trickle_writer)
 {
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
-                                      NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const unsigned char *pat = tu_pattern();
     const size_t n = 300;
@@ -248,8 +242,7 @@ START_TEST(test_echo_trickle_writer)
     }
     size_t more = 0;
     long r = tu_read_exact(fd, back + got, n - got, 5000, &more);
-    ck_assert_msg(r == (long)(n - got), "read rest: %ld (had %zu of %zu)", r,
-                  got + more, n);
+    ck_assert_msg(r == (long)(n - got), "read rest: %ld (had %zu of %zu)", r, got + more, n);
     ck_assert_mem_eq(back, pat, n);
     close(fd);
     tps_server_free(srv);
@@ -270,9 +263,9 @@ static int same_as_pattern(const char *buf, size_t n, size_t pos)
  * (so the window stays small). */
 static int connect_small_rcvbuf(int port)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int small = 16384;
     ck_assert_int_ge(fd, 0);
@@ -287,9 +280,8 @@ static int connect_small_rcvbuf(int port)
  * still deliver every byte in order. */
 START_TEST(test_echo_slow_reader)
 {
-    const tu_opt opts[] = { { TPS_OPT_OUTPUT_HIGH_WATER, 65536 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts,
-                                      NULL, NULL);
+    const tu_opt opts[] = {{TPS_OPT_OUTPUT_HIGH_WATER, 65536}, TU_OPT_END};
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
     int fd = connect_small_rcvbuf(tu_port(srv, 0));
     const size_t total = 16u << 20; /* past every kernel buffer */
     const unsigned char *pat = tu_pattern();
@@ -323,11 +315,9 @@ START_TEST(test_echo_slow_reader)
             ck_abort_msg("wrong bytes in [%zu, %zu)", rcvd, rcvd + (size_t)r);
         rcvd += (size_t)r;
     }
-    ck_assert_msg(rcvd == total, "received %zu of %zu (sent %zu)", rcvd, total,
-                  sent);
+    ck_assert_msg(rcvd == total, "received %zu of %zu (sent %zu)", rcvd, total, sent);
     ck_assert_msg(tps_server_stat(srv, TPS_STAT_BACKPRESSURE) > 0,
-                  "BACKPRESSURE stat is 0 after %zu bytes to a slow reader",
-                  total);
+                  "BACKPRESSURE stat is 0 after %zu bytes to a slow reader", total);
     close(fd);
     tps_server_free(srv);
 }
@@ -335,8 +325,7 @@ END_TEST
 
 START_TEST(test_echo_half_close)
 {
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
-                                      NULL, NULL);
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const size_t n = 65536;
     char *back = malloc(n);
@@ -344,8 +333,7 @@ START_TEST(test_echo_half_close)
     ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
     size_t got = 0;
     long r = tu_read_exact(fd, back, n, 5000, &got);
-    ck_assert_msg(r == (long)n, "after SHUT_WR read %zu of %zu (rc %ld)", got,
-                  n, r);
+    ck_assert_msg(r == (long)n, "after SHUT_WR read %zu of %zu (rc %ld)", got, n, r);
     ck_assert_mem_eq(back, tu_pattern(), n);
     int e = tu_wait_eof(fd, 5000);
     ck_assert_msg(e == 0, "expected EOF after the echoes, got %d (%s)", e,
@@ -380,8 +368,7 @@ static void *churn_main(void *arg)
             tu_close_rst(fd);
             continue;
         }
-        if (tu_echo_roundtrip(fd, tu_pattern() + i, 100 + (size_t)i % 900,
-                              5000) != 0)
+        if (tu_echo_roundtrip(fd, tu_pattern() + i, 100 + (size_t)i % 900, 5000) != 0)
             a->failures++;
         if (i % 3 == 0)
             tu_close_rst(fd);
@@ -394,17 +381,14 @@ static void *churn_main(void *arg)
 START_TEST(test_echo_churn)
 {
     const int per = (int)tu_scale(500, 100);
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL,
-                                      NULL, NULL);
-    churn_arg a[2] = { { tu_port(srv, 0), per, 0 },
-                       { tu_port(srv, 0), per, 0 } };
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
+    churn_arg a[2] = {{tu_port(srv, 0), per, 0}, {tu_port(srv, 0), per, 0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(pthread_create(&th[i], NULL, churn_main, &a[i]), 0);
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
-    ck_assert_msg(a[0].failures + a[1].failures == 0,
-                  "%d connections failed to echo",
+    ck_assert_msg(a[0].failures + a[1].failures == 0, "%d connections failed to echo",
                   a[0].failures + a[1].failures);
     uint64_t want = (uint64_t)per * 2;
     tu_wait_stat(srv, TPS_STAT_CLOSED, want, 5000);
@@ -424,8 +408,7 @@ END_TEST
 static void roundtrip_ok(int fd, size_t n, const char *what)
 {
     int rc = tu_echo_roundtrip(fd, tu_pattern() + 17, n, 5000);
-    ck_assert_msg(rc == 0, "%s: echo of %zu bytes: %d (%s)", what, n, rc,
-                  strerror(-rc));
+    ck_assert_msg(rc == 0, "%s: echo of %zu bytes: %d (%s)", what, n, rc, strerror(-rc));
 }
 
 START_TEST(test_echo_unix)
@@ -452,8 +435,7 @@ static int listen_v6(tps_server *srv)
 {
     int rc = tps_server_listen(srv, "[::1]:0");
     if (rc == TPS_EADDRNOTAVAIL || rc == TPS_EAFNOSUPPORT) {
-        fprintf(stderr, "ipv6 loopback unavailable (%s): skipped\n",
-                tps_err_name(rc));
+        fprintf(stderr, "ipv6 loopback unavailable (%s): skipped\n", tps_err_name(rc));
         return 0;
     }
     ck_assert_msg(rc == 0, "listen [::1]:0: %s", tps_err_name(rc));
@@ -522,9 +504,9 @@ Suite *lib_echo_suite(void)
     tc = tcase_create("partial");
     tcase_set_timeout(tc, tu_timeout(40));
     tcase_add_loop_test(tc, test_echo_trickle_writer, 0, 2); /* pinned, shared */
-    tcase_add_loop_test(tc, test_echo_slow_reader, 0, 2); /* pinned, shared */
-    tcase_add_loop_test(tc, test_echo_half_close, 0, 2); /* pinned, shared */
-    tcase_add_loop_test(tc, test_echo_churn, 0, 2); /* pinned, shared */
+    tcase_add_loop_test(tc, test_echo_slow_reader, 0, 2);    /* pinned, shared */
+    tcase_add_loop_test(tc, test_echo_half_close, 0, 2);     /* pinned, shared */
+    tcase_add_loop_test(tc, test_echo_churn, 0, 2);          /* pinned, shared */
     suite_add_tcase(s, tc);
 
     tc = tcase_create("listeners");

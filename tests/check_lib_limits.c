@@ -71,16 +71,20 @@ static void lim_on_close(tps_conn *c, int reason)
 }
 
 static const tps_handler lim_handler = {
-    .name = "limits", .on_open = lim_on_open, .on_data = lim_on_data,
+    .name = "limits",
+    .on_open = lim_on_open,
+    .on_data = lim_on_data,
     .on_close = lim_on_close,
 };
 static const tps_handler lim_handler_shared = {
-    .name = "limits", .on_open = lim_on_open, .on_data = lim_on_data,
+    .name = "limits",
+    .on_open = lim_on_open,
+    .on_data = lim_on_data,
     .on_close = lim_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const lim_handler_by_mode[2] = { &lim_handler, &lim_handler_shared };
+static const tps_handler *const lim_handler_by_mode[2] = {&lim_handler, &lim_handler_shared};
 
 /* Wait until reasons[r] reaches want; returns the microseconds waited or
  * -1 on timeout. */
@@ -100,8 +104,7 @@ static void echo_ok(int fd, const char *who)
     char msg[100];
     memset(msg, 'e', sizeof msg);
     int rc = tu_echo_roundtrip(fd, msg, sizeof msg, tu_scale(5000, 20000));
-    ck_assert_msg(rc == 0, "%s: echo failed: %d (%s)", who, rc,
-                  strerror(-rc));
+    ck_assert_msg(rc == 0, "%s: echo failed: %d (%s)", who, rc, strerror(-rc));
 }
 
 /* The client was turned away: EOF (maybe after a short busy line) or a
@@ -111,8 +114,7 @@ static long expect_turned_away(int fd, const char *who)
     int err = 0;
     long n = tu_drain(fd, 3000, &err);
     ck_assert_msg(err == 0 || err == -ECONNRESET,
-                  "%s: expected to be closed, got %s after %ld bytes", who,
-                  strerror(-err), n);
+                  "%s: expected to be closed, got %s after %ld bytes", who, strerror(-err), n);
     return n;
 }
 
@@ -124,9 +126,8 @@ static tps_server *fill_queue(int reject, int fds[2])
 {
     lim_reset();
     atomic_store(&gate_closed, 1);
-    const tu_opt opts[] = { { TPS_OPT_WORKERS, 1 }, { TPS_OPT_QUEUE, 1 },
-                            { TPS_OPT_QUEUE_FULL_REJECT, reject },
-                            TU_OPT_END };
+    const tu_opt opts[] = {
+        {TPS_OPT_WORKERS, 1}, {TPS_OPT_QUEUE, 1}, {TPS_OPT_QUEUE_FULL_REJECT, reject}, TU_OPT_END};
     tps_server *srv = tu_server_start(&lim_handler, NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     fds[0] = tu_connect(port, 0);
@@ -147,9 +148,7 @@ START_TEST(test_limits_queue_full_reject)
     for (int i = 2; i < 5; i++) {
         fds[i] = tu_connect(port, 0);
         long n = expect_turned_away(fds[i], "client over the queue");
-        ck_assert_msg(n > 0 && n < 256,
-                      "rejected client got %ld bytes, expected a busy line",
-                      n);
+        ck_assert_msg(n > 0 && n < 256, "rejected client got %ld bytes, expected a busy line", n);
     }
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_QUEUE_FULL, 3, 3000), 3);
     atomic_store(&gate_closed, 0);
@@ -180,8 +179,7 @@ START_TEST(test_limits_queue_full_hold)
     for (int i = 0; i < 5; i++) {
         char back[100];
         long r = tu_read_exact(fds[i], back, sizeof back, 5000, NULL);
-        ck_assert_msg(r == 100 && memcmp(back, msg, 100) == 0,
-                      "held client %d: read %ld", i, r);
+        ck_assert_msg(r == 100 && memcmp(back, msg, 100) == 0, "held client %d: read %ld", i, r);
         close(fds[i]);
     }
     ck_assert_uint_ge(tu_wait_stat(srv, TPS_STAT_ACCEPT_PAUSES, 1, 3000), 1);
@@ -194,7 +192,7 @@ END_TEST
 
 START_TEST(test_limits_max_conns)
 {
-    const tu_opt opts[] = { { TPS_OPT_MAX_CONNS, 3 }, TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_MAX_CONNS, 3}, TU_OPT_END};
     tps_server *srv = tu_server_start(NULL, NULL, opts, NULL, NULL);
     ck_assert_int_eq(tps_server_get(srv, TPS_OPT_MAX_CONNS), 3);
     int port = tu_port(srv, 0), fds[3];
@@ -210,8 +208,7 @@ START_TEST(test_limits_max_conns)
         echo_ok(fds[i], "existing client after a rejection");
     close(fds[0]);
     uint64_t active = tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 2, 3000);
-    ck_assert_msg(active == 2, "ACTIVE %llu after a close",
-                  (unsigned long long)active);
+    ck_assert_msg(active == 2, "ACTIVE %llu after a close", (unsigned long long)active);
     fds[0] = tu_connect(port, 0);
     echo_ok(fds[0], "client in the freed slot");
     for (int i = 0; i < 3; i++)
@@ -222,7 +219,7 @@ END_TEST
 
 START_TEST(test_limits_per_ip)
 {
-    const tu_opt opts[] = { { TPS_OPT_MAX_CONNS_PER_IP, 2 }, TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_MAX_CONNS_PER_IP, 2}, TU_OPT_END};
     tps_server *srv = tu_server_start(NULL, NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0), fds[2];
     for (int i = 0; i < 2; i++) {
@@ -253,8 +250,7 @@ START_TEST(test_limits_per_ip)
             tu_sleep_ms(50);
         }
     }
-    ck_assert_msg(fds[0] >= 0,
-                  "127.0.0.1 still refused after one of its two closed");
+    ck_assert_msg(fds[0] >= 0, "127.0.0.1 still refused after one of its two closed");
     close(other);
     close(fds[0]);
     close(fds[1]);
@@ -273,16 +269,16 @@ static int refuse_on_open(tps_conn *c)
 }
 
 static const tps_handler refuse_handler = {
-    .name = "refuse", .on_open = refuse_on_open, .on_data = lim_on_data,
+    .name = "refuse",
+    .on_open = refuse_on_open,
+    .on_data = lim_on_data,
 };
 
 START_TEST(test_limits_rejections_release_places)
 {
     atomic_store(&refuse_first, 5);
-    const tu_opt opts[] = { { TPS_OPT_MAX_CONNS, 1 },
-                            { TPS_OPT_MAX_CONNS_PER_IP, 1 }, TU_OPT_END };
-    tps_server *srv = tu_server_start(&refuse_handler, NULL, opts, NULL,
-                                      NULL);
+    const tu_opt opts[] = {{TPS_OPT_MAX_CONNS, 1}, {TPS_OPT_MAX_CONNS_PER_IP, 1}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&refuse_handler, NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     for (int i = 0; i < 5; i++) {
         int fd = tu_connect(port, 0);
@@ -292,8 +288,7 @@ START_TEST(test_limits_rejections_release_places)
         tu_wait_stat(srv, TPS_STAT_REJECTED_HANDLER, (uint64_t)i + 1, 3000);
         tu_wait_stat_le(srv, TPS_STAT_ACTIVE, 0, 3000);
     }
-    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_HANDLER, 5, 3000),
-                      5);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_HANDLER, 5, 3000), 5);
     int64_t end = tu_now_us() + 3000000;
     int served = 0;
     while (!served && tu_now_us() < end) {
@@ -303,12 +298,11 @@ START_TEST(test_limits_rejections_release_places)
         if (!served)
             tu_sleep_ms(50);
     }
-    ck_assert_msg(served, "no client served after five on_open refusals "
+    ck_assert_msg(served,
+                  "no client served after five on_open refusals "
                   "(rejected: max_conns %llu, per_ip %llu)",
-                  (unsigned long long)tps_server_stat(
-                      srv, TPS_STAT_REJECTED_MAX_CONNS),
-                  (unsigned long long)tps_server_stat(
-                      srv, TPS_STAT_REJECTED_PER_IP));
+                  (unsigned long long)tps_server_stat(srv, TPS_STAT_REJECTED_MAX_CONNS),
+                  (unsigned long long)tps_server_stat(srv, TPS_STAT_REJECTED_PER_IP));
     tps_server_free(srv);
 }
 END_TEST
@@ -319,9 +313,8 @@ START_TEST(test_limits_idle_timeout)
 {
     lim_reset();
     const long t_ms = tu_scale(400, 1000); /* the idle timeout */
-    const tu_opt opts[] = { { TPS_OPT_IDLE_TIMEOUT_MS, t_ms }, TU_OPT_END };
-    tps_server *srv = tu_server_start(lim_handler_by_mode[_i], NULL, opts,
-                                      NULL, NULL);
+    const tu_opt opts[] = {{TPS_OPT_IDLE_TIMEOUT_MS, t_ms}, TU_OPT_END};
+    tps_server *srv = tu_server_start(lim_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     int idle = tu_connect(port, 0), busy = tu_connect(port, 0);
     echo_ok(busy, "busy client's first message");
@@ -344,17 +337,15 @@ START_TEST(test_limits_idle_timeout)
                 closed_at = tu_now_us() - t0;
         }
     }
-    ck_assert_msg(closed_at >= 0, "idle connection not closed in %ld ms",
-                  limit_ms);
+    ck_assert_msg(closed_at >= 0, "idle connection not closed in %ld ms", limit_ms);
     ck_assert_msg(closed_at >= t_ms * 800 && closed_at <= t_ms * 3000,
-                  "idle connection closed after %lld us (timeout %ld ms)",
-                  (long long)closed_at, t_ms);
+                  "idle connection closed after %lld us (timeout %ld ms)", (long long)closed_at,
+                  t_ms);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_IDLE_TIMEOUTS, 1, 3000), 1);
     if (gap < t_ms * 800) /* else this run proves nothing about "busy" */
         ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
     else
-        fprintf(stderr, "idle_timeout: busy client stalled %lld us\n",
-                (long long)gap);
+        fprintf(stderr, "idle_timeout: busy client stalled %lld us\n", (long long)gap);
     close(busy);
     ck_assert_msg(wait_reason(TPS_CLOSE_PEER, 1, 3000) >= 0,
                   "busy client's close not reported as PEER");
@@ -380,23 +371,28 @@ static int prod_on_open(tps_conn *c)
 }
 
 static const tps_handler producer_handler = {
-    .name = "producer", .on_open = prod_on_open, .on_writable = prod_fill,
+    .name = "producer",
+    .on_open = prod_on_open,
+    .on_writable = prod_fill,
     .on_close = lim_on_close,
 };
 static const tps_handler producer_handler_shared = {
-    .name = "producer", .on_open = prod_on_open, .on_writable = prod_fill,
+    .name = "producer",
+    .on_open = prod_on_open,
+    .on_writable = prod_fill,
     .on_close = lim_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const producer_handler_by_mode[2] = { &producer_handler, &producer_handler_shared };
+static const tps_handler *const producer_handler_by_mode[2] = {&producer_handler,
+                                                               &producer_handler_shared};
 
 /* A non-blocking client whose receive window is kept small. */
 static int connect_small_rcvbuf(int port)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int small = 8192;
     ck_assert_int_ge(fd, 0);
@@ -408,15 +404,13 @@ static int connect_small_rcvbuf(int port)
 START_TEST(test_limits_send_timeout)
 {
     lim_reset();
-    const tu_opt opts[] = { { TPS_OPT_SEND_TIMEOUT_MS, 300 },
-                            { TPS_OPT_MAX_OUTPUT, 262144 },
-                            { TPS_OPT_OUTPUT_HIGH_WATER, 65536 },
-                            TU_OPT_END };
-    tps_server *srv = tu_server_start(producer_handler_by_mode[_i], NULL, opts, NULL,
-                                      NULL);
+    const tu_opt opts[] = {{TPS_OPT_SEND_TIMEOUT_MS, 300},
+                           {TPS_OPT_MAX_OUTPUT, 262144},
+                           {TPS_OPT_OUTPUT_HIGH_WATER, 65536},
+                           TU_OPT_END};
+    tps_server *srv = tu_server_start(producer_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int fd = connect_small_rcvbuf(tu_port(srv, 0)); /* and never reads */
-    int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1,
-                                 tu_scale(5000, 15000));
+    int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, tu_scale(5000, 15000));
     ck_assert_msg(waited >= 0,
                   "%s: no SEND_TIMEOUT close for a peer that never reads "
                   "(reasons: output_limit %d, error %d)",
@@ -449,25 +443,28 @@ static long flood_on_data(tps_conn *c, const char *data, size_t len)
 }
 
 static const tps_handler flood_handler = {
-    .name = "flood", .on_data = flood_on_data, .on_close = lim_on_close,
+    .name = "flood",
+    .on_data = flood_on_data,
+    .on_close = lim_on_close,
 };
 static const tps_handler flood_handler_shared = {
-    .name = "flood", .on_data = flood_on_data, .on_close = lim_on_close,
+    .name = "flood",
+    .on_data = flood_on_data,
+    .on_close = lim_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const flood_handler_by_mode[2] = { &flood_handler, &flood_handler_shared };
+static const tps_handler *const flood_handler_by_mode[2] = {&flood_handler, &flood_handler_shared};
 
 START_TEST(test_limits_max_output)
 {
     lim_reset();
-    const tu_opt opts[] = { { TPS_OPT_MAX_OUTPUT, 262144 }, TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_MAX_OUTPUT, 262144}, TU_OPT_END};
     tps_server *srv = tu_server_start(flood_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int fd = connect_small_rcvbuf(tu_port(srv, 0));
     ck_assert_int_eq(tu_write_all(fd, "x", 1, 1000), 0);
     ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, 5000) >= 0,
-                  "no OUTPUT_LIMIT close; last send rc %d",
-                  atomic_load(&last_send_rc));
+                  "no OUTPUT_LIMIT close; last send rc %d", atomic_load(&last_send_rc));
     ck_assert_int_eq(atomic_load(&last_send_rc), TPS_ENOBUFS);
     ck_assert_int_le(atomic_load(&max_pending), 262144);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_OUTPUT_LIMIT, 1, 3000), 1);
@@ -479,7 +476,7 @@ END_TEST
 START_TEST(test_limits_max_input)
 {
     lim_reset();
-    const tu_opt opts[] = { { TPS_OPT_MAX_INPUT, 65536 }, TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_MAX_INPUT, 65536}, TU_OPT_END};
     tps_server *srv = tu_server_start(lim_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     int other = tu_connect(port, 0), hog = tu_connect(port, 0);
@@ -506,7 +503,7 @@ START_TEST(test_limits_emfile)
     enum { NPRE = 40, FILL = 512, FREE = 6 };
     tu_log log;
     tu_log_init(&log);
-    const tu_opt opts[] = { { TPS_OPT_WORKERS, 1 }, TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, TU_OPT_END};
     tps_server *srv = tu_server_start(NULL, NULL, opts, &log, NULL);
     int port = tu_port(srv, 0), fds[NPRE];
     /* Client sockets exist before the limit drops, so only the server's
@@ -529,9 +526,9 @@ START_TEST(test_limits_emfile)
     ck_assert_int_ge(nfill, FREE);
     for (int i = 0; i < FREE; i++)
         close(fill[--nfill]);
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int connected = 0;
     for (int i = 0; i < NPRE; i++)
         connected += connect(fds[i], (struct sockaddr *)&a, sizeof a) == 0;
@@ -548,20 +545,16 @@ START_TEST(test_limits_emfile)
         close(fill[i]);
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
     char dump[2048];
-    unsigned loud = tu_log_count(&log, TPS_LOG_ERROR) +
-                    tu_log_count(&log, TPS_LOG_WARN);
-    fprintf(stderr, "emfile: %d connected, cpu %lld us in 1 s, shed %llu, "
+    unsigned loud = tu_log_count(&log, TPS_LOG_ERROR) + tu_log_count(&log, TPS_LOG_WARN);
+    fprintf(stderr,
+            "emfile: %d connected, cpu %lld us in 1 s, shed %llu, "
             "accepted %llu, pauses %llu, %u warn/error lines: %s\n",
-            connected, (long long)cpu, (unsigned long long)shed,
-            (unsigned long long)accepted, (unsigned long long)pauses, loud,
-            tu_log_dump(&log, dump, 300));
+            connected, (long long)cpu, (unsigned long long)shed, (unsigned long long)accepted,
+            (unsigned long long)pauses, loud, tu_log_dump(&log, dump, 300));
     ck_assert_msg(cpu < tu_scale(300000, 600000),
-                  "process used %lld us CPU in 1 s of EMFILE: acceptor spins",
-                  (long long)cpu);
-    ck_assert_msg(shed >= 1, "REJECTED_EMFILE is 0 with %d pending clients",
-                  connected);
-    ck_assert_msg(loud >= 1 && loud < 200,
-                  "%u warn/error log lines during EMFILE", loud);
+                  "process used %lld us CPU in 1 s of EMFILE: acceptor spins", (long long)cpu);
+    ck_assert_msg(shed >= 1, "REJECTED_EMFILE is 0 with %d pending clients", connected);
+    ck_assert_msg(loud >= 1 && loud < 200, "%u warn/error log lines during EMFILE", loud);
     int fd = tu_connect(port, 0);
     echo_ok(fd, "client after the descriptors came back");
     close(fd);

@@ -45,25 +45,33 @@ static void bye_on_shutdown(tps_conn *c)
 }
 
 static const tps_handler rec_handler = {
-    .name = "rec-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+    .name = "rec-echo",
+    .on_data = rec_on_data,
+    .on_close = rec_on_close,
 };
 static const tps_handler rec_handler_shared = {
-    .name = "rec-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+    .name = "rec-echo",
+    .on_data = rec_on_data,
+    .on_close = rec_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const rec_handler_by_mode[2] = { &rec_handler, &rec_handler_shared };
+static const tps_handler *const rec_handler_by_mode[2] = {&rec_handler, &rec_handler_shared};
 static const tps_handler bye_handler = {
-    .name = "bye-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+    .name = "bye-echo",
+    .on_data = rec_on_data,
+    .on_close = rec_on_close,
     .on_shutdown = bye_on_shutdown,
 };
 static const tps_handler bye_handler_shared = {
-    .name = "bye-echo", .on_data = rec_on_data, .on_close = rec_on_close,
+    .name = "bye-echo",
+    .on_data = rec_on_data,
+    .on_close = rec_on_close,
     .on_shutdown = bye_on_shutdown,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const bye_handler_by_mode[2] = { &bye_handler, &bye_handler_shared };
+static const tps_handler *const bye_handler_by_mode[2] = {&bye_handler, &bye_handler_shared};
 
 static void echo_ok(int fd)
 {
@@ -81,8 +89,7 @@ typedef struct pp_client {
 
 /* Reads the echo of one message; 1 = complete, 0 = clean EOF before any of
  * it, -1 = failure (c->err set). */
-static int pp_read_reply(pp_client *c, int fd, const unsigned char *want,
-                         size_t n)
+static int pp_read_reply(pp_client *c, int fd, const unsigned char *want, size_t n)
 {
     unsigned char back[4096];
     size_t got = 0;
@@ -96,13 +103,13 @@ static int pp_read_reply(pp_client *c, int fd, const unsigned char *want,
     if (r == 0)
         return 0;
     if (r > 0)
-        snprintf(c->err, sizeof c->err,
-                 "client %d: EOF after %zu of a %zu-byte reply", c->id, got, n);
+        snprintf(c->err, sizeof c->err, "client %d: EOF after %zu of a %zu-byte reply", c->id, got,
+                 n);
     else
         snprintf(c->err, sizeof c->err,
                  "client %d: %s (not a clean EOF) after %d rounds, %zu of "
-                 "%zu bytes of the reply", c->id, strerror((int)-r),
-                 atomic_load(&c->rounds), got, n);
+                 "%zu bytes of the reply",
+                 c->id, strerror((int)-r), atomic_load(&c->rounds), got, n);
     return -1;
 }
 
@@ -120,8 +127,7 @@ static void *pp_main(void *arg)
         const unsigned char *msg = tu_pattern() + tu_rand(&rng) % 65536;
         int rc = tu_write_all(fd, msg, n, 20000);
         if (rc != 0) {
-            snprintf(c->err, sizeof c->err, "client %d: send: %s", c->id,
-                     strerror(-rc));
+            snprintf(c->err, sizeof c->err, "client %d: send: %s", c->id, strerror(-rc));
             break;
         }
         if (pp_read_reply(c, fd, msg, n) != 1)
@@ -153,12 +159,10 @@ START_TEST(test_stop_graceful_under_traffic)
         pthread_join(th[i], NULL);
     for (int i = 0; i < n; i++) {
         ck_assert_msg(cl[i].err[0] == '\0', "%s", cl[i].err);
-        ck_assert_msg(atomic_load(&cl[i].rounds) > 0,
-                      "client %d never got an echo", i);
+        ck_assert_msg(atomic_load(&cl[i].rounds) > 0, "client %d never got an echo", i);
     }
     ck_assert_msg(took < tu_scale(3500, 8000) * 1000,
-                  "tps_server_wait returned %lld ms after stop(2000)",
-                  (long long)(took / 1000));
+                  "tps_server_wait returned %lld ms after stop(2000)", (long long)(took / 1000));
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), (uint64_t)n);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_CLOSED), (uint64_t)n);
@@ -184,13 +188,13 @@ START_TEST(test_stop_drain_zero_force_closes)
     ck_assert_int_eq(tps_server_stop(srv, 0), 0);
     ck_assert_int_eq(tps_server_wait(srv), 0);
     int64_t took = tu_now_us() - t0;
-    ck_assert_msg(took < tu_scale(1000, 4000) * 1000,
-                  "stop(0) took %lld ms", (long long)(took / 1000));
+    ck_assert_msg(took < tu_scale(1000, 4000) * 1000, "stop(0) took %lld ms",
+                  (long long)(took / 1000));
     for (int i = 0; i < 4; i++) {
         int err = 0;
         tu_drain(fds[i], 2000, &err);
-        ck_assert_msg(err == 0 || err == -ECONNRESET,
-                      "client %d after stop(0): %s", i, strerror(-err));
+        ck_assert_msg(err == 0 || err == -ECONNRESET, "client %d after stop(0): %s", i,
+                      strerror(-err));
         close(fds[i]);
     }
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
@@ -226,13 +230,12 @@ START_TEST(test_stop_free_running)
     for (int i = 0; i < 3; i++) {
         int err = 0;
         tu_drain(fds[i], 2000, &err);
-        ck_assert_msg(err == 0 || err == -ECONNRESET,
-                      "client %d after free: %s", i, strerror(-err));
+        ck_assert_msg(err == 0 || err == -ECONNRESET, "client %d after free: %s", i,
+                      strerror(-err));
         close(fds[i]);
     }
     int fd = tu_connect_host("127.0.0.1", port, 0);
-    ck_assert_msg(fd == -ECONNREFUSED,
-                  "connect after tps_server_free: %s (listener still open)",
+    ck_assert_msg(fd == -ECONNREFUSED, "connect after tps_server_free: %s (listener still open)",
                   fd >= 0 ? "accepted" : strerror(-fd));
 }
 END_TEST
@@ -289,8 +292,7 @@ START_TEST(test_stop_twice_shortens_drain)
     ck_assert_int_eq(tps_server_wait(srv), 0);
     int64_t took = tu_now_us() - t0;
     ck_assert_msg(took < tu_scale(2000, 6000) * 1000,
-                  "second stop(0) did not cut the 10 s drain: %lld ms",
-                  (long long)(took / 1000));
+                  "second stop(0) did not cut the 10 s drain: %lld ms", (long long)(took / 1000));
     int again = tps_server_stop(srv, 0); /* after wait: harmless */
     fprintf(stderr, "stop after wait: %d\n", again);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACTIVE), 0);
@@ -310,14 +312,18 @@ static long big_on_data(tps_conn *c, const char *data, size_t len)
 }
 
 static const tps_handler big_handler = {
-    .name = "big", .on_data = big_on_data, .on_close = rec_on_close,
+    .name = "big",
+    .on_data = big_on_data,
+    .on_close = rec_on_close,
 };
 static const tps_handler big_handler_shared = {
-    .name = "big", .on_data = big_on_data, .on_close = rec_on_close,
+    .name = "big",
+    .on_data = big_on_data,
+    .on_close = rec_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const big_handler_by_mode[2] = { &big_handler, &big_handler_shared };
+static const tps_handler *const big_handler_by_mode[2] = {&big_handler, &big_handler_shared};
 
 /* Output queued when the stop begins is delivered in full before the EOF,
  * to a client that only starts reading later (within the drain time). */
@@ -333,8 +339,7 @@ START_TEST(test_stop_drain_delivers_queued_output)
     char *back = malloc(TU_PATTERN_LEN);
     size_t got = 0;
     long r = tu_read_exact(fd, back, TU_PATTERN_LEN, 5000, &got);
-    ck_assert_msg(r == (long)TU_PATTERN_LEN,
-                  "drain delivered %zu of %u queued bytes (rc %ld)", got,
+    ck_assert_msg(r == (long)TU_PATTERN_LEN, "drain delivered %zu of %u queued bytes (rc %ld)", got,
                   TU_PATTERN_LEN, r);
     ck_assert_mem_eq(back, tu_pattern(), TU_PATTERN_LEN);
     ck_assert_int_eq(tu_wait_eof(fd, 3000), 0);
@@ -344,8 +349,7 @@ START_TEST(test_stop_drain_delivers_queued_output)
     int64_t t0 = tu_now_us();
     ck_assert_int_eq(tps_server_wait(srv), 0);
     int64_t took = (tu_now_us() - t0) / 1000;
-    ck_assert_msg(took < tu_scale(1500, 4000),
-                  "wait took %lld ms after the last client closed",
+    ck_assert_msg(took < tu_scale(1500, 4000), "wait took %lld ms after the last client closed",
                   (long long)took);
     free(back);
     tps_server_free(srv);
@@ -357,7 +361,7 @@ END_TEST
 START_TEST(test_stop_drain_deadline_respected)
 {
     rec_reset();
-    const tu_opt opts[] = { { TPS_OPT_SEND_TIMEOUT_MS, 0 }, TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_SEND_TIMEOUT_MS, 0}, TU_OPT_END};
     tps_server *srv = tu_server_start(big_handler_by_mode[_i], NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     int small = 8192;
@@ -391,7 +395,9 @@ static int gate_on_open(tps_conn *c)
 }
 
 static const tps_handler gate_handler = {
-    .name = "gate", .on_open = gate_on_open, .on_data = rec_on_data,
+    .name = "gate",
+    .on_open = gate_on_open,
+    .on_data = rec_on_data,
     .on_close = rec_on_close,
 };
 
@@ -403,8 +409,7 @@ START_TEST(test_stop_with_queued_descriptors)
     rec_reset();
     atomic_store(&gate_closed, 1);
     atomic_store(&gate_opens, 0);
-    const tu_opt opts[] = { { TPS_OPT_WORKERS, 1 }, { TPS_OPT_QUEUE, 4 },
-                            TU_OPT_END };
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_QUEUE, 4}, TU_OPT_END};
     tps_server *srv = tu_server_start(&gate_handler, NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0), fds[3];
     fds[0] = tu_connect(port, 0);
@@ -423,8 +428,8 @@ START_TEST(test_stop_with_queued_descriptors)
     for (int i = 0; i < 3; i++) {
         int err = 0;
         tu_drain(fds[i], 3000, &err);
-        ck_assert_msg(err == 0 || err == -ECONNRESET,
-                      "client %d after stop: %s", i, strerror(-err));
+        ck_assert_msg(err == 0 || err == -ECONNRESET, "client %d after stop: %s", i,
+                      strerror(-err));
         close(fds[i]);
     }
     if (late >= 0) { /* connected to the backlog: must not be served */
@@ -469,13 +474,11 @@ static void *churner_main(void *arg)
 
 START_TEST(test_stop_during_connection_churn)
 {
-    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL,
-                                      NULL, NULL);
-    churner ch[2] = { { .port = tu_port(srv, 0) }, { .port = tu_port(srv, 0) } };
+    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL, NULL, NULL);
+    churner ch[2] = {{.port = tu_port(srv, 0)}, {.port = tu_port(srv, 0)}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&th[i], NULL, churner_main, &ch[i]),
-                         0);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, churner_main, &ch[i]), 0);
     tu_sleep_ms(tu_scale(300, 800));
     ck_assert_int_eq(tps_server_stop(srv, 500), 0);
     ck_assert_int_eq(tps_server_wait(srv), 0);
@@ -489,16 +492,16 @@ START_TEST(test_stop_during_connection_churn)
         atomic_store(&ch[i].stop, 1);
         pthread_join(th[i], NULL);
     }
-    ck_assert_msg(ch[0].served > 0 && ch[1].served > 0,
-                  "served before the stop: %d and %d", ch[0].served,
-                  ch[1].served);
+    ck_assert_msg(ch[0].served > 0 && ch[1].served > 0, "served before the stop: %d and %d",
+                  ch[0].served, ch[1].served);
     ck_assert_msg(ch[0].hung + ch[1].hung == 0,
                   "%d connections hung (no echo, no close) around the stop",
                   ch[0].hung + ch[1].hung);
     ck_assert_msg(closed == acc && active == 0 && queued == 0,
                   "after wait: accepted %llu closed %llu active %llu queued "
-                  "%llu", (unsigned long long)acc, (unsigned long long)closed,
-                  (unsigned long long)active, (unsigned long long)queued);
+                  "%llu",
+                  (unsigned long long)acc, (unsigned long long)closed, (unsigned long long)active,
+                  (unsigned long long)queued);
 }
 END_TEST
 

@@ -32,12 +32,12 @@ static const char *parse(const char *first, ...)
 }
 
 /* The parse must fail with a message holding both needles. */
-#define ck_fails_with(res, n1, n2)                                            \
-    do {                                                                      \
-        const char *r_ = (res);                                               \
-        ck_assert_ptr_nonnull(r_);                                            \
-        ck_assert_msg(strstr(r_, n1) != NULL, "'%s' lacks '%s'", r_, n1);     \
-        ck_assert_msg(strstr(r_, n2) != NULL, "'%s' lacks '%s'", r_, n2);     \
+#define ck_fails_with(res, n1, n2)                                        \
+    do {                                                                  \
+        const char *r_ = (res);                                           \
+        ck_assert_ptr_nonnull(r_);                                        \
+        ck_assert_msg(strstr(r_, n1) != NULL, "'%s' lacks '%s'", r_, n1); \
+        ck_assert_msg(strstr(r_, n2) != NULL, "'%s' lacks '%s'", r_, n2); \
     } while (0)
 
 START_TEST(count_parser)
@@ -88,11 +88,10 @@ START_TEST(duration_parser)
     ck_assert_int_eq(tpsrv_parse_duration_ms("9223372036854775807", &v), -ERANGE);
     ck_assert_int_eq(tpsrv_parse_duration_ms("9999999999999999h", &v), -ERANGE);
     ck_assert_int_eq(tpsrv_parse_duration_ms("99999999999999999999ms", &v), -ERANGE);
-    const char *bad[] = {"", "ms", "-1s", "+1s", "1.5s", "10 s", " 10s",
-                         "10sec", "10S", "10d", "10mss", "s10", "1e3"};
+    const char *bad[] = {"",      "ms",  "-1s", "+1s",   "1.5s", "10 s", " 10s",
+                         "10sec", "10S", "10d", "10mss", "s10",  "1e3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(tpsrv_parse_duration_ms(bad[i], &v) == -EINVAL,
-                      "'%s' accepted", bad[i]);
+        ck_assert_msg(tpsrv_parse_duration_ms(bad[i], &v) == -EINVAL, "'%s' accepted", bad[i]);
 }
 END_TEST
 
@@ -112,11 +111,9 @@ START_TEST(size_parser)
     ck_assert(v == 2147483648LL);
     ck_assert_int_eq(tpsrv_parse_size("8589934592g", &v), -ERANGE);
     ck_assert_int_eq(tpsrv_parse_size("9223372036854775808", &v), -ERANGE);
-    const char *bad[] = {"", "k", "-1k", "+1", "1.5m", "64 k", "64kb",
-                         "64kk", "64t", "1 ", "0x40"};
+    const char *bad[] = {"", "k", "-1k", "+1", "1.5m", "64 k", "64kb", "64kk", "64t", "1 ", "0x40"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(tpsrv_parse_size(bad[i], &v) == -EINVAL,
-                      "'%s' accepted", bad[i]);
+        ck_assert_msg(tpsrv_parse_size(bad[i], &v) == -EINVAL, "'%s' accepted", bad[i]);
 }
 END_TEST
 
@@ -136,13 +133,11 @@ END_TEST
 
 START_TEST(every_flag_long_forms)
 {
-    ck_assert_ptr_null(parse("--listen", "127.0.0.1:0", "--listen=[::1]:7001",
-                             "--listen", "unix:/tmp/x.sock", "--listen", ":80",
-                             "--listen=*:81", "--workers", "4", "--queue=16",
-                             "--queue-full=reject", "--max-conns", "100",
-                             "--max-conns-per-ip=5", "--idle-timeout", "500ms",
-                             "--send-timeout=2m", "--drain-timeout", "3",
-                             "--max-input=64k", "--handler", "chargen",
+    ck_assert_ptr_null(parse("--listen", "127.0.0.1:0", "--listen=[::1]:7001", "--listen",
+                             "unix:/tmp/x.sock", "--listen", ":80", "--listen=*:81", "--workers",
+                             "4", "--queue=16", "--queue-full=reject", "--max-conns", "100",
+                             "--max-conns-per-ip=5", "--idle-timeout", "500ms", "--send-timeout=2m",
+                             "--drain-timeout", "3", "--max-input=64k", "--handler", "chargen",
                              "--may-block", "--log-level=debug", NULL));
     ck_assert_uint_eq(o.nlisten, 5);
     ck_assert_str_eq(o.listen[0], "127.0.0.1:0");
@@ -168,8 +163,7 @@ END_TEST
 
 START_TEST(short_forms)
 {
-    ck_assert_ptr_null(parse("-l", "127.0.0.1:0", "-l127.0.0.1:1", "-w", "2",
-                             "-q8", NULL));
+    ck_assert_ptr_null(parse("-l", "127.0.0.1:0", "-l127.0.0.1:1", "-w", "2", "-q8", NULL));
     ck_assert_uint_eq(o.nlisten, 2);
     ck_assert_str_eq(o.listen[1], "127.0.0.1:1");
     ck_assert_int_eq(o.value[TPS_OPT_WORKERS], 2);
@@ -208,23 +202,20 @@ START_TEST(bad_numbers)
     ck_fails_with(parse("--workers=", NULL), "--workers", "''");
     ck_fails_with(parse("--workers=1025", NULL), "--workers", "out of range");
     ck_fails_with(parse("--queue=0", NULL), "--queue", "'0'");
-    ck_fails_with(parse("--queue=99999999999999999999", NULL), "--queue",
-                  "out of range");
+    ck_fails_with(parse("--queue=99999999999999999999", NULL), "--queue", "out of range");
     ck_fails_with(parse("--max-conns=16777217", NULL), "--max-conns", "'16777217'");
     ck_fails_with(parse("--max-input=63", NULL), "--max-input", "out of range");
     ck_fails_with(parse("--max-input=2g", NULL), "--max-input", "'2g'");
     ck_fails_with(parse("--max-input=64kb", NULL), "--max-input", "invalid size");
-    ck_fails_with(parse("--idle-timeout=5x", NULL), "--idle-timeout",
-                  "invalid duration");
-    ck_fails_with(parse("--idle-timeout=25h", NULL), "--idle-timeout",
-                  "out of range");
+    ck_fails_with(parse("--idle-timeout=5x", NULL), "--idle-timeout", "invalid duration");
+    ck_fails_with(parse("--idle-timeout=25h", NULL), "--idle-timeout", "out of range");
     ck_fails_with(parse("--send-timeout=-1s", NULL), "--send-timeout", "'-1s'");
     ck_fails_with(parse("--drain-timeout=1.5s", NULL), "--drain-timeout", "'1.5s'");
-    ck_fails_with(parse("--drain-timeout=9223372036854775807", NULL),
-                  "--drain-timeout", "out of range");
+    ck_fails_with(parse("--drain-timeout=9223372036854775807", NULL), "--drain-timeout",
+                  "out of range");
     /* Bounds themselves are accepted. */
-    ck_assert_ptr_null(parse("--workers=0", "--queue=1", "--max-input=64",
-                             "--idle-timeout=24h", "--drain-timeout=0", NULL));
+    ck_assert_ptr_null(parse("--workers=0", "--queue=1", "--max-input=64", "--idle-timeout=24h",
+                             "--drain-timeout=0", NULL));
     ck_assert_uint_eq(o.drain_ms, 0);
 }
 END_TEST
@@ -268,20 +259,16 @@ START_TEST(missing_values)
 {
     ck_fails_with(parse("--workers", NULL), "--workers", "missing value");
     ck_fails_with(parse("-l", NULL), "-l", "missing value");
-    ck_fails_with(parse("--listen", "--workers", "4", NULL), "--listen",
-                  "missing value");
+    ck_fails_with(parse("--listen", "--workers", "4", NULL), "--listen", "missing value");
     ck_fails_with(parse("--handler", NULL), "--handler", "missing value");
 }
 END_TEST
 
 START_TEST(duplicates_and_unknowns)
 {
-    ck_fails_with(parse("-w", "2", "--workers=3", NULL), "--workers",
-                  "more than once");
-    ck_fails_with(parse("--handler=echo", "--handler=echo", NULL), "--handler",
-                  "more than once");
-    ck_fails_with(parse("--may-block", "--may-block", NULL), "--may-block",
-                  "more than once");
+    ck_fails_with(parse("-w", "2", "--workers=3", NULL), "--workers", "more than once");
+    ck_fails_with(parse("--handler=echo", "--handler=echo", NULL), "--handler", "more than once");
+    ck_fails_with(parse("--may-block", "--may-block", NULL), "--may-block", "more than once");
     ck_fails_with(parse("--may-block=yes", NULL), "--may-block", "'yes'");
     ck_fails_with(parse("--wrokers=2", NULL), "unknown option", "--wrokers");
     ck_fails_with(parse("-x", NULL), "unknown option", "-x");
@@ -309,11 +296,11 @@ START_TEST(usage_mentions_every_flag)
     ck_assert_ptr_nonnull(f);
     tpsrv_opts_print_usage(f);
     fclose(f);
-    const char *flags[] = {"--listen", "--workers", "--queue ", "--queue-full",
-                           "--max-conns ", "--max-conns-per-ip", "--idle-timeout",
-                           "--send-timeout", "--drain-timeout", "--max-input",
-                           "--handler", "--may-block", "--log-level", "--help",
-                           "--version", TPSRV_DEFAULT_LISTEN};
+    const char *flags[] = {
+        "--listen",           "--workers",      "--queue ",       "--queue-full",    "--max-conns ",
+        "--max-conns-per-ip", "--idle-timeout", "--send-timeout", "--drain-timeout", "--max-input",
+        "--handler",          "--may-block",    "--log-level",    "--help",          "--version",
+        TPSRV_DEFAULT_LISTEN};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         ck_assert_msg(strstr(buf, flags[i]) != NULL, "no %s", flags[i]);
 }

@@ -61,11 +61,11 @@ static int listen_on(int port)
 static void send_all(int fd, const char *b, size_t n)
 {
     while (n > 0) {
-        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);   /* blocking socket */
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL); /* blocking socket */
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return;     /* peer gone: it is dropped on its next read */
+            return; /* peer gone: it is dropped on its next read */
         b += w, n -= (size_t)w;
     }
 }
@@ -74,7 +74,7 @@ static void drop_conn(int i)
 {
     close(pf[i].fd);
     pf[i] = pf[nfd - 1];
-    pf[i].revents = 0;      /* already served in this pass (we go downwards) */
+    pf[i].revents = 0; /* already served in this pass (we go downwards) */
     nbytes[i] = nbytes[nfd - 1];
     nfd--;
 }
@@ -132,15 +132,25 @@ int main(int argc, char **argv)
 {
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--fault")) fault = argv[i + 1];
-        else if (!strcmp(argv[i], "--every")) every = atol(argv[i + 1]);
-        else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--stall-ms")) stall_ms = atol(argv[i + 1]);
-        else if (!strcmp(argv[i], "--stall-after")) stall_after = atol(argv[i + 1]);
-        else if (!strcmp(argv[i], "--lifetime")) lifetime = atol(argv[i + 1]);
-        else { fprintf(stderr, "testsrv_fault: unknown option %s\n", argv[i]); return 2; }
+        if (!strcmp(argv[i], "--fault"))
+            fault = argv[i + 1];
+        else if (!strcmp(argv[i], "--every"))
+            every = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--port"))
+            port = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--stall-ms"))
+            stall_ms = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--stall-after"))
+            stall_after = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--lifetime"))
+            lifetime = atol(argv[i + 1]);
+        else {
+            fprintf(stderr, "testsrv_fault: unknown option %s\n", argv[i]);
+            return 2;
+        }
     }
-    if (every < 1) every = 1;
+    if (every < 1)
+        every = 1;
     pf[0].fd = listen_on(port);
     pf[0].events = POLLIN;
     long long end = now_ms() + lifetime * 1000;

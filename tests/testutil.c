@@ -55,7 +55,7 @@ int64_t tu_cpu_us(void)
 
 void tu_sleep_ms(long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
@@ -103,8 +103,7 @@ const char *tu_log_dump(tu_log *log, char *buf, size_t len)
     buf[0] = '\0';
     pthread_mutex_lock(&log->mu);
     for (unsigned i = 0; i < log->kept && off + 1 < len; i++) {
-        int n = snprintf(buf + off, len - off, "%s%s", i ? " | " : "",
-                         log->lines[i]);
+        int n = snprintf(buf + off, len - off, "%s%s", i ? " | " : "", log->lines[i]);
         if (n < 0)
             break;
         off += (size_t)n;
@@ -131,50 +130,43 @@ const tps_handler *tu_echo_handler(int shared)
     return shared ? &tu_echo_shared : &tps_echo_handler;
 }
 
-tps_server *tu_server_new(const tps_handler *h, void *ud, const tu_opt *opts,
-                          tu_log *log)
+tps_server *tu_server_new(const tps_handler *h, void *ud, const tu_opt *opts, tu_log *log)
 {
     tps_server *srv = NULL;
     ck_assert_int_eq(tps_server_new(&srv), 0);
     ck_assert_ptr_nonnull(srv);
     for (; opts != NULL && opts->opt != TPS_OPT_COUNT_; opts++) {
         int rc = tps_server_set(srv, opts->opt, opts->value);
-        ck_assert_msg(rc == 0, "tps_server_set(%s, %lld): %s",
-                      tps_option_name(opts->opt), opts->value,
-                      tps_err_name(rc));
+        ck_assert_msg(rc == 0, "tps_server_set(%s, %lld): %s", tps_option_name(opts->opt),
+                      opts->value, tps_err_name(rc));
     }
     if (h != NULL)
         ck_assert_int_eq(tps_server_set_handler(srv, h, ud), 0);
     if (log != NULL)
-        ck_assert_int_eq(tps_server_set_log(srv, tu_log_fn, log,
-                                            TPS_LOG_DEBUG), 0);
+        ck_assert_int_eq(tps_server_set_log(srv, tu_log_fn, log, TPS_LOG_DEBUG), 0);
     return srv;
 }
 
-tps_server *tu_server_start(const tps_handler *h, void *ud, const tu_opt *opts,
-                            tu_log *log, const char *spec)
+tps_server *tu_server_start(const tps_handler *h, void *ud, const tu_opt *opts, tu_log *log,
+                            const char *spec)
 {
     tps_server *srv = tu_server_new(h, ud, opts, log);
     const char *where = spec ? spec : "127.0.0.1:0";
     int rc = tps_server_listen(srv, where);
-    ck_assert_msg(rc == 0, "tps_server_listen(%s): %d %s", where, rc,
-                  tps_err_name(rc));
+    ck_assert_msg(rc == 0, "tps_server_listen(%s): %d %s", where, rc, tps_err_name(rc));
     rc = tps_server_start(srv);
-    ck_assert_msg(rc == 0, "tps_server_start: %d %s (%s)", rc,
-                  tps_err_name(rc), tps_strerror(rc));
+    ck_assert_msg(rc == 0, "tps_server_start: %d %s (%s)", rc, tps_err_name(rc), tps_strerror(rc));
     return srv;
 }
 
 int tu_port(const tps_server *srv, unsigned idx)
 {
     int port = tps_server_port(srv, idx);
-    ck_assert_msg(port > 0 && port < 65536, "tps_server_port(%u) = %d", idx,
-                  port);
+    ck_assert_msg(port > 0 && port < 65536, "tps_server_port(%u) = %d", idx, port);
     return port;
 }
 
-uint64_t tu_wait_stat(const tps_server *srv, enum tps_stat st, uint64_t want,
-                      long timeout_ms)
+uint64_t tu_wait_stat(const tps_server *srv, enum tps_stat st, uint64_t want, long timeout_ms)
 {
     int64_t end = tu_now_us() + timeout_ms * 1000;
     uint64_t v;
@@ -183,8 +175,7 @@ uint64_t tu_wait_stat(const tps_server *srv, enum tps_stat st, uint64_t want,
     return v;
 }
 
-uint64_t tu_wait_stat_le(const tps_server *srv, enum tps_stat st,
-                         uint64_t want, long timeout_ms)
+uint64_t tu_wait_stat_le(const tps_server *srv, enum tps_stat st, uint64_t want, long timeout_ms)
 {
     int64_t end = tu_now_us() + timeout_ms * 1000;
     uint64_t v;
@@ -195,12 +186,10 @@ uint64_t tu_wait_stat_le(const tps_server *srv, enum tps_stat st,
 
 /* ---- clients ------------------------------------------------------------- */
 
-static int connect_sa(int family, const struct sockaddr *sa, socklen_t len,
-                      int nonblock, const struct sockaddr *src,
-                      socklen_t srclen)
+static int connect_sa(int family, const struct sockaddr *sa, socklen_t len, int nonblock,
+                      const struct sockaddr *src, socklen_t srclen)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC |
-                                (nonblock ? SOCK_NONBLOCK : 0), 0);
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
     if (fd < 0)
         return -errno;
     if (src != NULL && bind(fd, src, srclen) != 0) {
@@ -218,17 +207,15 @@ static int connect_sa(int family, const struct sockaddr *sa, socklen_t len,
 
 int tu_connect_host(const char *host, int port, int nonblock)
 {
-    struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
-    struct sockaddr_in a4 = { .sin_family = AF_INET };
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+    struct sockaddr_in a4 = {.sin_family = AF_INET};
     if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
         a4.sin_port = htons((uint16_t)port);
-        return connect_sa(AF_INET, (struct sockaddr *)&a4, sizeof a4,
-                          nonblock, NULL, 0);
+        return connect_sa(AF_INET, (struct sockaddr *)&a4, sizeof a4, nonblock, NULL, 0);
     }
     if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
         a6.sin6_port = htons((uint16_t)port);
-        return connect_sa(AF_INET6, (struct sockaddr *)&a6, sizeof a6,
-                          nonblock, NULL, 0);
+        return connect_sa(AF_INET6, (struct sockaddr *)&a6, sizeof a6, nonblock, NULL, 0);
     }
     return -EINVAL;
 }
@@ -242,24 +229,23 @@ int tu_connect(int port, int nonblock)
 
 int tu_connect_unix(const char *path, int nonblock)
 {
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sun.sun_path)
         return -ENAMETOOLONG;
     strcpy(sun.sun_path, path);
-    return connect_sa(AF_UNIX, (struct sockaddr *)&sun, sizeof sun, nonblock,
-                      NULL, 0);
+    return connect_sa(AF_UNIX, (struct sockaddr *)&sun, sizeof sun, nonblock, NULL, 0);
 }
 
 int tu_connect_from(const char *src, int port)
 {
-    struct sockaddr_in dst = { .sin_family = AF_INET };
-    struct sockaddr_in from = { .sin_family = AF_INET };
+    struct sockaddr_in dst = {.sin_family = AF_INET};
+    struct sockaddr_in from = {.sin_family = AF_INET};
     inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
     dst.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, src, &from.sin_addr) != 1)
         return -EINVAL;
-    return connect_sa(AF_INET, (struct sockaddr *)&dst, sizeof dst, 0,
-                      (struct sockaddr *)&from, sizeof from);
+    return connect_sa(AF_INET, (struct sockaddr *)&dst, sizeof dst, 0, (struct sockaddr *)&from,
+                      sizeof from);
 }
 
 /* Wait for events on fd until the absolute deadline end (us). 1 = ready,
@@ -270,7 +256,7 @@ static int wait_fd(int fd, short events, int64_t end)
         int64_t left = end - tu_now_us();
         if (left <= 0)
             return 0;
-        struct pollfd p = { .fd = fd, .events = events };
+        struct pollfd p = {.fd = fd, .events = events};
         int n = poll(&p, 1, (int)((left + 999) / 1000));
         if (n > 0)
             return 1;
@@ -288,8 +274,7 @@ int tu_write_all(int fd, const void *buf, size_t n, long timeout_ms)
         if (w > 0) {
             p += w;
             n -= (size_t)w;
-        } else if (w < 0 && (errno == EAGAIN || errno == EINTR ||
-                             errno == ENOTCONN)) {
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOTCONN)) {
             if (!wait_fd(fd, POLLOUT, end))
                 return -ETIMEDOUT;
         } else {
@@ -389,7 +374,7 @@ int tu_echo_roundtrip(int fd, const void *msg, size_t n, long timeout_ms)
 
 void tu_close_rst(int fd)
 {
-    struct linger lg = { 1, 0 };
+    struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(fd);
 }

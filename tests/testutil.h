@@ -26,8 +26,8 @@ long tu_scale(long plain, long slow);
 /* A Check timeout in seconds, multiplied by 5 under TPS_TEST_SLOW. */
 double tu_timeout(double plain_seconds);
 
-int64_t tu_now_us(void);     /* CLOCK_MONOTONIC, microseconds */
-int64_t tu_cpu_us(void);     /* CPU time of the whole process */
+int64_t tu_now_us(void); /* CLOCK_MONOTONIC, microseconds */
+int64_t tu_cpu_us(void); /* CPU time of the whole process */
 void tu_sleep_ms(long ms);
 
 /* ---- log capture -------------------------------------------------------- */
@@ -63,26 +63,26 @@ typedef struct tu_opt {
     enum tps_option opt;
     long long value;
 } tu_opt;
-#define TU_OPT_END { TPS_OPT_COUNT_, 0 }
+#define TU_OPT_END        \
+    {                     \
+        TPS_OPT_COUNT_, 0 \
+    }
 
 /* New server with opts (may be NULL), handler h (NULL = echo) and log (may
  * be NULL), listening on spec (NULL = "127.0.0.1:0"), started. Aborts the
  * test on any failure. */
-tps_server *tu_server_start(const tps_handler *h, void *ud, const tu_opt *opts,
-                            tu_log *log, const char *spec);
+tps_server *tu_server_start(const tps_handler *h, void *ud, const tu_opt *opts, tu_log *log,
+                            const char *spec);
 /* Like tu_server_start but does not start: add listeners, then start. */
-tps_server *tu_server_new(const tps_handler *h, void *ud, const tu_opt *opts,
-                          tu_log *log);
+tps_server *tu_server_new(const tps_handler *h, void *ud, const tu_opt *opts, tu_log *log);
 /* TCP port of listener idx (aborts the test if it has none). */
 int tu_port(const tps_server *srv, unsigned idx);
 
 /* Poll a statistic until it reaches at least want, up to timeout_ms.
  * Returns the last value read. */
-uint64_t tu_wait_stat(const tps_server *srv, enum tps_stat st, uint64_t want,
-                      long timeout_ms);
+uint64_t tu_wait_stat(const tps_server *srv, enum tps_stat st, uint64_t want, long timeout_ms);
 /* Poll until the statistic is at most want. */
-uint64_t tu_wait_stat_le(const tps_server *srv, enum tps_stat st,
-                         uint64_t want, long timeout_ms);
+uint64_t tu_wait_stat_le(const tps_server *srv, enum tps_stat st, uint64_t want, long timeout_ms);
 
 /* ---- clients ------------------------------------------------------------- */
 

@@ -30,7 +30,7 @@ struct conn {
 
 struct loop {
     int ep;
-    int lfd;         /* this loop's listener, -1 if it has none */
+    int lfd; /* this loop's listener, -1 if it has none */
     pthread_t tid;
     char buf[REFSRV_BUF_SIZE];
 };
@@ -128,7 +128,7 @@ static void adopt(struct loop *l, int fd)
         return;
     }
     c->fd = fd;
-    struct epoll_event e = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+    struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e) < 0)
         conn_close(c);
 }
@@ -175,7 +175,7 @@ static void loop_init(struct loop *l, int lfd)
     l->lfd = lfd;
     if (lfd < 0)
         return;
-    struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(l->ep, EPOLL_CTL_ADD, lfd, &e) < 0)
         refsrv_die("epoll_ctl(listener)", errno);
 }

@@ -35,7 +35,7 @@ struct conn {
     evutil_socket_t fd;
     struct basectx *bc;
     struct event *rd, *wr;
-    char *out;       /* unsent remainder or NULL */
+    char *out; /* unsent remainder or NULL */
     size_t off, len;
 };
 
@@ -185,8 +185,8 @@ static void bev_adopt(struct basectx *bc, evutil_socket_t fd)
 
 /* ---- listening and threads ---------------------------------------------- */
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
 {
     (void)l, (void)sa, (void)salen;
     refsrv_nodelay(fd);

@@ -61,14 +61,22 @@ void refsrv_parse(int argc, char **argv, struct refsrv_opts *o, const char *mode
     int ch;
     while ((ch = getopt(argc, argv, modes ? "p:t:m:h" : "p:t:h")) != -1) {
         switch (ch) {
-        case 'p': o->port = (int)parse_num(optarg, 0, 65535, "port", modes); break;
-        case 't': o->threads = (int)parse_num(optarg, 1, REFSRV_MAX_THREADS, "thread count", modes); break;
-        case 'm': o->mode = optarg; break;
-        default: usage(modes);
+        case 'p':
+            o->port = (int)parse_num(optarg, 0, 65535, "port", modes);
+            break;
+        case 't':
+            o->threads = (int)parse_num(optarg, 1, REFSRV_MAX_THREADS, "thread count", modes);
+            break;
+        case 'm':
+            o->mode = optarg;
+            break;
+        default:
+            usage(modes);
         }
     }
     if (optind != argc || o->port < 0) {
-        fprintf(stderr, "%s: %s\n", prog, o->port < 0 ? "-p PORT is required" : "unexpected argument");
+        fprintf(stderr, "%s: %s\n", prog,
+                o->port < 0 ? "-p PORT is required" : "unexpected argument");
         usage(modes);
     }
 }
@@ -88,7 +96,7 @@ static int listen_one(int port, int reuseport)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
         refsrv_die("setsockopt(SO_REUSEPORT)", errno);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
         refsrv_die("bind 127.0.0.1", errno);
@@ -122,7 +130,7 @@ static void on_term(int sig)
 
 void refsrv_ready(int port)
 {
-    struct sigaction sa = { .sa_handler = on_term };
+    struct sigaction sa = {.sa_handler = on_term};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

@@ -8,13 +8,13 @@
 
 #include <stddef.h>
 
-#define REFSRV_BUF_SIZE (64 * 1024) /* read buffer, one per event loop */
+#define REFSRV_BUF_SIZE    (64 * 1024) /* read buffer, one per event loop */
 #define REFSRV_MAX_THREADS 64
 
 struct refsrv_opts {
-    int port;          /* 0 = kernel picks */
-    int threads;       /* event loops, >= 1 */
-    const char *mode;  /* server-specific variant, NULL = default */
+    int port;         /* 0 = kernel picks */
+    int threads;      /* event loops, >= 1 */
+    const char *mode; /* server-specific variant, NULL = default */
 };
 
 /* Parses argv; on a usage error prints why and exits 2. `modes` is the
