@@ -259,22 +259,6 @@ static int same_as_pattern(const char *buf, size_t n, size_t pos)
            memcmp(buf + first, tu_pattern(), n - first) == 0;
 }
 
-/* A non-blocking client whose receive buffer is set small before connect
- * (so the window stays small). */
-static int connect_small_rcvbuf(int port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int small = 16384;
-    ck_assert_int_ge(fd, 0);
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-    return fd;
-}
-
 /* The client's receive buffer is small and it reads slowly: the server's
  * output passes OUTPUT_HIGH_WATER, it must stop reading (backpressure) and
  * still deliver every byte in order. */
@@ -282,7 +266,7 @@ START_TEST(test_echo_slow_reader)
 {
     const tu_opt opts[] = {{TPS_OPT_OUTPUT_HIGH_WATER, 65536}, TU_OPT_END};
     tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
-    int fd = connect_small_rcvbuf(tu_port(srv, 0));
+    int fd = tu_connect_rcvbuf(tu_port(srv, 0), 16384, 1);
     const size_t total = 16u << 20; /* past every kernel buffer */
     const unsigned char *pat = tu_pattern();
     size_t sent = 0, rcvd = 0;

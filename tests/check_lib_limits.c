@@ -387,20 +387,6 @@ static const tps_handler producer_handler_shared = {
 static const tps_handler *const producer_handler_by_mode[2] = {&producer_handler,
                                                                &producer_handler_shared};
 
-/* A non-blocking client whose receive window is kept small. */
-static int connect_small_rcvbuf(int port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int small = 8192;
-    ck_assert_int_ge(fd, 0);
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    return fd;
-}
-
 START_TEST(test_limits_send_timeout)
 {
     lim_reset();
@@ -409,7 +395,7 @@ START_TEST(test_limits_send_timeout)
                            {TPS_OPT_OUTPUT_HIGH_WATER, 65536},
                            TU_OPT_END};
     tps_server *srv = tu_server_start(producer_handler_by_mode[_i], NULL, opts, NULL, NULL);
-    int fd = connect_small_rcvbuf(tu_port(srv, 0)); /* and never reads */
+    int fd = tu_connect_rcvbuf(tu_port(srv, 0), 8192, 0); /* and never reads */
     int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, tu_scale(5000, 15000));
     ck_assert_msg(waited >= 0,
                   "%s: no SEND_TIMEOUT close for a peer that never reads "
@@ -461,7 +447,7 @@ START_TEST(test_limits_max_output)
     lim_reset();
     const tu_opt opts[] = {{TPS_OPT_MAX_OUTPUT, 262144}, TU_OPT_END};
     tps_server *srv = tu_server_start(flood_handler_by_mode[_i], NULL, opts, NULL, NULL);
-    int fd = connect_small_rcvbuf(tu_port(srv, 0));
+    int fd = tu_connect_rcvbuf(tu_port(srv, 0), 8192, 0);
     ck_assert_int_eq(tu_write_all(fd, "x", 1, 1000), 0);
     ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, 5000) >= 0,
                   "no OUTPUT_LIMIT close; last send rc %d", atomic_load(&last_send_rc));

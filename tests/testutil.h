@@ -89,6 +89,10 @@ uint64_t tu_wait_stat_le(const tps_server *srv, enum tps_stat st, uint64_t want,
 /* Connect to host:port ("127.0.0.1", "::1"); nonblock selects O_NONBLOCK
  * (the connect may then still be in progress). Returns the fd or a negated
  * errno (the test decides whether that is a failure). */
+/* A TCP client to 127.0.0.1:port whose SO_RCVBUF is set to `rcvbuf` before
+ * connect (so its receive window stays small: a slow reader); non-blocking
+ * if `nonblock`. Asserts on failure. */
+int tu_connect_rcvbuf(int port, int rcvbuf, int nonblock);
 int tu_connect_host(const char *host, int port, int nonblock);
 /* tu_connect_host("127.0.0.1", ...) that aborts the test on failure. */
 int tu_connect(int port, int nonblock);
