@@ -22,11 +22,6 @@ static size_t opt_size(const tps_server *srv, int o)
     return (size_t)srv->opt[o];
 }
 
-bool tps__conn_closed(const tps_conn *c)
-{
-    return c->fd < 0;
-}
-
 void tps__conn_touch(tps__worker *w, tps_conn *c)
 {
     atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
@@ -332,7 +327,6 @@ static void drain_step(tps__worker *w, tps_conn *c)
 static void turn_end(tps__worker *w, tps_conn *c)
 {
     flush_output(w, c);
-    c->flags &= ~TPS__CF_IN_TURN;
     w->turn_conn = NULL;
     if (c->fd < 0)
         return;
@@ -355,7 +349,6 @@ static void turn_begin(tps__worker *w, tps_conn *c)
     c->w = w;
     w->turn_conn = c;
     w->obuf.len = 0;
-    c->flags |= TPS__CF_IN_TURN;
 }
 
 void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)

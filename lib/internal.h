@@ -79,12 +79,10 @@ enum {
     TPS__CF_CLOSING = 1u << 2,       /* close once output is flushed */
     TPS__CF_PEER_EOF = 1u << 3,      /* read returned 0 */
     TPS__CF_READ_PAUSED = 1u << 4,   /* backpressure: output above high water */
-    TPS__CF_READY = 1u << 5,         /* on the worker's ready list */
     TPS__CF_READ_MORE = 1u << 6,     /* read budget ran out with data left */
     TPS__CF_WANT_WRITABLE = 1u << 7, /* output drained: call on_writable */
     TPS__CF_SHUTDOWN = 1u << 8,      /* on_shutdown delivered */
     TPS__CF_LINGER = 1u << 9,        /* SHUT_WR sent: discard input to EOF */
-    TPS__CF_IN_TURN = 1u << 10,      /* a callback of this conn is running */
 };
 
 struct tps__worker;
@@ -218,7 +216,6 @@ struct tps_server {
     unsigned nthreads; /* worker threads started (joined) */
     bool acceptor_started;
     tps__worker *workers;
-    _Atomic unsigned workers_running;
 
     /* shared dispatch (see shared.c) */
     int shared_epfd;
@@ -267,7 +264,6 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer);
 void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events);
 void tps__conn_close(tps__worker *w, tps_conn *c, int reason);
 void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c);
-bool tps__conn_closed(const tps_conn *c);
 void tps__conn_touch(tps__worker *w, tps_conn *c);
 bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
 

@@ -147,7 +147,6 @@ static void *worker_main(void *arg)
             tps__shared_maintain(w);
         free_dead(w);
     }
-    atomic_fetch_sub(&w->srv->workers_running, 1);
     return NULL;
 }
 
@@ -198,12 +197,9 @@ int tps__workers_start(tps_server *srv)
             return rc;
     }
     for (unsigned i = 0; i < srv->nworkers; i++) {
-        atomic_fetch_add(&srv->workers_running, 1);
         int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
-        if (rc != 0) {
-            atomic_fetch_sub(&srv->workers_running, 1);
+        if (rc != 0)
             return -rc;
-        }
         srv->nthreads = i + 1;
     }
     return 0;
