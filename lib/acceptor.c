@@ -36,14 +36,6 @@ struct acc {
 static void flush_wakes(struct acc *a)
 {
     tps_server *srv = a->srv;
-    if (srv->shared_queue_evfd >= 0) { /* may-block: any free worker */
-        uint64_t total = 0;
-        for (unsigned i = 0; i < srv->nworkers; i++)
-            total += a->wakes[i], a->wakes[i] = 0;
-        if (total)
-            (void)!write(srv->shared_queue_evfd, &total, sizeof(total));
-        return;
-    }
     for (unsigned i = 0; i < srv->nworkers; i++) {
         if (a->wakes[i] == 0)
             continue;

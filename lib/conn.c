@@ -1,11 +1,12 @@
 /* conn.c - one connection's life: adoption, turns (read, on_data, flush),
- * and the one close path. A turn runs on one worker with the connection's
- * turn held (pinned: it is the owner; shared: it holds the token), so
- * nothing here locks.
+ * and the one close path. A turn runs on the runner in c->r, which runs
+ * the connection's worker (or ran it when a callback of this turn blocked
+ * and was handed off; it then finishes the turn under the worker's lock).
+ * Callbacks of a may-block handler are bracketed by cb_enter/cb_leave.
  *
- * Hot path per message (pinned echo): one recv into the worker's read
- * scratch, on_data, tps_conn_send copying into the worker's output scratch,
- * one send. Only bytes the handler leaves unconsumed, or the socket does
+ * Hot path per message (echo): one recv into the runner's read scratch,
+ * on_data, tps_conn_send copying into the runner's output scratch, one
+ * send. Only bytes the handler leaves unconsumed, or the socket does
  * not take, are copied to per-connection buffers, so an idle connection
  * holds no buffer memory and a message costs no allocation. */
 #include "config.h"
@@ -22,10 +23,23 @@ static size_t opt_size(const tps_server *srv, int o)
     return (size_t)srv->opt[o];
 }
 
+/* Around each callback: a may-block handler's callback runs without the
+ * worker's lock, with its connection away (handoff.c). */
+static inline void cb_enter(tps_conn *c)
+{
+    if (c->srv->may_block)
+        tps__callback_enter(c);
+}
+static inline void cb_leave(tps_conn *c)
+{
+    if (c->srv->may_block)
+        tps__callback_leave(c);
+}
+
 void tps__conn_touch(tps__worker *w, tps_conn *c)
 {
     atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
-    if (!(c->flags & TPS__CF_SHARED) && c->link.next != &w->conns) {
+    if (c->link.next != &w->conns) {
         tps__list_unlink(&c->link);
         tps__list_append(&w->conns, &c->link);
     }
@@ -55,25 +69,23 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
         return;
     if ((c->flags & TPS__CF_OPENED) && srv->handler->on_close) {
         c->flags |= TPS__CF_CLOSING; /* sends from on_close are refused */
+        cb_enter(c);
         srv->handler->on_close(c, reason);
+        cb_leave(c);
     }
     if (stat_for[reason])
         tps__count(&w->stats, stat_for[reason], 1);
     tps__count(&w->stats, TPS_STAT_CLOSED, 1);
-    if (c->flags & TPS__CF_SHARED) {
-        tps__shared_unregister(srv, c);
-    } else {
-        tps__list_unlink(&c->link);
-        w->nconns--;
-    }
+    tps__list_unlink(&c->link);
+    w->nconns--;
     if (tps__list_linked(&c->send_link))
         tps__list_unlink(&c->send_link);
     if (tps__list_linked(&c->ready_link))
         tps__list_unlink(&c->ready_link);
     close(c->fd);
     c->fd = -1;
-    if (w->turn_conn == c)
-        w->obuf.len = 0;
+    if (c->r != NULL)
+        c->r->obuf.len = 0;
     tps__buf_free(&c->in);
     tps__buf_free(&c->out);
     if (srv->iplimit && c->peer.family != AF_UNIX)
@@ -95,26 +107,26 @@ static void close_later(tps_conn *c, int reason)
 
 int tps_conn_send(tps_conn *c, const void *data, size_t len)
 {
-    tps__worker *w = c->w;
+    tps__runner *r = c->r;
     size_t max = opt_size(c->srv, TPS_OPT_MAX_OUTPUT);
-    bool in_turn = w != NULL && w->turn_conn == c;
-    size_t held = c->out.len + (in_turn ? w->obuf.len : 0);
+    bool in_turn = r != NULL;
+    size_t held = c->out.len + (in_turn ? r->obuf.len : 0);
     if (c->fd < 0 || (c->flags & TPS__CF_CLOSING))
         return TPS_ENOTCONN;
     if (len > max || held > max - len) {
         close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
         return TPS_ENOBUFS;
     }
-    if (in_turn && c->out.len == 0 && len <= w->obuf.cap - w->obuf.len) {
-        memcpy(w->obuf.data + w->obuf.len, data, len);
-        w->obuf.len += len;
+    if (in_turn && c->out.len == 0 && len <= r->obuf.cap - r->obuf.len) {
+        memcpy(r->obuf.data + r->obuf.len, data, len);
+        r->obuf.len += len;
         return 0;
     }
     /* Large or backed-up output: keep the order, scratch first. */
-    if (in_turn && w->obuf.len > 0) {
-        if (tps__buf_append(&c->out, w->obuf.data, w->obuf.len, max) < 0)
+    if (in_turn && r->obuf.len > 0) {
+        if (tps__buf_append(&c->out, r->obuf.data, r->obuf.len, max) < 0)
             goto nomem;
-        w->obuf.len = 0;
+        r->obuf.len = 0;
     }
     if (tps__buf_append(&c->out, data, len, max) < 0)
         goto nomem;
@@ -126,8 +138,7 @@ nomem:
 
 size_t tps_conn_pending(const tps_conn *c)
 {
-    const tps__worker *w = c->w;
-    return c->out.len + (w != NULL && w->turn_conn == c ? w->obuf.len : 0);
+    return c->out.len + (c->r != NULL ? c->r->obuf.len : 0);
 }
 
 /* send() until done or EAGAIN; <0 on a socket error. */
@@ -177,18 +188,19 @@ static void after_flush(tps__worker *w, tps_conn *c, size_t before, size_t sent)
  * socket keeps up. */
 static void flush_output(tps__worker *w, tps_conn *c)
 {
-    size_t before = w->obuf.len + c->out.len, sent = 0;
+    tps__buf *ob = &c->r->obuf;
+    size_t before = ob->len + c->out.len, sent = 0;
     ssize_t n = 0;
     bool tried = false;
-    if (w->turn_conn == c && w->obuf.len > 0) {
+    if (ob->len > 0) {
         /* c->out is empty here: tps_conn_send moves scratch into it first */
-        n = send_some(w, c, w->obuf.data, w->obuf.len);
+        n = send_some(w, c, ob->data, ob->len);
         tried = true;
         if (n >= 0) {
             sent = (size_t)n;
-            tps__buf_append(&c->out, w->obuf.data + n, w->obuf.len - (size_t)n, SIZE_MAX);
+            tps__buf_append(&c->out, ob->data + n, ob->len - (size_t)n, SIZE_MAX);
         }
-        w->obuf.len = 0;
+        ob->len = 0;
     }
     if (!tried && c->out.len > 0) {
         n = send_some(w, c, tps__buf_head(&c->out), c->out.len);
@@ -213,8 +225,11 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, b
 {
     const tps_handler *h = c->srv->handler;
     long used = (long)len;
-    if (!(c->flags & TPS__CF_LINGER) && h->on_data != NULL)
+    if (!(c->flags & TPS__CF_LINGER) && h->on_data != NULL) {
+        cb_enter(c);
         used = h->on_data(c, data, len);
+        cb_leave(c);
+    }
     if (c->fd < 0)
         return;
     if (used < 0) {
@@ -237,7 +252,7 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
 {
     size_t max_in = opt_size(c->srv, TPS_OPT_MAX_INPUT), room = 0;
     bool scratch = c->in.len == 0;
-    char *p = scratch ? w->rbuf : tps__buf_reserve(&c->in, TPS__RBUF_SIZE, max_in, &room);
+    char *p = scratch ? c->r->rbuf : tps__buf_reserve(&c->in, TPS__RBUF_SIZE, max_in, &room);
     if (scratch)
         room = TPS__RBUF_SIZE;
     if (p == NULL) {
@@ -261,7 +276,7 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
 
 static bool above_high_water(tps__worker *w, tps_conn *c)
 {
-    size_t pending = c->out.len + (w->turn_conn == c ? w->obuf.len : 0);
+    size_t pending = c->out.len + c->r->obuf.len;
     if (pending <= opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER))
         return false;
     c->flags |= TPS__CF_READ_PAUSED;
@@ -303,9 +318,11 @@ static void deliver_shutdown(tps_conn *c)
     if (c->flags & TPS__CF_SHUTDOWN)
         return;
     c->flags |= TPS__CF_SHUTDOWN;
-    atomic_store_explicit(&c->shutdown_seen, true, memory_order_relaxed);
-    if (c->srv->handler->on_shutdown && !(c->flags & TPS__CF_CLOSING))
+    if (c->srv->handler->on_shutdown && !(c->flags & TPS__CF_CLOSING)) {
+        cb_enter(c);
         c->srv->handler->on_shutdown(c);
+        cb_leave(c);
+    }
 }
 
 /* Draining: once everything read is answered and written, half-close and
@@ -327,7 +344,6 @@ static void drain_step(tps__worker *w, tps_conn *c)
 static void turn_end(tps__worker *w, tps_conn *c)
 {
     flush_output(w, c);
-    w->turn_conn = NULL;
     if (c->fd < 0)
         return;
     if (tps__draining(c->srv)) {
@@ -344,16 +360,15 @@ static void turn_end(tps__worker *w, tps_conn *c)
         tps__conn_close(w, c, c->close_reason);
 }
 
-static void turn_begin(tps__worker *w, tps_conn *c)
+static void turn_begin(tps_conn *c)
 {
-    c->w = w;
-    w->turn_conn = c;
-    w->obuf.len = 0;
+    c->r = tps__self();
+    c->r->obuf.len = 0;
 }
 
 void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)
 {
-    turn_begin(w, c);
+    turn_begin(c);
     if (tps__draining(c->srv))
         deliver_shutdown(c);
     if (c->out.len > 0 && (events == 0 || (events & EPOLLOUT)))
@@ -363,14 +378,15 @@ void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)
     if (c->fd >= 0 && (c->flags & TPS__CF_WANT_WRITABLE) && c->out.len == 0 &&
         !(c->flags & TPS__CF_CLOSING)) {
         c->flags &= ~TPS__CF_WANT_WRITABLE;
+        cb_enter(c);
         c->srv->handler->on_writable(c);
+        cb_leave(c);
     }
     if (c->fd >= 0 && tps__draining(c->srv))
         deliver_shutdown(c); /* the stop may have begun during this turn */
     if (c->fd >= 0)
         turn_end(w, c);
-    else
-        w->turn_conn = NULL;
+    c->r = NULL;
 }
 
 void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c)
@@ -417,17 +433,21 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
     tps__list_init(&c->send_link);
     tps__list_init(&c->ready_link);
     atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
-    if (srv->handler->flags & TPS_HANDLER_MAY_BLOCK) {
-        c->flags |= TPS__CF_SHARED;
-    } else if (register_pinned(w, c) < 0) {
+    if (register_pinned(w, c) < 0) {
         tps__log_errno(srv, TPS_LOG_ERROR, errno, "epoll_ctl(ADD) failed");
         c->fd = -1;
         drop_fd(w, fd, peer, TPS_STAT_ERRORS);
         tps__conntab_free(&srv->conns, c);
         return;
     }
-    turn_begin(w, c);
-    if (srv->handler->on_open && srv->handler->on_open(c) < 0) {
+    turn_begin(c);
+    int rc = 0;
+    if (srv->handler->on_open) {
+        cb_enter(c);
+        rc = srv->handler->on_open(c);
+        cb_leave(c);
+    }
+    if (rc < 0) {
         tps__count(&w->stats, TPS_STAT_REJECTED_HANDLER, 1);
         c->flags |= TPS__CF_CLOSING;
         c->close_reason = TPS_CLOSE_HANDLER;
@@ -437,9 +457,7 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
             deliver_shutdown(c);
     }
     turn_end(w, c);
-    /* Pinned: EPOLL_CTL_ADD already reported bytes that came early. */
-    if ((c->flags & TPS__CF_SHARED) && c->fd >= 0)
-        tps__shared_register(w, c);
+    c->r = NULL; /* EPOLL_CTL_ADD already reported bytes that came early */
 }
 
 /* ---- public accessors ---------------------------------------------------- */

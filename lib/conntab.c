@@ -1,7 +1,7 @@
 /* conntab.c - the connection table: slots in chunks that live as long as
  * the server, recycled through a free list with a generation bump. A
  * slot's memory is never returned while the server runs, so a stale
- * epoll datum or shared-dispatch token can be checked (generation) rather
+ * epoll datum can be checked (generation) rather
  * than followed into freed memory. The lock is taken per connection open
  * and close, never per message; lookup is lock-free. */
 #include "config.h"
@@ -73,9 +73,7 @@ tps_conn *tps__conntab_alloc(tps__conntab *t)
     uint32_t slot = c->slot, gen = c->gen + 1;
     if (gen == 0)
         gen = 1; /* generation 0 is reserved for the library's tags */
-    /* turn is the first member and is left alone: a stale shared-dispatch
-     * claimer may read it concurrently (it then sees a new generation). */
-    memset((char *)c + sizeof(c->turn), 0, sizeof(*c) - sizeof(c->turn));
+    memset(c, 0, sizeof(*c));
     c->slot = slot;
     c->gen = gen;
     c->fd = -1;

@@ -4,16 +4,24 @@
  * THREADS AND OWNERSHIP
  * - The acceptor thread owns the listeners, the reserve descriptor and the
  *   per-address counts' inserts; it never runs handler code.
- * - Each worker owns its epoll, its scratch buffers, its timer lists and
- *   every *pinned* connection it adopted: only that worker touches them, so
- *   the pinned hot path takes no lock.
- * - A *shared* connection (TPS_HANDLER_MAY_BLOCK) is owned by whichever
- *   worker holds its turn token (conn->turn, see shared.c); the token is
- *   taken and given back with acquire/release atomics, which is also what
- *   orders one turn's writes before the next turn's reads.
- * - Lock order: conntab.lock and shared.lock and iplimit.lock are leaves:
- *   no other lock is taken while one is held, and no callback runs under
- *   any lock. The fd queue's mutex is a leaf too.
+ * - A worker is a loop's state: its epoll, its connections, their lists
+ *   and timers, its counters. A runner is a thread with its own scratch
+ *   buffers. Normally worker i is run by runner i and nothing else touches
+ *   it, so the hot path takes no lock.
+ * - Handlers that may block (TPS_HANDLER_MAY_BLOCK): a worker's state is
+ *   guarded by worker->lock, which its runner holds except in epoll_wait
+ *   and in callbacks. While a callback runs, its connection is "away":
+ *   out of the worker's lists, so nobody else starts a turn on it or
+ *   closes it, and only the runner in the callback touches it. If the
+ *   callback outlasts a tick, the monitor (handoff.c) gives the worker to
+ *   a spare runner; the blocked runner, once back, finishes its turn
+ *   under the lock and retires to the spare pool. So a blocked callback
+ *   stalls only its own connection, and the loop itself never pays for a
+ *   handoff that does not happen.
+ * - A turn's scratch belongs to the runner in c->r (set for the turn).
+ * - Lock order: worker->lock before srv->runners_lock; conntab.lock,
+ *   iplimit.lock and the fd queue's mutex are leaves. No callback runs
+ *   under any lock.
  */
 #ifndef TPS_INTERNAL_H
 #define TPS_INTERNAL_H
@@ -23,6 +31,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "tpserv.h"
@@ -30,15 +39,16 @@
 #include "fdqueue.h"
 #include "sockaddr.h"
 
-#define TPS__MAX_LISTENERS  64
-#define TPS__RBUF_SIZE      (64 * 1024) /* worker read scratch */
-#define TPS__OBUF_SIZE      (64 * 1024) /* worker output scratch */
-#define TPS__READS_PER_TURN 8           /* fairness: reads before yielding */
-#define TPS__SHARED_SCAN_MS 100         /* timer scan period, shared conns */
+#define TPS__MAX_LISTENERS   64
+#define TPS__RBUF_SIZE       (64 * 1024) /* worker read scratch */
+#define TPS__OBUF_SIZE       (64 * 1024) /* worker output scratch */
+#define TPS__READS_PER_TURN  8           /* fairness: reads before yielding */
+#define TPS__MAX_EVENTS      256         /* epoll events per wait */
+#define TPS__HANDOFF_TICK_MS 1           /* a callback this old may be handed off */
 
 /* epoll data of the library's own descriptors: generation 0 never names a
  * connection, so these cannot collide with (gen << 32 | slot). */
-enum { TPS__TAG_WAKE = 1, TPS__TAG_QUEUE = 2, TPS__TAG_SHARED = 3 };
+enum { TPS__TAG_WAKE = 1 };
 
 /* Intrusive circular doubly linked list. */
 typedef struct tps__list {
@@ -72,9 +82,8 @@ static inline void tps__list_append(tps__list *head, tps__list *n)
 }
 #define tps__container_of(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
-/* Connection flags (owned by whoever holds the connection's turn). */
+/* Connection flags (owned by whoever runs the connection's turn). */
 enum {
-    TPS__CF_SHARED = 1u << 0,        /* dispatched through the shared epoll */
     TPS__CF_OPENED = 1u << 1,        /* on_open accepted it: on_close owed */
     TPS__CF_CLOSING = 1u << 2,       /* close once output is flushed */
     TPS__CF_PEER_EOF = 1u << 3,      /* read returned 0 */
@@ -86,25 +95,26 @@ enum {
 };
 
 struct tps__worker;
+struct tps__runner;
 
 struct tps_conn {
-    _Atomic uint64_t turn; /* shared dispatch token: gen << 2 | state */
     uint32_t slot, gen;
     int fd;
     unsigned flags;
     int close_reason;
+    bool away;            /* in a may-block callback (worker lock) */
+    uint32_t away_events; /* events that came meanwhile (worker lock) */
     tps_server *srv;
-    struct tps__worker *w;          /* pinned: owner; shared: current turn's worker */
+    struct tps__worker *w;          /* owner, for life */
+    struct tps__runner *r;          /* runner of the turn in progress, else NULL */
     tps__buf in;                    /* unconsumed input (empty for most protocols) */
     tps__buf out;                   /* output the socket did not take yet */
     void *data;                     /* the handler's */
-    _Atomic int64_t last_active_ms; /* shared scanner reads it */
-    _Atomic bool shutdown_seen;     /* on_shutdown delivered (scanner reads) */
+    _Atomic int64_t last_active_ms; /* relaxed: read by the idle timer */
     int64_t send_since_ms;          /* last output progress while output pending */
-    tps__list link;                 /* pinned: worker's LRU of all its conns;
-                              shared: the shared registry */
-    tps__list send_link;            /* pinned: worker's list of conns with output */
-    tps__list ready_link;           /* pinned: worker's ready list */
+    tps__list link;                 /* worker's LRU of its conns (not while away) */
+    tps__list send_link;            /* worker's conns with output (not while away) */
+    tps__list ready_link;           /* worker's ready list */
     struct tps_conn *free_next;     /* conntab free list / worker dead list */
     tps__peer peer;
 };
@@ -121,31 +131,57 @@ static inline void tps__count(tps__counters *c, int stat, uint64_t n)
     atomic_store_explicit(&c->v[stat], cur + n, memory_order_relaxed);
 }
 
+/* A thread that runs workers' loops (see THREADS above). */
+typedef struct tps__runner {
+    tps_server *srv;
+    pthread_t thread;
+    unsigned id;
+    struct tps__worker *w; /* assigned worker, NULL while parked (runners_lock) */
+    pthread_cond_t cond;   /* parked: waits for a worker or the end */
+    struct tps__runner *next_spare;
+    char *rbuf;    /* read scratch: input lands here first */
+    tps__buf obuf; /* output scratch of the conn in turn (c->r == this) */
+} tps__runner;
+
 typedef struct tps__worker {
     tps_server *srv;
     unsigned id;
-    pthread_t thread;
     int epfd;
     int wakefd;
-    tps__list conns;     /* pinned conns, least recently active first */
-    tps__list send_list; /* pinned conns with pending output, oldest first */
-    tps__list ready;     /* pinned conns owed a turn without an event */
-    tps_conn *dead;      /* closed this iteration; slots freed at its end */
+    bool locking;            /* may-block: lock/unlock really lock */
+    pthread_mutex_t lock;    /* may-block: see THREADS above */
+    tps__runner *runner;     /* who runs the loop (changed under lock) */
+    _Atomic uint64_t cb_seq; /* may-block: odd while runner is in a callback */
+    uint64_t handed_seq;     /* the callback last handed off (monitor, lock) */
+    tps__list conns;         /* conns, least recently active first */
+    tps__list send_list;     /* conns with pending output, oldest first */
+    tps__list ready;         /* conns owed a turn without an event */
+    tps__list batch;         /* the round of ready turns in progress */
+    tps_conn *dead;          /* closed this iteration; slots freed at its end */
     size_t nconns;
     _Atomic size_t load; /* nconns, published for the acceptor's choice */
-    tps_conn **claimed;  /* shared conns claimed by a timer scan */
-    size_t nclaimed, claimed_cap;
     int64_t now_ms;
     bool drain_seen;
-    char *rbuf;          /* read scratch: input lands here first */
-    tps__buf obuf;       /* output scratch for the conn in turn */
-    tps_conn *turn_conn; /* whose output obuf holds */
+    bool finished;
+    int nev, ev_next; /* events of the last wait, and the next to run */
+    struct epoll_event *evs;
     tps__counters stats;
 } tps__worker;
 
+static inline void tps__worker_lock(tps__worker *w)
+{
+    if (w->locking)
+        pthread_mutex_lock(&w->lock);
+}
+static inline void tps__worker_unlock(tps__worker *w)
+{
+    if (w->locking)
+        pthread_mutex_unlock(&w->lock);
+}
+
 /* Conn table: stable slots (never freed while the server lives), so an
- * epoll event or a shared-dispatch token naming a closed connection can be
- * recognised by its generation instead of dereferencing freed memory. */
+ * epoll event naming a closed connection can be recognised by its
+ * generation instead of dereferencing freed memory. */
 typedef struct tps__conntab {
     pthread_mutex_t lock;
     tps_conn **chunks;
@@ -213,17 +249,24 @@ struct tps_server {
     _Atomic uint64_t active; /* open connections (all workers) */
 
     unsigned nworkers; /* initialised (destroyed at free) */
-    unsigned nthreads; /* worker threads started (joined) */
     bool acceptor_started;
+    bool may_block; /* the handler's TPS_HANDLER_MAY_BLOCK */
     tps__worker *workers;
 
-    /* shared dispatch (see shared.c) */
-    int shared_epfd;
-    int shared_queue_evfd;       /* semaphore: queued fds to adopt */
-    pthread_mutex_t shared_lock; /* guards shared_conns only */
-    tps__list shared_conns;
-    _Atomic size_t nshared;
-    _Atomic int64_t shared_next_scan_ms;
+    /* runners (worker.c) and spares (handoff.c) */
+    pthread_mutex_t runners_lock; /* guards the fields below and runner->w */
+    tps__runner **runners;        /* every runner started, joined at wait */
+    unsigned nrunners, max_runners;
+    tps__runner *spares; /* parked runners */
+    unsigned workers_done;
+    bool runners_quit; /* every worker finished: parked runners exit */
+    bool spare_cap_logged;
+
+    /* the monitor (handoff.c), may-block only */
+    pthread_t monitor;
+    bool monitor_started;
+    int monitor_evfd;
+    _Atomic bool monitor_asleep;
 };
 
 /* options.c */
@@ -253,10 +296,32 @@ void tps__acceptor_kick(tps_server *srv);
 /* worker.c */
 int tps__workers_start(tps_server *srv);
 void tps__worker_destroy(tps__worker *w);
+void tps__runners_join(tps_server *srv);
 void tps__wake(int eventfd);
 void tps__ready_push(tps__worker *w, tps_conn *c);
 /* Adopt up to n queued descriptors. */
 void tps__worker_adopt(tps__worker *w, uint64_t n);
+/* Start a runner thread with its scratch; parked unless w != NULL. */
+tps__runner *tps__runner_new(tps_server *srv, tps__worker *w);
+/* The runner of the calling thread (NULL outside the library's threads). */
+tps__runner *tps__self(void);
+/* Is r still the one running w's loop? (w->lock held, or not locking) */
+static inline bool tps__runs(const tps__worker *w, const tps__runner *r)
+{
+    return w->runner == r;
+}
+
+/* handoff.c: may-block callbacks and what happens when they block. */
+int tps__handoff_start(tps_server *srv);
+void tps__handoff_stop(tps_server *srv);
+/* Around every callback of a may-block handler (w->lock held on entry and
+ * on return; released in between). */
+void tps__callback_enter(tps_conn *c);
+void tps__callback_leave(tps_conn *c);
+/* r no longer runs a worker: park it as a spare until it is given one
+ * (returned) or the server ends (NULL). */
+tps__worker *tps__runner_park(tps__runner *r);
+void tps__worker_done(tps__worker *w);
 
 /* conn.c: a turn is one pass over a connection: read, call on_data, flush,
  * maybe close. `events` are epoll events (0 = "try everything"). */
@@ -267,14 +332,7 @@ void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c);
 void tps__conn_touch(tps__worker *w, tps_conn *c);
 bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
 
-/* shared.c */
-int tps__shared_init(tps_server *srv);
-void tps__shared_register(tps__worker *w, tps_conn *c);
-void tps__shared_unregister(tps_server *srv, tps_conn *c);
-void tps__shared_on_event(tps__worker *w);
-void tps__shared_maintain(tps__worker *w);
-
-/* timers.c: pinned conns' idle/send timeouts and the drain deadline. */
+/* timers.c: idle/send timeouts and the drain deadline. */
 int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
 

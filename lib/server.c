@@ -27,8 +27,8 @@ int tps_server_new(tps_server **out)
     srv->handler = &tps_echo_handler;
     srv->log_level = TPS_LOG_INFO;
     atomic_init(&srv->drain_deadline_ms, INT64_MAX);
-    srv->acceptor_wakefd = srv->reserve_fd = srv->shared_epfd = -1;
-    srv->shared_queue_evfd = -1;
+    srv->acceptor_wakefd = srv->reserve_fd = srv->monitor_evfd = -1;
+    pthread_mutex_init(&srv->runners_lock, NULL);
     *out = srv;
     return 0;
 }
@@ -128,8 +128,7 @@ static int alloc_state(tps_server *srv)
         rc = tps__conntab_init(&srv->conns, (size_t)opt[TPS_OPT_MAX_CONNS] + 1);
     if (rc == 0 && opt[TPS_OPT_MAX_CONNS_PER_IP] > 0)
         rc = tps__iplimit_new(&srv->iplimit, 4096);
-    if (rc == 0 && (srv->handler->flags & TPS_HANDLER_MAY_BLOCK))
-        rc = tps__shared_init(srv);
+    srv->may_block = (srv->handler->flags & TPS_HANDLER_MAY_BLOCK) != 0;
     if (rc < 0)
         return rc;
     srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
@@ -151,10 +150,17 @@ static int start_threads(tps_server *srv)
     int rc = tps__workers_start(srv);
     if (rc == 0)
         rc = tps__acceptor_start(srv);
-    if (rc == 0)
+    if (rc == 0) {
         srv->acceptor_started = true;
-    else /* workers must not wait for an acceptor that never ran */
+    } else { /* workers must not wait for an acceptor that never ran, and
+              * runners never given a worker must not wait at all */
         atomic_store(&srv->acceptor_done, true);
+        pthread_mutex_lock(&srv->runners_lock);
+        srv->runners_quit = true;
+        for (unsigned i = 0; i < srv->nrunners; i++)
+            pthread_cond_signal(&srv->runners[i]->cond);
+        pthread_mutex_unlock(&srv->runners_lock);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
@@ -183,7 +189,7 @@ int tps_server_start(tps_server *srv)
     tps__log(srv, TPS_LOG_INFO, "started: %u workers, queue %lld, max_conns %lld, handler %s%s",
              srv->nworkers, srv->opt[TPS_OPT_QUEUE], srv->opt[TPS_OPT_MAX_CONNS],
              srv->handler->name ? srv->handler->name : "(unnamed)",
-             srv->shared_epfd >= 0 ? " (shared dispatch)" : "");
+             srv->may_block ? " (may block)" : "");
     return 0;
 }
 
@@ -215,8 +221,8 @@ int tps_server_wait(tps_server *srv)
         return 0;
     if (srv->acceptor_started)
         pthread_join(srv->acceptor, NULL);
-    for (unsigned i = 0; i < srv->nthreads; i++)
-        pthread_join(srv->workers[i].thread, NULL);
+    tps__handoff_stop(srv);
+    tps__runners_join(srv);
     tps__listeners_close(srv); /* if the acceptor never ran */
     srv->joined = true;
     atomic_store(&srv->run_state, TPS__RUN_STOPPED);
@@ -236,15 +242,13 @@ void tps_server_free(tps_server *srv)
     for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
         tps__worker_destroy(&srv->workers[i]);
     free(srv->workers);
+    free(srv->runners);
+    pthread_mutex_destroy(&srv->runners_lock);
     tps__fdqueue_destroy(&srv->queue);
     tps__conntab_destroy(&srv->conns);
     tps__iplimit_free(srv->iplimit);
-    if (srv->shared_queue_evfd >= 0)
-        close(srv->shared_queue_evfd);
-    if (srv->shared_epfd >= 0) {
-        close(srv->shared_epfd);
-        pthread_mutex_destroy(&srv->shared_lock);
-    }
+    if (srv->monitor_evfd >= 0)
+        close(srv->monitor_evfd);
     if (srv->acceptor_wakefd >= 0)
         close(srv->acceptor_wakefd);
     if (srv->reserve_fd >= 0)

@@ -1,7 +1,11 @@
-/* timers.c - the timeouts of a worker's pinned connections and the drain
+/* timers.c - the timeouts of a worker's connections and the drain
  * deadline. No timer wheel is needed: every connection shares one idle
  * timeout and one send timeout, so keeping the lists in activity order
- * (touch = move to tail, O(1)) puts the next to expire at the head. */
+ * (touch = move to tail, O(1)) puts the next to expire at the head.
+ * A connection away in a callback is on neither list: it cannot time out
+ * while its handler works, and its turn ends with a touch.
+ * A close calls on_close, which may block and be handed off (handoff.c):
+ * after one, the loops stop unless this runner still runs the worker. */
 #include "config.h"
 
 #include "internal.h"
@@ -25,8 +29,8 @@ void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress)
     if (!progress && c->send_since_ms != 0)
         return; /* stuck: the clock keeps running */
     c->send_since_ms = w->now_ms;
-    if (c->flags & TPS__CF_SHARED)
-        return; /* the shared scan checks send_since itself */
+    if (c->away)
+        return; /* linked when the callback returns */
     if (linked)
         tps__list_unlink(&c->send_link);
     tps__list_append(&w->send_list, &c->send_link);
@@ -40,6 +44,8 @@ static int64_t expire_idle(tps__worker *w, int64_t idle)
         if (due > w->now_ms)
             return due - w->now_ms;
         tps__conn_close(w, c, TPS_CLOSE_IDLE_TIMEOUT);
+        if (!tps__runs(w, tps__self()))
+            return -1;
     }
     return -1;
 }
@@ -52,6 +58,8 @@ static int64_t expire_send(tps__worker *w, int64_t limit)
         if (due > w->now_ms)
             return due - w->now_ms;
         tps__conn_close(w, c, TPS_CLOSE_SEND_TIMEOUT);
+        if (!tps__runs(w, tps__self()))
+            return -1;
     }
     return -1;
 }
@@ -61,7 +69,7 @@ static int64_t drain_deadline(tps__worker *w)
     int64_t deadline = atomic_load(&w->srv->drain_deadline_ms);
     if (deadline > w->now_ms)
         return deadline - w->now_ms;
-    while (!tps__list_empty(&w->conns))
+    while (!tps__list_empty(&w->conns) && tps__runs(w, tps__self()))
         tps__conn_close(w, tps__container_of(w->conns.next, tps_conn, link), TPS_CLOSE_SHUTDOWN);
     return -1;
 }
@@ -76,8 +84,6 @@ int tps__timers_run(tps__worker *w)
         next = min_next(next, t);
     if (w->drain_seen && (t = drain_deadline(w)) >= 0)
         next = min_next(next, t);
-    if (w->srv->shared_epfd >= 0 && atomic_load(&w->srv->nshared) > 0)
-        next = min_next(next, TPS__SHARED_SCAN_MS);
     /* +1: wake just after the deadline, not just before (coarse clock). */
     return next < 0 ? -1 : (int)(next > 60000 ? 60000 : next + 1);
 }

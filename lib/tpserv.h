@@ -4,8 +4,9 @@
  * An acceptor thread accepts connections on one or more listeners and hands
  * the descriptors through a bounded queue to a pool of worker threads. Each
  * worker runs an epoll loop over the connections it adopted and calls the
- * handler's callbacks. Handlers that may block are dispatched through a
- * shared epoll so that a blocked call stalls only its own connection.
+ * handler's callbacks. A handler that may block says so, and a worker
+ * blocked in one of its callbacks is handed to a spare thread, so that a
+ * blocked call stalls only its own connection.
  *
  * Conventions: functions return 0 or a negative TPS_E* code (never answer
  * through errno alone). Handles are opaque. The library never prints, never
@@ -111,11 +112,14 @@ const char *tps_close_reason_str(int reason);
 
 /* Handler flags. */
 enum {
-    /* Callbacks may block (sleep, disk, database). Connections of such a
-     * handler are dispatched through a shared epoll so that any idle worker
-     * serves any ready connection: a blocked callback stalls only its own
-     * connection, as long as fewer callbacks block at once than there are
-     * workers. Costs an epoll_ctl per turn. */
+    /* Callbacks may block (sleep, disk, database). A callback that has run
+     * for about a millisecond gets its worker handed to a spare thread, so
+     * the worker's other connections go on being served; the blocked
+     * thread finishes its connection's turn when the callback returns and
+     * becomes a spare. So a blocked callback stalls only its own
+     * connection (others wait at most ~2 ms), as long as fewer callbacks
+     * block at once than TPS_OPT_SPARE_THREADS. Costs a lock/unlock and a
+     * clock read per callback; nothing per message otherwise. */
     TPS_HANDLER_MAY_BLOCK = 1u << 0
 };
 
@@ -210,7 +214,9 @@ void *tps_conn_handler_data(const tps_conn *c);
       "close if queued output makes no progress this long (0 = never)")                    \
     X(BACKLOG, 4096, 1, 1048576, "listen() backlog")                                       \
     X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                                     \
-    X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")
+    X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")                             \
+    X(SPARE_THREADS, 64, 0, 4096,                                                          \
+      "may-block handlers: threads that may take over workers blocked in callbacks")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
@@ -239,7 +245,8 @@ enum tps_option {
     X(INPUT_LIMIT, "closed: input limit")                                   \
     X(OUTPUT_LIMIT, "closed: output limit")                                 \
     X(ERRORS, "closed: socket errors")                                      \
-    X(BACKPRESSURE, "times reading paused for backpressure")
+    X(BACKPRESSURE, "times reading paused for backpressure")                \
+    X(HANDOFFS, "workers handed to a spare thread (callback blocked)")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,

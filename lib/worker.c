@@ -1,13 +1,15 @@
-/* worker.c - a worker thread: one epoll loop over the connections it
- * adopted (pinned, edge-triggered, registered once), its wake eventfd
- * (the acceptor adds one per queued descriptor it wants this worker to
- * adopt; a stop adds one too) and, for handlers that may block, the shared
- * epoll.
+/* worker.c - a worker's loop over the connections it adopted (edge-
+ * triggered, registered once) and its wake eventfd (the acceptor adds one
+ * per queued descriptor it wants this worker to adopt; a stop adds one
+ * too), and the runner threads that run the loops.
  *
- * One iteration: wait for events -> run turns -> run the ready list (turns
- * owed without an event: read budget spent, backpressure lifted,
- * on_writable, drain) -> timers -> free the slots of connections closed
- * during the iteration. */
+ * One iteration: run what is pending (the events of the last wait, then
+ * the ready list: turns owed without an event, such as a spent read
+ * budget, lifted backpressure, on_writable, the drain), timers, free the
+ * slots of connections closed meanwhile; then wait. What is pending lives
+ * in the worker, not on the runner's stack, so that a spare runner that
+ * takes the worker over (handoff.c) goes on exactly where the blocked one
+ * stopped. */
 #include "config.h"
 
 #include <errno.h>
@@ -19,7 +21,12 @@
 
 #include "internal.h"
 
-#define MAX_EVENTS 256
+static _Thread_local tps__runner *self;
+
+tps__runner *tps__self(void)
+{
+    return self;
+}
 
 void tps__wake(int fd)
 {
@@ -30,27 +37,33 @@ void tps__wake(int fd)
 
 void tps__ready_push(tps__worker *w, tps_conn *c)
 {
-    /* Shared conns get their next turn from the shared epoll (their arm
-     * mask covers these cases); a worker-local list would race. */
-    if ((c->flags & TPS__CF_SHARED) || tps__list_linked(&c->ready_link))
-        return;
-    tps__list_append(&w->ready, &c->ready_link);
+    if (!tps__list_linked(&c->ready_link))
+        tps__list_append(&w->ready, &c->ready_link);
 }
 
-static void run_ready(tps__worker *w)
+/* A connection away in a callback gets its turn when it is back. */
+static bool defer_if_away(tps_conn *c, uint32_t events)
 {
-    tps__list batch;
-    if (tps__list_empty(&w->ready))
-        return;
-    /* Take the whole list: turns may push again, for the next round. */
-    batch = w->ready;
-    batch.next->prev = &batch;
-    batch.prev->next = &batch;
-    tps__list_init(&w->ready);
-    while (!tps__list_empty(&batch)) {
-        tps_conn *c = tps__container_of(batch.next, tps_conn, ready_link);
+    if (!c->away)
+        return false;
+    c->away_events |= events ? events : EPOLLIN;
+    return true;
+}
+
+static void run_ready(tps__worker *w, tps__runner *r)
+{
+    /* One round: turns pushed during it wait for the next. */
+    if (tps__list_empty(&w->batch) && !tps__list_empty(&w->ready)) {
+        w->batch = w->ready;
+        w->batch.next->prev = &w->batch;
+        w->batch.prev->next = &w->batch;
+        tps__list_init(&w->ready);
+    }
+    while (!tps__list_empty(&w->batch) && tps__runs(w, r)) {
+        tps_conn *c = tps__container_of(w->batch.next, tps_conn, ready_link);
         tps__list_unlink(&c->ready_link);
-        tps__conn_turn(w, c, 0);
+        if (!defer_if_away(c, 0))
+            tps__conn_turn(w, c, 0);
     }
 }
 
@@ -80,17 +93,17 @@ static void on_event(tps__worker *w, const struct epoll_event *ev)
     if (d == TPS__TAG_WAKE) {
         if (read(w->wakefd, &v, sizeof(v)) == (ssize_t)sizeof(v))
             tps__worker_adopt(w, v);
-    } else if (d == TPS__TAG_SHARED) {
-        tps__shared_on_event(w);
-    } else {
-        tps_conn *c = tps__conntab_lookup(&w->srv->conns, d);
-        /* Pinned conns are this worker's alone; closed ones left epoll. */
-        if (c != NULL && c->fd >= 0 && c->w == w && c->gen == (uint32_t)(d >> 32))
-            tps__conn_turn(w, c, ev->events);
+        return;
     }
+    tps_conn *c = tps__conntab_lookup(&w->srv->conns, d);
+    /* Our conns only; closed ones left epoll (this event predates that). */
+    if (c != NULL && c->fd >= 0 && c->w == w && c->gen == (uint32_t)(d >> 32) &&
+        !defer_if_away(c, ev->events))
+        tps__conn_turn(w, c, ev->events);
 }
 
-/* The stop began: every pinned connection gets a turn to see it. */
+/* The stop began: every connection gets a turn to see it (those away in
+ * a callback see it when their turn goes on). */
 static void begin_drain(tps__worker *w)
 {
     w->drain_seen = true;
@@ -100,11 +113,25 @@ static void begin_drain(tps__worker *w)
 
 static bool finished(tps__worker *w)
 {
-    if (w->drain_seen && atomic_load(&w->srv->acceptor_done))
-        tps__worker_adopt(w, SIZE_MAX); /* nothing is pushed any more: take leftovers */
     tps_server *srv = w->srv;
-    return w->drain_seen && atomic_load(&srv->acceptor_done) && w->nconns == 0 &&
-           atomic_load(&srv->nshared) == 0 && tps__fdqueue_count(&srv->queue) == 0;
+    if (!w->drain_seen || !atomic_load(&srv->acceptor_done))
+        return false;
+    tps__worker_adopt(w, SIZE_MAX); /* nothing is pushed any more: take leftovers */
+    return w->nconns == 0 && tps__fdqueue_count(&srv->queue) == 0;
+}
+
+static void run_pending(tps__worker *w, tps__runner *r)
+{
+    while (w->ev_next < w->nev && tps__runs(w, r)) {
+        struct epoll_event ev = w->evs[w->ev_next++];
+        on_event(w, &ev);
+    }
+    if (tps__runs(w, r))
+        run_ready(w, r);
+    if (tps__runs(w, r))
+        tps__timers_run(w);
+    if (tps__runs(w, r))
+        free_dead(w);
 }
 
 static int next_timeout(tps__worker *w)
@@ -114,40 +141,114 @@ static int next_timeout(tps__worker *w)
     return tps__timers_run(w);
 }
 
-static void *worker_main(void *arg)
+/* Run w's loop until r no longer runs it (handed off) or w is finished. */
+static void worker_run(tps__worker *w, tps__runner *r)
 {
-    tps__worker *w = arg;
-    struct epoll_event evs[MAX_EVENTS];
-#ifdef HAVE_PTHREAD_SETNAME_NP
-    char name[16];
-    snprintf(name, sizeof(name), "tps-worker-%u", w->id);
-    pthread_setname_np(pthread_self(), name);
-#endif
-    for (;;) {
+    tps__worker_lock(w);
+    while (tps__runs(w, r)) {
+        run_pending(w, r);
+        if (!tps__runs(w, r))
+            break;
         w->now_ms = tps__now_ms();
         if (!w->drain_seen && tps__draining(w->srv))
             begin_drain(w);
-        if (finished(w))
+        if (finished(w) && tps__runs(w, r)) {
+            w->finished = true;
+            tps__worker_unlock(w);
+            tps__worker_done(w);
+            return;
+        }
+        if (!tps__runs(w, r)) /* an on_open while adopting leftovers blocked */
             break;
         atomic_store_explicit(&w->load, w->nconns, memory_order_relaxed);
-        int n = epoll_wait(w->epfd, evs, MAX_EVENTS, next_timeout(w));
+        int timeout = next_timeout(w);
+        if (!tps__runs(w, r)) /* a timer's on_close blocked and was handed off */
+            break;
+        tps__worker_unlock(w);
+        int n = epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
             tps__log_errno(w->srv, TPS_LOG_ERROR, errno, "epoll_wait() failed");
+        tps__worker_lock(w);
+        w->nev = n > 0 ? n : 0;
+        w->ev_next = 0;
         w->now_ms = tps__now_ms();
-        /* Adoptions first: a shared turn in this batch may block. */
-        for (int i = 0; i < n; i++)
-            if (evs[i].data.u64 == TPS__TAG_WAKE)
-                on_event(w, &evs[i]);
-        for (int i = 0; i < n; i++)
-            if (evs[i].data.u64 != TPS__TAG_WAKE)
-                on_event(w, &evs[i]);
-        run_ready(w);
-        tps__timers_run(w);
-        if (w->srv->shared_epfd >= 0)
-            tps__shared_maintain(w);
-        free_dead(w);
+    }
+    /* Handed off while in a callback: the new runner may be asleep in
+     * epoll_wait and must see what our turn left (ready pushes, a close). */
+    tps__worker_unlock(w);
+    tps__wake(w->wakefd);
+}
+
+static void *runner_main(void *arg)
+{
+    tps__runner *r = arg;
+    tps_server *srv = r->srv;
+    self = r;
+#ifdef HAVE_PTHREAD_SETNAME_NP
+    char name[16];
+    snprintf(name, sizeof(name), "tps-run-%u", r->id);
+    pthread_setname_np(pthread_self(), name);
+#endif
+    pthread_mutex_lock(&srv->runners_lock);
+    while (r->w == NULL && !srv->runners_quit)
+        pthread_cond_wait(&r->cond, &srv->runners_lock);
+    tps__worker *w = r->w;
+    pthread_mutex_unlock(&srv->runners_lock);
+    while (w != NULL) {
+        worker_run(w, r);
+        w = tps__runner_park(r);
     }
     return NULL;
+}
+
+static void runner_free(tps__runner *r)
+{
+    pthread_cond_destroy(&r->cond);
+    free(r->rbuf);
+    free(r->obuf.data);
+    free(r);
+}
+
+tps__runner *tps__runner_new(tps_server *srv, tps__worker *w)
+{
+    tps__runner *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->srv = srv;
+    r->w = w;
+    r->rbuf = malloc(TPS__RBUF_SIZE);
+    r->obuf.data = malloc(TPS__OBUF_SIZE);
+    r->obuf.cap = TPS__OBUF_SIZE;
+    pthread_cond_init(&r->cond, NULL);
+    if (r->rbuf == NULL || r->obuf.data == NULL) {
+        runner_free(r);
+        return NULL;
+    }
+    pthread_mutex_lock(&srv->runners_lock);
+    r->id = srv->nrunners;
+    int rc = srv->nrunners < srv->max_runners ? pthread_create(&r->thread, NULL, runner_main, r)
+                                              : EAGAIN;
+    if (rc == 0)
+        srv->runners[srv->nrunners++] = r;
+    pthread_mutex_unlock(&srv->runners_lock);
+    if (rc != 0) {
+        tps__log_errno(srv, TPS_LOG_ERROR, rc, "cannot start a runner thread");
+        runner_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void tps__runners_join(tps_server *srv)
+{
+    /* The monitor, the only one that starts runners after start, is gone:
+     * nrunners no longer changes. */
+    for (unsigned i = 0; i < srv->nrunners; i++)
+        pthread_join(srv->runners[i]->thread, NULL);
+    /* Only now: a runner signals the others' conditions until it ends. */
+    for (unsigned i = 0; i < srv->nrunners; i++)
+        runner_free(srv->runners[i]);
+    srv->nrunners = 0;
 }
 
 static int epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
@@ -160,22 +261,20 @@ static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
 {
     w->srv = srv;
     w->id = id;
+    w->locking = srv->may_block;
+    pthread_mutex_init(&w->lock, NULL);
     tps__list_init(&w->conns);
     tps__list_init(&w->send_list);
     tps__list_init(&w->ready);
+    tps__list_init(&w->batch);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    w->rbuf = malloc(TPS__RBUF_SIZE);
-    w->obuf.data = malloc(TPS__OBUF_SIZE);
-    w->obuf.cap = TPS__OBUF_SIZE;
+    w->evs = malloc(TPS__MAX_EVENTS * sizeof(*w->evs));
     if (w->epfd < 0 || w->wakefd < 0)
         return -errno;
-    if (w->rbuf == NULL || w->obuf.data == NULL)
+    if (w->evs == NULL)
         return TPS_ENOMEM;
-    int rc = epoll_add(w->epfd, w->wakefd, EPOLLIN, TPS__TAG_WAKE);
-    if (rc == 0 && srv->shared_epfd >= 0)
-        rc = epoll_add(w->epfd, srv->shared_epfd, EPOLLIN, TPS__TAG_SHARED);
-    return rc;
+    return epoll_add(w->epfd, w->wakefd, EPOLLIN, TPS__TAG_WAKE);
 }
 
 void tps__worker_destroy(tps__worker *w)
@@ -184,23 +283,36 @@ void tps__worker_destroy(tps__worker *w)
         close(w->epfd);
     if (w->wakefd >= 0)
         close(w->wakefd);
-    free(w->rbuf);
-    free(w->obuf.data);
-    free(w->claimed);
+    free(w->evs);
+    if (w->srv != NULL)
+        pthread_mutex_destroy(&w->lock);
 }
 
 int tps__workers_start(tps_server *srv)
 {
+    long long spares = srv->may_block ? srv->opt[TPS_OPT_SPARE_THREADS] : 0;
+    srv->max_runners = srv->nworkers + (unsigned)spares;
+    srv->runners = calloc(srv->max_runners, sizeof(*srv->runners));
+    if (srv->runners == NULL)
+        return TPS_ENOMEM;
     for (unsigned i = 0; i < srv->nworkers; i++) {
         int rc = worker_init(srv, &srv->workers[i], i);
         if (rc < 0)
             return rc;
     }
+    /* Each worker's runner is set before any thread starts: tps__runs()
+     * reads it without a lock in the pinned case. */
     for (unsigned i = 0; i < srv->nworkers; i++) {
-        int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
-        if (rc != 0)
-            return -rc;
-        srv->nthreads = i + 1;
+        tps__runner *r = tps__runner_new(srv, NULL);
+        if (r == NULL)
+            return TPS_ENOMEM;
+        srv->workers[i].runner = r;
     }
-    return 0;
+    pthread_mutex_lock(&srv->runners_lock);
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        srv->runners[i]->w = &srv->workers[i];
+        pthread_cond_signal(&srv->runners[i]->cond);
+    }
+    pthread_mutex_unlock(&srv->runners_lock);
+    return srv->may_block ? tps__handoff_start(srv) : 0;
 }

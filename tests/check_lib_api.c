@@ -250,7 +250,7 @@ static const tps_handler rec_handler = {
     .on_writable = rec_on_writable,
     .on_close = rec_on_close,
 };
-static const tps_handler rec_handler_shared = {
+static const tps_handler rec_handler_mayblock = {
     .name = "rec",
     .on_open = rec_on_open,
     .on_data = rec_on_data,
@@ -258,8 +258,8 @@ static const tps_handler rec_handler_shared = {
     .on_close = rec_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
-/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const rec_by_mode[2] = {&rec_handler, &rec_handler_shared};
+/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
+static const tps_handler *const rec_by_mode[2] = {&rec_handler, &rec_handler_mayblock};
 
 static void peer_is(const char *want)
 {

@@ -1,8 +1,10 @@
 /* check_lib_block.c - integration suite of handlers that may block
  * (TPS_HANDLER_MAY_BLOCK), from the contract in tpserv.h: a callback that
- * sleeps stalls only its own connection while fewer callbacks block than
- * there are workers, and the callbacks of one connection are never
- * concurrent, in either dispatch mode. */
+ * sleeps stalls only its own connection (its worker is handed to a spare
+ * thread), with more sleeping callbacks than workers, in any callback
+ * (on_open, on_data, on_close from a timer); TPS_OPT_SPARE_THREADS caps
+ * it; and the callbacks of one connection are never concurrent, with or
+ * without the flag. */
 #include "suites.h"
 #include "testutil.h"
 
@@ -188,6 +190,173 @@ START_TEST(test_block_sleeper_does_not_stall_others)
 }
 END_TEST
 
+/* ---- more sleepers than workers, and the cap -------------------------------- */
+
+typedef struct pings {
+    size_t n;
+    int64_t p99, max, first_max;
+} pings;
+
+/* nconn ping-pong clients for run_ms; percentiles of their round trips. */
+static pings measure_pings(int port, int nconn, long run_ms, size_t min_n)
+{
+    const size_t cap = 200000;
+    int64_t *lat = malloc(cap * sizeof *lat), first[32];
+    ck_assert_ptr_nonnull(lat);
+    pings r = {.n = ping_pong(port, nconn, run_ms, lat, cap, first)};
+    ck_assert_msg(r.n >= min_n, "only %zu ping-pongs in the run", r.n);
+    qsort(lat, r.n, sizeof *lat, cmp_i64);
+    r.p99 = lat[r.n * 99 / 100];
+    r.max = lat[r.n - 1];
+    for (int i = 0; i < nconn; i++)
+        r.first_max = first[i] > r.first_max ? first[i] : r.first_max;
+    free(lat);
+    return r;
+}
+
+enum { NSLEEPERS = 4 };
+
+static void start_sleepers(sleeper *s, pthread_t *th, int n, int port)
+{
+    for (int i = 0; i < n; i++) {
+        s[i] = (sleeper){.port = port};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, sleeper_main, &s[i]), 0);
+    }
+    tu_sleep_ms(20); /* their first calls are under way */
+}
+
+static void stop_sleepers(sleeper *s, pthread_t *th, int n)
+{
+    for (int i = 0; i < n; i++)
+        atomic_store(&s[i].stop, 1);
+    for (int i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(s[i].err[0] == '\0', "sleeper %d: %s", i, s[i].err);
+    }
+}
+
+/* One worker, four connections sleeping 200 ms per message at once: each
+ * sleep hands the worker on, so pings never wait for a sleeper. */
+START_TEST(test_block_more_sleepers_than_workers)
+{
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&sleepy_handler, NULL, opts, NULL, NULL);
+    sleeper s[NSLEEPERS];
+    pthread_t th[NSLEEPERS];
+    start_sleepers(s, th, NSLEEPERS, tu_port(srv, 0));
+    pings r = measure_pings(tu_port(srv, 0), 10, tu_scale(1500, 2500), 100);
+    stop_sleepers(s, th, NSLEEPERS);
+    uint64_t handoffs = tps_server_stat(srv, TPS_STAT_HANDOFFS);
+    fprintf(
+        stderr,
+        "sleepers>workers: %zu pings p99 %lld us max %lld us, first max %lld us, %llu handoffs\n",
+        r.n, (long long)r.p99, (long long)r.max, (long long)r.first_max,
+        (unsigned long long)handoffs);
+    ck_assert_msg(r.max < tu_scale(150000, 190000),
+                  "a ping took %lld us (p99 %lld): it waited for a sleeping callback",
+                  (long long)r.max, (long long)r.p99);
+    ck_assert_msg(r.first_max < tu_scale(100000, 150000), "a first echo took %lld us",
+                  (long long)r.first_max);
+    for (int i = 0; i < NSLEEPERS; i++)
+        ck_assert_msg(atomic_load(&s[i].rounds) >= 3 && s[i].min_us >= 195000,
+                      "sleeper %d: %d rounds, fastest %lld us", i, atomic_load(&s[i].rounds),
+                      (long long)s[i].min_us);
+    /* every sleep that began while the sleeper ran the loop was handed off */
+    ck_assert_msg(handoffs >= NSLEEPERS, "%llu handoffs", (unsigned long long)handoffs);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* No spare threads: a sleeping callback keeps its worker, the others wait
+ * for it, and the log says why. The cap is real. */
+START_TEST(test_block_spare_cap)
+{
+    tu_log log;
+    tu_log_init(&log);
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_SPARE_THREADS, 0}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&sleepy_handler, NULL, opts, &log, NULL);
+    sleeper s[1];
+    pthread_t th[1];
+    start_sleepers(s, th, 1, tu_port(srv, 0));
+    pings r = measure_pings(tu_port(srv, 0), 4, 1000, 4);
+    stop_sleepers(s, th, 1);
+    ck_assert_msg(r.max >= 100000, "with no spare thread no ping waited (max %lld us)",
+                  (long long)r.max);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_HANDOFFS), 0);
+    tps_server_free(srv);
+    ck_assert_msg(tu_log_has(&log, "spare threads are busy"), "no warning about the cap");
+}
+END_TEST
+
+/* ---- blocking on_open, and on_close called by the idle timer ------------- */
+
+static atomic_int oc_opens, oc_closes;
+
+/* The first connection opened sleeps in on_open; connections whose first
+ * byte was 'Z' sleep in on_close. */
+static int oc_on_open(tps_conn *c)
+{
+    (void)c;
+    if (atomic_fetch_add(&oc_opens, 1) == 0)
+        tu_sleep_ms(300);
+    return 0;
+}
+
+static long oc_on_data(tps_conn *c, const char *data, size_t len)
+{
+    if (tps_conn_get_data(c) == NULL)
+        tps_conn_set_data(c, (void *)(uintptr_t)(data[0] == 'Z' ? 1 : 2));
+    tps_conn_send(c, data, len);
+    return (long)len;
+}
+
+static void oc_on_close(tps_conn *c, int reason)
+{
+    (void)reason;
+    if (tps_conn_get_data(c) == (void *)1)
+        tu_sleep_ms(300);
+    atomic_fetch_add(&oc_closes, 1);
+}
+
+static const tps_handler oc_handler = {
+    .name = "open-close-sleeper",
+    .flags = TPS_HANDLER_MAY_BLOCK,
+    .on_open = oc_on_open,
+    .on_data = oc_on_data,
+    .on_close = oc_on_close,
+};
+
+START_TEST(test_block_on_open_and_timer_on_close)
+{
+    atomic_store(&oc_opens, 0);
+    atomic_store(&oc_closes, 0);
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_IDLE_TIMEOUT_MS, 150}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&oc_handler, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0);
+    char z = 'Z', back;
+    int zfd = tu_connect(port, 0); /* its on_open sleeps */
+    ck_assert_int_eq(tu_write_all(zfd, &z, 1, 1000), 0);
+    tu_sleep_ms(20);
+    /* While Z's on_open sleeps, then (idle 150 ms) its on_close does. */
+    pings r = measure_pings(port, 8, tu_scale(1000, 1500), 100);
+    fprintf(stderr,
+            "on_open/on_close sleepers: %zu pings p99 %lld us max %lld us, first max %lld us\n",
+            r.n, (long long)r.p99, (long long)r.max, (long long)r.first_max);
+    ck_assert_int_eq(tu_read_exact(zfd, &back, 1, 2000, NULL), 1);
+    ck_assert_int_eq(back, 'Z');
+    ck_assert_int_eq(tu_wait_eof(zfd, 3000), 0); /* idle timeout closed it */
+    close(zfd);
+    ck_assert_msg(r.max < tu_scale(150000, 190000) && r.first_max < tu_scale(100000, 150000),
+                  "pings waited for a sleeping on_open/on_close: max %lld us, first %lld us",
+                  (long long)r.max, (long long)r.first_max);
+    tu_wait_stat(srv, TPS_STAT_CLOSED, 9, 5000);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_IDLE_TIMEOUTS), 1);
+    ck_assert_uint_ge(tps_server_stat(srv, TPS_STAT_HANDOFFS), 2);
+    tps_server_free(srv);
+    ck_assert_int_eq(atomic_load(&oc_closes), 9);
+}
+END_TEST
+
 /* ---- callbacks of one connection are never concurrent --------------------- */
 
 typedef struct cc_state {
@@ -248,15 +417,15 @@ static void cc_on_close(tps_conn *c, int reason)
 }
 
 static const tps_handler cc_blocking = {
-    .name = "cc-shared",
+    .name = "cc-mayblock",
     .flags = TPS_HANDLER_MAY_BLOCK,
     .on_open = cc_on_open,
     .on_data = cc_on_data,
     .on_writable = cc_on_writable,
     .on_close = cc_on_close,
 };
-static const tps_handler cc_pinned = {
-    .name = "cc-pinned",
+static const tps_handler cc_plain = {
+    .name = "cc-plain",
     .flags = 0,
     .on_open = cc_on_open,
     .on_data = cc_on_data,
@@ -312,15 +481,15 @@ static void run_cc(const tps_handler *h)
     ck_assert_int_eq(atomic_load(&cc_closes), NCLI);
 }
 
-START_TEST(test_block_no_concurrent_calls_shared)
+START_TEST(test_block_no_concurrent_calls_mayblock)
 {
     run_cc(&cc_blocking);
 }
 END_TEST
 
-START_TEST(test_block_no_concurrent_calls_pinned)
+START_TEST(test_block_no_concurrent_calls_plain)
 {
-    run_cc(&cc_pinned);
+    run_cc(&cc_plain);
 }
 END_TEST
 
@@ -330,12 +499,15 @@ Suite *lib_block_suite(void)
     TCase *tc = tcase_create("sleeper");
     tcase_set_timeout(tc, tu_timeout(20));
     tcase_add_test(tc, test_block_sleeper_does_not_stall_others);
+    tcase_add_test(tc, test_block_more_sleepers_than_workers);
+    tcase_add_test(tc, test_block_spare_cap);
+    tcase_add_test(tc, test_block_on_open_and_timer_on_close);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("serial");
     tcase_set_timeout(tc, tu_timeout(40));
-    tcase_add_test(tc, test_block_no_concurrent_calls_shared);
-    tcase_add_test(tc, test_block_no_concurrent_calls_pinned);
+    tcase_add_test(tc, test_block_no_concurrent_calls_mayblock);
+    tcase_add_test(tc, test_block_no_concurrent_calls_plain);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -482,15 +482,15 @@ Suite *lib_echo_suite(void)
     Suite *s = suite_create("lib_echo");
     TCase *tc = tcase_create("many");
     tcase_set_timeout(tc, tu_timeout(90));
-    tcase_add_loop_test(tc, test_echo_many_clients, 0, 2); /* pinned, shared */
+    tcase_add_loop_test(tc, test_echo_many_clients, 0, 2); /* plain, may-block */
     suite_add_tcase(s, tc);
 
     tc = tcase_create("partial");
     tcase_set_timeout(tc, tu_timeout(40));
-    tcase_add_loop_test(tc, test_echo_trickle_writer, 0, 2); /* pinned, shared */
-    tcase_add_loop_test(tc, test_echo_slow_reader, 0, 2);    /* pinned, shared */
-    tcase_add_loop_test(tc, test_echo_half_close, 0, 2);     /* pinned, shared */
-    tcase_add_loop_test(tc, test_echo_churn, 0, 2);          /* pinned, shared */
+    tcase_add_loop_test(tc, test_echo_trickle_writer, 0, 2); /* plain, may-block */
+    tcase_add_loop_test(tc, test_echo_slow_reader, 0, 2);    /* plain, may-block */
+    tcase_add_loop_test(tc, test_echo_half_close, 0, 2);     /* plain, may-block */
+    tcase_add_loop_test(tc, test_echo_churn, 0, 2);          /* plain, may-block */
     suite_add_tcase(s, tc);
 
     tc = tcase_create("listeners");

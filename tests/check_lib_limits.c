@@ -76,15 +76,15 @@ static const tps_handler lim_handler = {
     .on_data = lim_on_data,
     .on_close = lim_on_close,
 };
-static const tps_handler lim_handler_shared = {
+static const tps_handler lim_handler_mayblock = {
     .name = "limits",
     .on_open = lim_on_open,
     .on_data = lim_on_data,
     .on_close = lim_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
-/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const lim_handler_by_mode[2] = {&lim_handler, &lim_handler_shared};
+/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
+static const tps_handler *const lim_handler_by_mode[2] = {&lim_handler, &lim_handler_mayblock};
 
 /* Wait until reasons[r] reaches want; returns the microseconds waited or
  * -1 on timeout. */
@@ -376,16 +376,16 @@ static const tps_handler producer_handler = {
     .on_writable = prod_fill,
     .on_close = lim_on_close,
 };
-static const tps_handler producer_handler_shared = {
+static const tps_handler producer_handler_mayblock = {
     .name = "producer",
     .on_open = prod_on_open,
     .on_writable = prod_fill,
     .on_close = lim_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
-/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
+/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
 static const tps_handler *const producer_handler_by_mode[2] = {&producer_handler,
-                                                               &producer_handler_shared};
+                                                               &producer_handler_mayblock};
 
 START_TEST(test_limits_send_timeout)
 {
@@ -400,7 +400,7 @@ START_TEST(test_limits_send_timeout)
     ck_assert_msg(waited >= 0,
                   "%s: no SEND_TIMEOUT close for a peer that never reads "
                   "(reasons: output_limit %d, error %d)",
-                  _i ? "shared dispatch" : "pinned dispatch",
+                  _i ? "may-block" : "plain",
                   atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
                   atomic_load(&reasons[TPS_CLOSE_ERROR]));
     fprintf(stderr, "send_timeout: closed after %lld ms, max pending %ld\n",
@@ -433,14 +433,14 @@ static const tps_handler flood_handler = {
     .on_data = flood_on_data,
     .on_close = lim_on_close,
 };
-static const tps_handler flood_handler_shared = {
+static const tps_handler flood_handler_mayblock = {
     .name = "flood",
     .on_data = flood_on_data,
     .on_close = lim_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
-/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const flood_handler_by_mode[2] = {&flood_handler, &flood_handler_shared};
+/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
+static const tps_handler *const flood_handler_by_mode[2] = {&flood_handler, &flood_handler_mayblock};
 
 START_TEST(test_limits_max_output)
 {

@@ -49,29 +49,29 @@ static const tps_handler rec_handler = {
     .on_data = rec_on_data,
     .on_close = rec_on_close,
 };
-static const tps_handler rec_handler_shared = {
+static const tps_handler rec_handler_mayblock = {
     .name = "rec-echo",
     .on_data = rec_on_data,
     .on_close = rec_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
-/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const rec_handler_by_mode[2] = {&rec_handler, &rec_handler_shared};
+/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
+static const tps_handler *const rec_handler_by_mode[2] = {&rec_handler, &rec_handler_mayblock};
 static const tps_handler bye_handler = {
     .name = "bye-echo",
     .on_data = rec_on_data,
     .on_close = rec_on_close,
     .on_shutdown = bye_on_shutdown,
 };
-static const tps_handler bye_handler_shared = {
+static const tps_handler bye_handler_mayblock = {
     .name = "bye-echo",
     .on_data = rec_on_data,
     .on_close = rec_on_close,
     .on_shutdown = bye_on_shutdown,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
-/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const bye_handler_by_mode[2] = {&bye_handler, &bye_handler_shared};
+/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
+static const tps_handler *const bye_handler_by_mode[2] = {&bye_handler, &bye_handler_mayblock};
 
 static void echo_ok(int fd)
 {
@@ -316,14 +316,14 @@ static const tps_handler big_handler = {
     .on_data = big_on_data,
     .on_close = rec_on_close,
 };
-static const tps_handler big_handler_shared = {
+static const tps_handler big_handler_mayblock = {
     .name = "big",
     .on_data = big_on_data,
     .on_close = rec_on_close,
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
-/* [0] pinned dispatch, [1] shared (MAY_BLOCK) */
-static const tps_handler *const big_handler_by_mode[2] = {&big_handler, &big_handler_shared};
+/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
+static const tps_handler *const big_handler_by_mode[2] = {&big_handler, &big_handler_mayblock};
 
 /* Output queued when the stop begins is delivered in full before the EOF,
  * to a client that only starts reading later (within the drain time). */

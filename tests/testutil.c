@@ -119,15 +119,15 @@ static long echo_on_data(tps_conn *c, const char *data, size_t len)
     return tps_conn_send(c, data, len) == 0 ? (long)len : -1;
 }
 
-const tps_handler tu_echo_shared = {
-    .name = "echo-shared",
+const tps_handler tu_echo_mayblock = {
+    .name = "echo-mayblock",
     .flags = TPS_HANDLER_MAY_BLOCK,
     .on_data = echo_on_data,
 };
 
-const tps_handler *tu_echo_handler(int shared)
+const tps_handler *tu_echo_handler(int mayblock)
 {
-    return shared ? &tu_echo_shared : &tps_echo_handler;
+    return mayblock ? &tu_echo_mayblock : &tps_echo_handler;
 }
 
 tps_server *tu_server_new(const tps_handler *h, void *ud, const tu_opt *opts, tu_log *log)

@@ -53,10 +53,11 @@ const char *tu_log_dump(tu_log *log, char *buf, size_t len);
 
 /* ---- servers ------------------------------------------------------------- */
 
-/* Echo with TPS_HANDLER_MAY_BLOCK: the same bytes through the shared
- * dispatch path. tu_echo_handler(i): i = 0 the library's echo, 1 this. */
-extern const tps_handler tu_echo_shared;
-const tps_handler *tu_echo_handler(int shared);
+/* Echo with TPS_HANDLER_MAY_BLOCK: the same bytes through the may-block
+ * path (unlocked callbacks, handoff). tu_echo_handler(i): i = 0 the
+ * library's echo, 1 this. */
+extern const tps_handler tu_echo_mayblock;
+const tps_handler *tu_echo_handler(int mayblock);
 
 /* One option assignment; arrays end with { TPS_OPT_COUNT_, 0 }. */
 typedef struct tu_opt {
