@@ -1,5 +1,5 @@
-/* handlers.c - discard, chargen and daytime, each a few callbacks over the
- * public API only. chargen shows the producer pattern: it queues one chunk
+/* handlers.c - discard, chargen, daytime and sleep, each a few callbacks
+ * over the public API only. chargen shows the producer pattern: it queues one chunk
  * and sends the next from on_writable, when the previous chunk has been
  * written, so a slow reader costs one chunk of memory, not an unbounded
  * buffer. */
@@ -7,8 +7,11 @@
 
 #include "handlers.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* ---- discard (RFC 863): read and throw away --------------------------- */
@@ -98,6 +101,60 @@ const tps_handler tpsrv_daytime_handler = {
     .on_data = discard_data,
 };
 
+/* ---- sleep: a handler that blocks, to see what blocking costs ---------- */
+
+#define SLEEP_MAX_MS 60000
+
+/* "sleep MS" (MS 0..60000) -> MS, else -1. */
+static long sleep_request(const char *line, size_t len)
+{
+    char num[8];
+    if (len < 7 || memcmp(line, "sleep ", 6) != 0 || len - 6 >= sizeof num)
+        return -1;
+    memcpy(num, line + 6, len - 6);
+    num[len - 6] = '\0';
+    char *end;
+    long ms = strtol(num, &end, 10);
+    return *end == '\0' && num[0] >= '0' && num[0] <= '9' && ms <= SLEEP_MAX_MS ? ms : -1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Line by line: "sleep MS" blocks this callback MS milliseconds and
+ * answers "slept MS"; any other line is echoed. A partial line waits. */
+static long sleep_data(tps_conn *c, const char *data, size_t len)
+{
+    size_t used = 0;
+    const char *nl;
+    while ((nl = memchr(data + used, '\n', len - used)) != NULL) {
+        const char *line = data + used;
+        size_t n = (size_t)(nl - line) + 1, body = n - 1;
+        if (body > 0 && line[body - 1] == '\r')
+            body--;
+        long ms = sleep_request(line, body);
+        if (ms >= 0) {
+            char reply[32];
+            sleep_ms(ms);
+            tps_conn_send(c, reply, (size_t)snprintf(reply, sizeof reply, "slept %ld\r\n", ms));
+        } else {
+            tps_conn_send(c, line, n);
+        }
+        used += n;
+    }
+    return (long)used;
+}
+
+const tps_handler tpsrv_sleep_handler = {
+    .name = "sleep",
+    .flags = TPS_HANDLER_MAY_BLOCK,
+    .on_data = sleep_data,
+};
+
 const tps_handler *tpsrv_handler_for(enum tpsrv_handler_kind kind)
 {
     switch (kind) {
@@ -107,6 +164,8 @@ const tps_handler *tpsrv_handler_for(enum tpsrv_handler_kind kind)
         return &tpsrv_chargen_handler;
     case TPSRV_HANDLER_DAYTIME:
         return &tpsrv_daytime_handler;
+    case TPSRV_HANDLER_SLEEP:
+        return &tpsrv_sleep_handler;
     case TPSRV_HANDLER_ECHO:
         break;
     }

@@ -47,6 +47,7 @@ static const struct optdef defs[] = {
     {"max-input", 0, K_SIZE, TPS_OPT_MAX_INPUT},
     {"handler", 0, K_HANDLER, -1},
     {"may-block", 0, K_MAY_BLOCK, -1},
+    {"spare-threads", 0, K_COUNT, TPS_OPT_SPARE_THREADS},
     {"log-level", 0, K_LOG_LEVEL, -1},
     {"help", 'h', K_HELP, -1},
     {"version", 'V', K_VERSION, -1},
@@ -70,7 +71,7 @@ static const long long opt_def[] = {
 #undef DEF_
 };
 
-static const char *const handler_names[] = {"echo", "discard", "chargen", "daytime"};
+static const char *const handler_names[] = {"echo", "discard", "chargen", "daytime", "sleep"};
 static const char *const log_names[] = {"error", "warn", "info", "debug"};
 static const char *const queue_full_names[] = {"pause", "reject"};
 
@@ -344,8 +345,13 @@ void tpsrv_opts_print_usage(FILE *f)
             "      --max-input SIZE       max unconsumed input per connection\n"
             "                             (default %lld bytes)\n"
             "      --handler NAME         echo (default), discard (RFC 863),\n"
-            "                             chargen (RFC 864) or daytime (RFC 867)\n"
+            "                             chargen (RFC 864), daytime (RFC 867) or\n"
+            "                             sleep (echoes lines; 'sleep MS' sleeps MS\n"
+            "                             ms in the handler, then says 'slept MS')\n"
             "      --may-block            dispatch the handler as one that may block\n"
+            "                             (sleep always is)\n"
+            "      --spare-threads N      threads that may take over a worker blocked\n"
+            "                             in a may-block callback (default %lld)\n"
             "      --log-level LEVEL      error, warn, info (default) or debug\n"
             "  -h, --help                 show this help and exit\n"
             "  -V, --version              show the version and exit\n"
@@ -357,5 +363,5 @@ void tpsrv_opts_print_usage(FILE *f)
             "Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
             "SIGUSR1 prints statistics to stderr. Statistics are also printed at exit.\n",
             opt_def[TPS_OPT_WORKERS], opt_def[TPS_OPT_QUEUE], opt_def[TPS_OPT_SEND_TIMEOUT_MS],
-            TPSRV_DEFAULT_DRAIN_MS, opt_def[TPS_OPT_MAX_INPUT]);
+            TPSRV_DEFAULT_DRAIN_MS, opt_def[TPS_OPT_MAX_INPUT], opt_def[TPS_OPT_SPARE_THREADS]);
 }

@@ -23,7 +23,8 @@ enum tpsrv_handler_kind {
     TPSRV_HANDLER_ECHO,
     TPSRV_HANDLER_DISCARD,
     TPSRV_HANDLER_CHARGEN,
-    TPSRV_HANDLER_DAYTIME
+    TPSRV_HANDLER_DAYTIME,
+    TPSRV_HANDLER_SLEEP
 };
 
 /* What main() should do after a successful parse. */

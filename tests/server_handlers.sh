@@ -1,7 +1,7 @@
 # server_handlers.sh - tpserver's other handlers from outside: discard
 # (RFC 863) answers nothing, chargen (RFC 864) streams the rotating
 # 72-character pattern, daytime (RFC 867) sends the time and closes, and
-# --may-block still echoes.
+# --may-block still echoes, and sleep blocks only its own connection.
 . "${top_srcdir:-.}/tests/server_lib.sh"
 
 # discard: 100000 bytes in, nothing out; the server closes after our EOF.
@@ -74,7 +74,7 @@ stop_server
 [ "$(stat_value closed)" = 1 ] || fail "daytime: closed '$(stat_value closed)', not 1"
 check_clean
 
-# --may-block: the echo handler through the shared dispatch.
+# --may-block: the echo handler as one that may block.
 start_server "$TPSERVER" --listen 127.0.0.1:0 --workers 2 --may-block
 grep -q "may block" "$SRV_ERR" || fail "--may-block not reported"
 py "$SRV_PORT" <<'PY' || fail "echo with --may-block"
@@ -91,5 +91,44 @@ for i in range(50):
     assert got == msg, got
 PY
 stop_server
+check_clean
+
+# sleep: a line echo whose "sleep MS" blocks its callback; with one worker
+# the worker is handed to a spare thread, so another connection's echoes
+# do not wait for the sleeping one.
+start_server "$TPSERVER" --listen 127.0.0.1:0 --workers 1 --handler sleep
+grep -q "handler sleep (may block)" "$SRV_ERR" || fail "sleep handler is not may-block"
+py "$SRV_PORT" <<'PY' || fail "sleep handler"
+import socket, sys, time
+port = int(sys.argv[1])
+def read_line(s):
+    got = b""
+    while not got.endswith(b"\n"):
+        chunk = s.recv(100)
+        assert chunk, "EOF"
+        got += chunk
+    return got
+sleeper = socket.create_connection(("127.0.0.1", port), timeout=20)
+other = socket.create_connection(("127.0.0.1", port), timeout=20)
+other.sendall(b"warm\n")
+assert read_line(other) == b"warm\n"
+t0 = time.monotonic()
+sleeper.sendall(b"sleep 400\r\n")
+time.sleep(0.05)  # the sleep is under way
+worst = 0
+for i in range(20):
+    t = time.monotonic()
+    other.sendall(b"line %d\n" % i)
+    assert read_line(other) == b"line %d\n" % i
+    worst = max(worst, time.monotonic() - t)
+assert worst < 0.2, "an echo waited %.3f s for the sleeping connection" % worst
+assert read_line(sleeper) == b"slept 400\r\n"
+assert time.monotonic() - t0 >= 0.4
+for bad in (b"sleep\n", b"sleep -1\n", b"sleep 60001\n", b"sleep 1x\n"):
+    sleeper.sendall(bad)  # not a valid request: echoed, not slept
+    assert read_line(sleeper) == bad, bad
+PY
+stop_server
+[ "$(stat_value handoffs)" -ge 1 ] || fail "sleep: no handoff counted ($(stat_value handoffs))"
 check_clean
 exit 0

@@ -60,7 +60,7 @@ start_server() {
 # True while the server runs (a zombie counts as exited).
 server_alive() {
     [ -r "/proc/$SRV_PID/stat" ] &&
-        [ "$(sed 's/.*) //' "/proc/$SRV_PID/stat" | cut -c1)" != Z ]
+        [ "$(sed 's/.*) //' "/proc/$SRV_PID/stat" 2>/dev/null | cut -c1)" != Z ]
 }
 
 # wait_server SECONDS - wait for the server to exit; sets SRV_RC.
