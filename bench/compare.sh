@@ -19,7 +19,8 @@ usage: bench/compare.sh [options]
   -T N        tpbench threads (default 1)
   -s LIST     servers, comma-separated (default: all), from
               epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2
-              tpserver-1 tpserver-2 tpserver-2-mayblock redis memcached-1 memcached-2
+              tpserver-1 tpserver-2 tpserver-1-mayblock tpserver-2-mayblock
+              redis memcached-1 memcached-2
               and, only when named: epoll-2-acceptor libevent-1-bufferevent
               libevent-2-bufferevent
   -S LIST     scenarios, comma-separated (default: all), from
@@ -39,7 +40,7 @@ EOF
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILDDIR:-$top}
 repeats=3 dur=1s warm=300ms tpb_threads=1 outdir='' do_make=1 run_limit=120 quiet_wait=0
-servers_all="epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2 tpserver-1 tpserver-2 tpserver-2-mayblock redis memcached-1 memcached-2"
+servers_all="epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2 tpserver-1 tpserver-2 tpserver-1-mayblock tpserver-2-mayblock redis memcached-1 memcached-2"
 # Variants of the references, not run by default (-s to pick them): the
 # other connection distribution of echo-epoll, libevent's bufferevents.
 servers_extra="epoll-2-acceptor libevent-1-bufferevent libevent-2-bufferevent"
@@ -109,9 +110,10 @@ server_cmd() {
         local threads=${rest%%-*} mode=${rest#*-}
         [ -x "$b/echo-$impl" ] || return 0
         echo "$b/echo-$impl -p $p -t $threads$([ "$mode" != "$rest" ] && echo " -m $mode")" ;;
-    tpserver-2-mayblock)
+    tpserver-*-mayblock)
+        local n=${1#tpserver-}
         [ -x "$build/server/tpserver" ] &&
-            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers 2 --may-block" ;;
+            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${n%-mayblock} --may-block" ;;
     tpserver-*)
         [ -x "$build/server/tpserver" ] &&
             echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${1#tpserver-}" ;;
