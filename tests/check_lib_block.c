@@ -288,6 +288,46 @@ START_TEST(test_block_spare_cap)
 }
 END_TEST
 
+/* ---- a graceful stop while a callback sleeps ----------------------------- */
+
+/* One worker; a connection's on_data sleeps 200 ms when the stop begins.
+ * The others are drained meanwhile (their worker was handed on), the
+ * sleeper still gets its echo and then a clean EOF, and wait() returns once
+ * the sleep is over, long before the drain deadline. */
+START_TEST(test_block_stop_while_sleeping)
+{
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&sleepy_handler, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0), other = tu_connect(port, 0), sl = tu_connect(port, 0);
+    char msg[MSG], back[MSG];
+    memset(msg, 'p', sizeof msg);
+    ck_assert_int_eq(tu_echo_roundtrip(other, msg, MSG, 2000), 0); /* adopted, awake */
+    memset(msg, 'S', sizeof msg);
+    ck_assert_int_eq(tu_write_all(sl, msg, MSG, 1000), 0);
+    tu_sleep_ms(50); /* the 200 ms sleep is under way */
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tps_server_stop(srv, 5000), 0);
+    ck_assert_int_eq(tu_wait_eof(other, 3000), 0);
+    int64_t other_eof = tu_now_us() - t0;
+    close(other); /* the server waits for our EOF too (drain: half-close) */
+    ck_assert_int_eq(tu_read_exact(sl, back, MSG, 3000, NULL), MSG);
+    ck_assert_int_eq(memcmp(back, msg, MSG), 0);
+    ck_assert_int_eq(tu_wait_eof(sl, 3000), 0);
+    close(sl);
+    ck_assert_int_eq(tps_server_wait(srv), 0);
+    int64_t took = tu_now_us() - t0;
+    fprintf(stderr, "stop while sleeping: other EOF after %lld us, wait returned after %lld us\n",
+            (long long)other_eof, (long long)took);
+    ck_assert_msg(other_eof < 100000,
+                  "the idle connection was drained after %lld us: it waited "
+                  "for the sleeping callback",
+                  (long long)other_eof);
+    ck_assert_msg(took >= 140000 && took < tu_scale(1000000, 3000000),
+                  "wait() returned %lld us after stop: not when the sleep ended", (long long)took);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* ---- blocking on_open, and on_close called by the idle timer ------------- */
 
 static atomic_int oc_opens, oc_closes;
@@ -502,6 +542,7 @@ Suite *lib_block_suite(void)
     tcase_add_test(tc, test_block_more_sleepers_than_workers);
     tcase_add_test(tc, test_block_spare_cap);
     tcase_add_test(tc, test_block_on_open_and_timer_on_close);
+    tcase_add_test(tc, test_block_stop_while_sleeping);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("serial");
