@@ -366,6 +366,18 @@ static void turn_begin(tps_conn *c)
     c->r->obuf.len = 0;
 }
 
+void tps__conn_turn_begin(tps_conn *c)
+{
+    turn_begin(c);
+}
+
+void tps__conn_turn_end(tps__worker *w, tps_conn *c)
+{
+    if (c->fd >= 0)
+        turn_end(w, c);
+    c->r = NULL;
+}
+
 void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)
 {
     turn_begin(c);
@@ -419,7 +431,7 @@ static void drop_fd(tps__worker *w, int fd, const tps__peer *peer, int stat)
 void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
 {
     tps_server *srv = w->srv;
-    tps_conn *c = tps__conntab_alloc(&srv->conns);
+    tps_conn *c = tps__conntab_alloc(&srv->conns, w);
     if (c == NULL) {
         tps__log(srv, TPS_LOG_ERROR, "no connection slot (out of memory?)");
         drop_fd(w, fd, peer, TPS_STAT_ERRORS);
@@ -427,7 +439,6 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
     }
     c->fd = fd;
     c->srv = srv;
-    c->w = w;
     c->peer = *peer;
     tps__list_init(&c->link);
     tps__list_init(&c->send_link);

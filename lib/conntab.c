@@ -59,7 +59,9 @@ static tps_conn *fresh_slot(tps__conntab *t)
     return c;
 }
 
-tps_conn *tps__conntab_alloc(tps__conntab *t)
+/* The slot is set up under the lock: tps__conntab_owner() reads gen and w
+ * from other threads under it. */
+tps_conn *tps__conntab_alloc(tps__conntab *t, struct tps__worker *w)
 {
     pthread_mutex_lock(&t->lock);
     tps_conn *c = t->free_head;
@@ -67,25 +69,56 @@ tps_conn *tps__conntab_alloc(tps__conntab *t)
         t->free_head = c->free_next;
     else
         c = fresh_slot(t);
+    if (c != NULL) {
+        uint32_t slot = c->slot, gen = c->gen + 1;
+        if (gen == 0)
+            gen = 1; /* generation 0 is reserved for the library's tags */
+        memset(c, 0, sizeof(*c));
+        c->slot = slot;
+        c->gen = gen;
+        c->fd = -1;
+        c->w = w;
+    }
     pthread_mutex_unlock(&t->lock);
-    if (c == NULL)
-        return NULL;
-    uint32_t slot = c->slot, gen = c->gen + 1;
-    if (gen == 0)
-        gen = 1; /* generation 0 is reserved for the library's tags */
-    memset(c, 0, sizeof(*c));
-    c->slot = slot;
-    c->gen = gen;
-    c->fd = -1;
     return c;
 }
 
 void tps__conntab_free(tps__conntab *t, tps_conn *c)
 {
     pthread_mutex_lock(&t->lock);
+    c->w = NULL; /* no owner: ids naming this slot are stale */
     c->free_next = t->free_head;
     t->free_head = c;
     pthread_mutex_unlock(&t->lock);
+}
+
+/* The slot id names if its generation matches, or NULL; lock held. */
+static tps_conn *slot_of(tps__conntab *t, uint64_t id)
+{
+    uint32_t gen = (uint32_t)(id >> 32), slot = (uint32_t)id;
+    if (gen == 0 || slot >= t->used)
+        return NULL;
+    tps_conn *c = slot_ptr(t, slot);
+    return c->gen == gen ? c : NULL;
+}
+
+struct tps__worker *tps__conntab_owner(tps__conntab *t, uint64_t id)
+{
+    pthread_mutex_lock(&t->lock);
+    tps_conn *c = slot_of(t, id);
+    struct tps__worker *w = c != NULL ? c->w : NULL;
+    pthread_mutex_unlock(&t->lock);
+    return w;
+}
+
+tps_conn *tps__conntab_get(tps__conntab *t, uint64_t id, const struct tps__worker *w)
+{
+    pthread_mutex_lock(&t->lock);
+    tps_conn *c = slot_of(t, id);
+    if (c != NULL && c->w != w)
+        c = NULL;
+    pthread_mutex_unlock(&t->lock);
+    return c;
 }
 
 tps_conn *tps__conntab_lookup(tps__conntab *t, uint64_t datum)

@@ -166,6 +166,12 @@ typedef struct tps__worker {
     int nev, ev_next; /* events of the last wait, and the next to run */
     struct epoll_event *evs;
     tps__counters stats;
+    /* mail from other threads (mail.c) */
+    pthread_mutex_t inbox_lock; /* guards inbox and mail_bytes */
+    struct tps__mail *inbox, **inbox_tail;
+    size_t mail_bytes;        /* queued, not yet delivered or dropped */
+    _Atomic bool inbox_ready; /* the inbox has something */
+    tps__list mail;           /* taken from the inbox, not delivered yet */
 } tps__worker;
 
 static inline void tps__worker_lock(tps__worker *w)
@@ -194,8 +200,13 @@ typedef struct tps__conntab {
 
 int tps__conntab_init(tps__conntab *t, size_t max_slots);
 void tps__conntab_destroy(tps__conntab *t);
-tps_conn *tps__conntab_alloc(tps__conntab *t);
+tps_conn *tps__conntab_alloc(tps__conntab *t, struct tps__worker *w);
 void tps__conntab_free(tps__conntab *t, tps_conn *c);
+/* The worker that owns the open connection with this id, or NULL. Takes
+ * the table's lock: for other threads, never on the message path. */
+struct tps__worker *tps__conntab_owner(tps__conntab *t, uint64_t id);
+/* The connection with this id if w owns it (it may be closed: fd < 0). */
+tps_conn *tps__conntab_get(tps__conntab *t, uint64_t id, const struct tps__worker *w);
 /* The live conn named by an epoll datum, or NULL if stale. Lock-free. */
 tps_conn *tps__conntab_lookup(tps__conntab *t, uint64_t datum);
 static inline uint64_t tps__conn_datum(const tps_conn *c)
@@ -311,6 +322,12 @@ static inline bool tps__runs(const tps__worker *w, const tps__runner *r)
     return w->runner == r;
 }
 
+/* mail.c: tps_server_conn_send/close from any thread. */
+void tps__mail_init(tps__worker *w);
+void tps__mail_destroy(tps__worker *w);
+/* Deliver what other threads queued for w's connections (runner of w). */
+void tps__mail_run(tps__worker *w);
+
 /* handoff.c: may-block callbacks and what happens when they block. */
 int tps__handoff_start(tps_server *srv);
 void tps__handoff_stop(tps_server *srv);
@@ -327,6 +344,9 @@ void tps__worker_done(tps__worker *w);
  * maybe close. `events` are epoll events (0 = "try everything"). */
 void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer);
 void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events);
+/* A turn without reading, for mail: begin, tps_conn_send..., end. */
+void tps__conn_turn_begin(tps_conn *c);
+void tps__conn_turn_end(tps__worker *w, tps_conn *c);
 void tps__conn_close(tps__worker *w, tps_conn *c, int reason);
 void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c);
 void tps__conn_touch(tps__worker *w, tps_conn *c);

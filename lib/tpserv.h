@@ -194,6 +194,26 @@ void tps_conn_set_data(tps_conn *c, void *data);
 /* The server's handler pointer (tps_server_set_handler's ud). */
 void *tps_conn_handler_data(const tps_conn *c);
 
+/* ---- reaching a connection from other threads ---------------------------- */
+
+/* Thread-safe, from any thread: an application thread, or a callback of
+ * another connection. Queue len bytes for the connection whose
+ * tps_conn_id() is id; its worker writes them, in the order queued,
+ * between turns (after the callback that runs now, if one does). Returns
+ * 0 once queued, TPS_ENOTCONN if no open connection has this id (a closed
+ * connection's id never names a newer one), TPS_ENOBUFS if
+ * TPS_OPT_MAX_OUTPUT bytes already wait for that connection's worker (it,
+ * or the peer, is not keeping up: try later), TPS_ENOMEM or TPS_EINVAL.
+ * Data queued for a connection that closes before it is written is
+ * dropped; the connection's own output limits apply as for
+ * tps_conn_send(). Call between tps_server_start() and tps_server_free(). */
+int tps_server_conn_send(tps_server *srv, uint64_t id, const void *data, size_t len);
+
+/* Thread-safe: close the connection whose id is id once what was queued
+ * for it before is written (as tps_conn_close()). 0, TPS_ENOTCONN,
+ * TPS_ENOMEM or TPS_EINVAL. */
+int tps_server_conn_close(tps_server *srv, uint64_t id);
+
 /* ---- server ------------------------------------------------------------- */
 
 /* Integer options. X(name, default, min, max, description). 0 means "auto"

@@ -126,6 +126,9 @@ static void run_pending(tps__worker *w, tps__runner *r)
         struct epoll_event ev = w->evs[w->ev_next++];
         on_event(w, &ev);
     }
+    if (tps__runs(w, r) &&
+        (atomic_load_explicit(&w->inbox_ready, memory_order_relaxed) || !tps__list_empty(&w->mail)))
+        tps__mail_run(w);
     if (tps__runs(w, r))
         run_ready(w, r);
     if (tps__runs(w, r))
@@ -263,6 +266,7 @@ static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
     w->id = id;
     w->locking = srv->may_block;
     pthread_mutex_init(&w->lock, NULL);
+    tps__mail_init(w);
     tps__list_init(&w->conns);
     tps__list_init(&w->send_list);
     tps__list_init(&w->ready);
@@ -284,8 +288,10 @@ void tps__worker_destroy(tps__worker *w)
     if (w->wakefd >= 0)
         close(w->wakefd);
     free(w->evs);
-    if (w->srv != NULL)
+    if (w->srv != NULL) {
         pthread_mutex_destroy(&w->lock);
+        tps__mail_destroy(w);
+    }
 }
 
 int tps__workers_start(tps_server *srv)

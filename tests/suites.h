@@ -17,6 +17,7 @@
     X(lib_block)      \
     X(lib_limits)     \
     X(lib_stop)       \
+    X(lib_mail)       \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);
