@@ -107,11 +107,13 @@ static unsigned pick_worker(tps_server *srv)
 }
 
 /* Admission for one accepted descriptor; hands it to the queue. */
-static void admit(struct acc *a, int fd, const tps__peer *peer)
+static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
 {
     tps_server *srv = a->srv;
-    tps__fditem it = {.fd = fd, .peer = *peer};
-    unsigned per_ip = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
+    tps__fditem it = {.fd = fd, .proxy = proxy, .peer = *peer};
+    /* Behind a PROXY balancer the peer is the balancer: the worker applies
+     * the per-address cap to the client the header names. */
+    unsigned per_ip = proxy ? 0 : (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
     if (atomic_load(&srv->active) >= (uint64_t)srv->opt[TPS_OPT_MAX_CONNS]) {
         reject(srv, fd, "BUSY too many connections\r\n", TPS_STAT_REJECTED_MAX_CONNS);
         return;
@@ -133,8 +135,9 @@ static void admit(struct acc *a, int fd, const tps__peer *peer)
 }
 
 /* Accept until EAGAIN, a batch, a full queue or a pause. */
-static void accept_batch(struct acc *a, int lfd)
+static void accept_batch(struct acc *a, const tps__listener *l)
 {
+    int lfd = l->fd;
     tps_server *srv = a->srv;
     for (int i = 0; i < ACCEPT_BATCH && queue_has_room(srv); i++) {
         struct sockaddr_storage ss;
@@ -161,7 +164,7 @@ static void accept_batch(struct acc *a, int lfd)
             memset(&peer, 0, sizeof(peer)), peer.family = AF_UNIX;
         else
             tps__peer_from_sockaddr(&peer, (struct sockaddr *)&ss);
-        admit(a, fd, &peer);
+        admit(a, fd, &peer, l->proxy);
     }
 }
 
@@ -222,7 +225,7 @@ static void *acceptor_main(void *arg)
             drain_eventfd(srv->acceptor_wakefd);
         for (unsigned i = 0; i < n && !tps__draining(srv); i++)
             if (pfd[i].revents & POLLIN)
-                accept_batch(&a, pfd[i].fd);
+                accept_batch(&a, &srv->listeners[i]);
         flush_wakes(&a);
     }
     /* Stop accepting first: new connects are refused from here on. */

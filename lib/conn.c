@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "proxyproto.h"
 
 static size_t opt_size(const tps_server *srv, int o)
 {
@@ -63,6 +64,7 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
         [TPS_CLOSE_SEND_TIMEOUT] = TPS_STAT_SEND_TIMEOUTS,
         [TPS_CLOSE_INPUT_LIMIT] = TPS_STAT_INPUT_LIMIT,
         [TPS_CLOSE_OUTPUT_LIMIT] = TPS_STAT_OUTPUT_LIMIT,
+        [TPS_CLOSE_PROXY] = TPS_STAT_PROXY_ERRORS,
     };
     tps_server *srv = w->srv;
     if (c->fd < 0)
@@ -88,7 +90,7 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
         c->r->obuf.len = 0;
     tps__buf_free(&c->in);
     tps__buf_free(&c->out);
-    if (srv->iplimit && c->peer.family != AF_UNIX)
+    if (c->flags & TPS__CF_IP_COUNTED)
         tps__iplimit_release(srv->iplimit, &c->peer);
     atomic_fetch_sub(&srv->active, 1);
     c->free_next = w->dead;
@@ -219,25 +221,86 @@ static void flush_output(tps__worker *w, tps_conn *c)
 
 /* ---- input ------------------------------------------------------------- */
 
+static void open_conn(tps__worker *w, tps_conn *c);
+
+/* The client the PROXY header names counts against the per-address cap
+ * in place of the balancer (acceptor.c left it out). */
+static bool admit_client(tps__worker *w, tps_conn *c)
+{
+    static const char busy[] = "BUSY too many connections from your address\r\n";
+    tps_server *srv = c->srv;
+    unsigned cap = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
+    if (srv->iplimit == NULL || c->peer.family == AF_UNIX)
+        return true;
+    if (tps__iplimit_take(srv->iplimit, &c->peer, cap)) {
+        c->flags |= TPS__CF_IP_COUNTED;
+        return true;
+    }
+    tps_conn_send(c, busy, sizeof(busy) - 1);
+    tps__count(&w->stats, TPS_STAT_REJECTED_PER_IP, 1);
+    close_later(c, TPS_CLOSE_HANDLER);
+    return false;
+}
+
+/* A PROXY listener's connection: parse the header at the start of its
+ * input. Returns the header's length once complete (the connection is then
+ * opened), 0 while incomplete, -1 if it was bad (closing). */
+static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t len)
+{
+    tps__peer peer = c->peer;
+    size_t used = 0;
+    int rc = tps__proxy_parse(data, len, &peer, &used);
+    if (rc == 0)
+        return 0;
+    if (rc < 0) {
+        char from[TPS__ADDRSTRLEN];
+        tps__peer_format(&c->peer, from, sizeof(from));
+        tps__log(c->srv, TPS_LOG_DEBUG, "bad PROXY protocol header from %s: closed", from);
+        close_later(c, TPS_CLOSE_PROXY);
+        return -1;
+    }
+    if (c->srv->log_level >= TPS_LOG_DEBUG) {
+        char via[TPS__ADDRSTRLEN], client[TPS__ADDRSTRLEN];
+        tps__peer_format(&c->peer, via, sizeof(via));
+        tps__peer_format(&peer, client, sizeof(client));
+        tps__log(c->srv, TPS_LOG_DEBUG, "PROXY header from %s: client %s", via, client);
+    }
+    c->flags &= ~TPS__CF_PROXY_WAIT;
+    c->peer = peer;
+    if (admit_client(w, c))
+        open_conn(w, c);
+    return (long)used;
+}
+
 /* Hand data to on_data; keep what it leaves. from_scratch: data is the
- * worker's read buffer (leftovers must be copied), else it is c->in. */
+ * runner's read buffer (leftovers must be copied), else it is c->in. */
 static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, bool from_scratch)
 {
     const tps_handler *h = c->srv->handler;
-    long used = (long)len;
-    if (!(c->flags & TPS__CF_LINGER) && h->on_data != NULL) {
+    size_t skip = 0; /* a PROXY header's bytes */
+    bool call = true;
+    if (c->flags & TPS__CF_PROXY_WAIT) {
+        long n = proxy_header(w, c, data, len);
+        call = n != 0; /* incomplete: keep it all, used stays 0 */
+        skip = n < 0 || (c->flags & TPS__CF_CLOSING) ? len : (size_t)n;
+        if (!call)
+            skip = 0;
+    }
+    long used = call ? (long)(len - skip) : 0;
+    if (call && !(c->flags & TPS__CF_LINGER) && h->on_data != NULL && len > skip) {
         cb_enter(c);
-        used = h->on_data(c, data, len);
+        used = h->on_data(c, data + skip, len - skip);
         cb_leave(c);
     }
     if (c->fd < 0)
         return;
     if (used < 0) {
         close_later(c, TPS_CLOSE_HANDLER);
-        used = (long)len;
+        used = (long)(len - skip);
     }
-    if ((size_t)used > len)
-        used = (long)len; /* a handler bug; never read past the data */
+    if ((size_t)used > len - skip)
+        used = (long)(len - skip); /* a handler bug; never read past the data */
+    used += (long)skip;
     if (!from_scratch) {
         tps__buf_consume(&c->in, (size_t)used, 0);
     } else if ((size_t)used < len && tps__buf_append(&c->in, data + used, len - (size_t)used,
@@ -318,6 +381,10 @@ static void deliver_shutdown(tps_conn *c)
     if (c->flags & TPS__CF_SHUTDOWN)
         return;
     c->flags |= TPS__CF_SHUTDOWN;
+    if (c->flags & TPS__CF_PROXY_WAIT) { /* never opened: nothing to finish */
+        close_later(c, TPS_CLOSE_SHUTDOWN);
+        return;
+    }
     if (c->srv->handler->on_shutdown && !(c->flags & TPS__CF_CLOSING)) {
         cb_enter(c);
         c->srv->handler->on_shutdown(c);
@@ -418,44 +485,24 @@ static int register_pinned(tps__worker *w, tps_conn *c)
 }
 
 /* Undo admission for a descriptor that never became a connection. */
-static void drop_fd(tps__worker *w, int fd, const tps__peer *peer, int stat)
+static void drop_fd(tps__worker *w, const tps__fditem *it, int stat)
 {
     tps_server *srv = w->srv;
-    close(fd);
-    if (srv->iplimit && peer->family != AF_UNIX)
-        tps__iplimit_release(srv->iplimit, peer);
+    close(it->fd);
+    if (srv->iplimit && it->peer.family != AF_UNIX && !it->proxy)
+        tps__iplimit_release(srv->iplimit, &it->peer);
     atomic_fetch_sub(&srv->active, 1);
     tps__count(&w->stats, stat, 1);
 }
 
-void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
+/* on_open (after the PROXY header, on such listeners). */
+static void open_conn(tps__worker *w, tps_conn *c)
 {
-    tps_server *srv = w->srv;
-    tps_conn *c = tps__conntab_alloc(&srv->conns, w);
-    if (c == NULL) {
-        tps__log(srv, TPS_LOG_ERROR, "no connection slot (out of memory?)");
-        drop_fd(w, fd, peer, TPS_STAT_ERRORS);
-        return;
-    }
-    c->fd = fd;
-    c->srv = srv;
-    c->peer = *peer;
-    tps__list_init(&c->link);
-    tps__list_init(&c->send_link);
-    tps__list_init(&c->ready_link);
-    atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
-    if (register_pinned(w, c) < 0) {
-        tps__log_errno(srv, TPS_LOG_ERROR, errno, "epoll_ctl(ADD) failed");
-        c->fd = -1;
-        drop_fd(w, fd, peer, TPS_STAT_ERRORS);
-        tps__conntab_free(&srv->conns, c);
-        return;
-    }
-    turn_begin(c);
+    const tps_handler *h = c->srv->handler;
     int rc = 0;
-    if (srv->handler->on_open) {
+    if (h->on_open) {
         cb_enter(c);
-        rc = srv->handler->on_open(c);
+        rc = h->on_open(c);
         cb_leave(c);
     }
     if (rc < 0) {
@@ -464,8 +511,44 @@ void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer)
         c->close_reason = TPS_CLOSE_HANDLER;
     } else {
         c->flags |= TPS__CF_OPENED;
-        if (tps__draining(srv)) /* adopted from the queue after the stop */
+        if (tps__draining(c->srv)) /* adopted from the queue after the stop */
             deliver_shutdown(c);
+    }
+}
+
+void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
+{
+    tps_server *srv = w->srv;
+    tps_conn *c = tps__conntab_alloc(&srv->conns, w);
+    if (c == NULL) {
+        tps__log(srv, TPS_LOG_ERROR, "no connection slot (out of memory?)");
+        drop_fd(w, it, TPS_STAT_ERRORS);
+        return;
+    }
+    c->fd = it->fd;
+    c->srv = srv;
+    c->peer = it->peer;
+    if (srv->iplimit && it->peer.family != AF_UNIX && !it->proxy)
+        c->flags |= TPS__CF_IP_COUNTED; /* by the acceptor */
+    tps__list_init(&c->link);
+    tps__list_init(&c->send_link);
+    tps__list_init(&c->ready_link);
+    atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
+    int err = register_pinned(w, c);
+    if (err < 0) {
+        tps__log_errno(srv, TPS_LOG_ERROR, -err, "epoll_ctl(ADD) failed");
+        c->fd = -1;
+        drop_fd(w, it, TPS_STAT_ERRORS);
+        tps__conntab_free(&srv->conns, c);
+        return;
+    }
+    turn_begin(c);
+    if (it->proxy) {
+        c->flags |= TPS__CF_PROXY_WAIT; /* opened once the header is read */
+        if (tps__draining(srv))
+            deliver_shutdown(c); /* never opened: this closes it */
+    } else {
+        open_conn(w, c);
     }
     turn_end(w, c);
     c->r = NULL; /* EPOLL_CTL_ADD already reported bytes that came early */

@@ -13,6 +13,7 @@
 
 typedef struct tps__fditem {
     int fd;
+    bool proxy; /* from a PROXY protocol listener */
     tps__peer peer;
 } tps__fditem;
 

@@ -92,6 +92,8 @@ enum {
     TPS__CF_WANT_WRITABLE = 1u << 7, /* output drained: call on_writable */
     TPS__CF_SHUTDOWN = 1u << 8,      /* on_shutdown delivered */
     TPS__CF_LINGER = 1u << 9,        /* SHUT_WR sent: discard input to EOF */
+    TPS__CF_PROXY_WAIT = 1u << 10,   /* PROXY header not read yet: not opened */
+    TPS__CF_IP_COUNTED = 1u << 11,   /* counted in the per-address cap */
 };
 
 struct tps__worker;
@@ -224,6 +226,7 @@ void tps__iplimit_release(tps__iplimit *t, const tps__peer *peer);
 
 typedef struct tps__listener {
     int fd;
+    bool proxy; /* clients start with a PROXY protocol header */
     char addr[TPS__ADDRSTRLEN];
     char *unix_path; /* unlinked at close when we created it */
 } tps__listener;
@@ -342,7 +345,7 @@ void tps__worker_done(tps__worker *w);
 
 /* conn.c: a turn is one pass over a connection: read, call on_data, flush,
  * maybe close. `events` are epoll events (0 = "try everything"). */
-void tps__conn_adopt(tps__worker *w, int fd, const tps__peer *peer);
+void tps__conn_adopt(tps__worker *w, const tps__fditem *it);
 void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events);
 /* A turn without reading, for mail: begin, tps_conn_send..., end. */
 void tps__conn_turn_begin(tps_conn *c);

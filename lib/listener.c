@@ -68,15 +68,16 @@ fail:;
     return err;
 }
 
-static int add_listener(tps_server *srv, int fd, const char *unix_path)
+static int add_listener(tps_server *srv, int fd, const char *unix_path, bool proxy)
 {
     tps__listener *l = &srv->listeners[srv->nlisteners];
     l->fd = fd;
+    l->proxy = proxy;
     l->unix_path = unix_path ? strdup(unix_path) : NULL;
     if (tps__sockname_format(fd, l->addr, sizeof(l->addr)) < 0)
         strcpy(l->addr, "?");
     srv->nlisteners++;
-    tps__log(srv, TPS_LOG_INFO, "listening on %s", l->addr);
+    tps__log(srv, TPS_LOG_INFO, "listening on %s%s", l->addr, proxy ? " (PROXY protocol)" : "");
     return 0;
 }
 
@@ -85,9 +86,10 @@ int tps__listener_open(tps_server *srv, const char *spec)
     tps__endpoint ep;
     const char *why;
     int fd = -1;
+    bool proxy = spec != NULL && strncmp(spec, "proxy:", 6) == 0;
     if (srv->nlisteners == TPS__MAX_LISTENERS)
         return TPS_ENOBUFS;
-    int rc = tps__endpoint_parse(spec, &ep, &why);
+    int rc = tps__endpoint_parse(proxy ? spec + 6 : spec, &ep, &why);
     if (rc < 0) {
         tps__log(srv, TPS_LOG_ERROR, "listen '%s': %s", spec ? spec : "(null)", why);
         return rc;
@@ -108,7 +110,7 @@ int tps__listener_open(tps_server *srv, const char *spec)
         return rc;
     }
     const char *path = ep.ss.ss_family == AF_UNIX ? ((struct sockaddr_un *)&ep.ss)->sun_path : NULL;
-    return add_listener(srv, fd, path);
+    return add_listener(srv, fd, path, proxy);
 }
 
 int tps__listener_adopt(tps_server *srv, int fd)
@@ -125,7 +127,7 @@ int tps__listener_adopt(tps_server *srv, int fd)
     int rc = set_flags(fd);
     if (rc < 0)
         return rc;
-    return add_listener(srv, fd, NULL);
+    return add_listener(srv, fd, NULL, false);
 }
 
 /* Accepted sockets inherit TCP_NODELAY from their listener on Linux, so it

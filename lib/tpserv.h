@@ -100,7 +100,8 @@ typedef struct tps_conn tps_conn;
     X(SEND_TIMEOUT, "send timeout: peer does not read") \
     X(INPUT_LIMIT, "input buffer limit exceeded")       \
     X(OUTPUT_LIMIT, "output buffer limit exceeded")     \
-    X(SHUTDOWN, "server shutting down")
+    X(SHUTDOWN, "server shutting down")                 \
+    X(PROXY, "bad PROXY protocol header")
 
 enum tps_close_reason {
 #define TPS_CLOSE_ENUM_(name, msg) TPS_CLOSE_##name,
@@ -266,7 +267,8 @@ enum tps_option {
     X(OUTPUT_LIMIT, "closed: output limit")                                 \
     X(ERRORS, "closed: socket errors")                                      \
     X(BACKPRESSURE, "times reading paused for backpressure")                \
-    X(HANDOFFS, "workers handed to a spare thread (callback blocked)")
+    X(HANDOFFS, "workers handed to a spare thread (callback blocked)")      \
+    X(PROXY_ERRORS, "closed: bad PROXY protocol header")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
@@ -306,7 +308,16 @@ int tps_server_set_log(tps_server *srv, tps_log_fn fn, void *ud, int level);
  * "[V6ADDR]:PORT", ":PORT" or "*:PORT" (all addresses, dual-stack IPv6 and
  * IPv4), "unix:/path" (a stale socket file is replaced). PORT 0 picks a
  * free port; see tps_server_address(). TPS_EINVAL for a malformed spec,
- * TPS_EAI for an unknown host, or the bind/listen error. */
+ * TPS_EAI for an unknown host, or the bind/listen error.
+ * A "proxy:" prefix ("proxy:127.0.0.1:7000") makes a listener for a load
+ * balancer that speaks the PROXY protocol (HAProxy's send-proxy or
+ * send-proxy-v2, nginx's proxy_protocol): every connection must start with
+ * a v1 or v2 header, which the library consumes; on_open runs after it,
+ * tps_conn_peer() and the per-address cap see the client it names. A
+ * connection with a bad header is closed (TPS_STAT_PROXY_ERRORS). Anyone
+ * who can connect to such a listener can claim any address: bind it where
+ * only the balancer reaches it. The idle timeout also bounds the wait for
+ * the header. */
 int tps_server_listen(tps_server *srv, const char *spec);
 
 /* Serve an already listening socket (systemd socket activation, inherited

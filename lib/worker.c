@@ -83,7 +83,7 @@ void tps__worker_adopt(tps__worker *w, uint64_t n)
     tps__fditem it;
     for (; n > 0 && tps__fdqueue_pop(&w->srv->queue, &it) == 0; n--) {
         tps__acceptor_kick(w->srv);
-        tps__conn_adopt(w, it.fd, &it.peer);
+        tps__conn_adopt(w, &it);
     }
 }
 

@@ -5,7 +5,7 @@
 set -e
 need="autoconf automake libtool pkg-config make gcc check"
 # Optional: real servers and libraries for integration tests and benchmarks.
-want="redis-server redis-tools memcached libuv1-dev libevent-dev gnuplot-nox time"
+want="redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time"
 missing=
 for p in $need $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

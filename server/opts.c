@@ -136,31 +136,34 @@ static const char *set_choice(struct parse *p, const char *const *names, int n, 
  * anything is bound; the library resolves and binds it later. */
 static const char *check_listen(struct parse *p, const char *spec)
 {
-    const char *colon = strrchr(spec, ':');
+    const char *full = spec, *colon;
     long long port;
 
+    if (strncmp(spec, "proxy:", 6) == 0) /* the same address, PROXY protocol */
+        spec += 6;
+    colon = strrchr(spec, ':');
     if (strncmp(spec, "unix:", 5) == 0) {
         if (spec[5] == '\0')
-            return fail(p, "missing socket path in '%s'", spec);
+            return fail(p, "missing socket path in '%s'", full);
         if (strlen(spec + 5) >= 108)
-            return fail(p, "socket path too long in '%s'", spec);
+            return fail(p, "socket path too long in '%s'", full);
         return NULL;
     }
     if (colon == NULL)
         return fail(p,
                     "invalid address '%s' (use HOST:PORT, [V6]:PORT, "
                     ":PORT or unix:/path)",
-                    spec);
+                    full);
     if (tpsrv_parse_count(colon + 1, &port) < 0 || port > 65535)
-        return fail(p, "invalid port in '%s' (0..65535)", spec);
+        return fail(p, "invalid port in '%s' (0..65535)", full);
     if (spec[0] == '[') {
         if (colon - spec < 3 || colon[-1] != ']')
-            return fail(p, "invalid address '%s' (use [V6ADDR]:PORT)", spec);
+            return fail(p, "invalid address '%s' (use [V6ADDR]:PORT)", full);
     } else if (memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
         return fail(p,
                     "invalid address '%s' (IPv6 needs brackets, e.g. "
                     "[::1]:7000)",
-                    spec);
+                    full);
     }
     return NULL;
 }
@@ -330,6 +333,8 @@ void tpsrv_opts_print_usage(FILE *f)
             "  -l, --listen SPEC          listen on SPEC; repeatable. SPEC is HOST:PORT,\n"
             "                             [V6ADDR]:PORT, :PORT or *:PORT (all addresses),\n"
             "                             or unix:/path. Port 0 picks a free port.\n"
+            "                             A proxy: prefix (proxy:127.0.0.1:7000) wants\n"
+            "                             the PROXY protocol (v1/v2) from a balancer.\n"
             "                             Default: " TPSRV_DEFAULT_LISTEN "\n"
             "  -w, --workers N            worker threads (default %lld = online CPUs)\n"
             "  -q, --queue N              accept queue capacity (default %lld)\n"

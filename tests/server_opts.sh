@@ -41,6 +41,10 @@ done <<'CASES'
 --log-level loud|--log-level|'loud'
 --listen nohostport|--listen|'nohostport'
 --listen 127.0.0.1:70000|--listen|127.0.0.1:70000
+--listen proxy:|--listen|'proxy:'
+--listen proxy:127.0.0.1|--listen|'proxy:127.0.0.1'
+--spare-threads=5000|--spare-threads|out of range
+--handler=sleepy|--handler|'sleepy'
 --may-block=yes|--may-block|'yes'
 --workers 2 --workers 3|--workers|more than once
 --workers|--workers|missing value

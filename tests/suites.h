@@ -18,6 +18,7 @@
     X(lib_limits)     \
     X(lib_stop)       \
     X(lib_mail)       \
+    X(lib_proxy)      \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);
