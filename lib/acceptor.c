@@ -110,7 +110,7 @@ static unsigned pick_worker(tps_server *srv)
 static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
 {
     tps_server *srv = a->srv;
-    tps__fditem it = {.fd = fd, .proxy = proxy, .peer = *peer};
+    tps__fditem it = {.fd = fd, .proxy = proxy, .accepted_ns = tps__now_ns(), .peer = *peer};
     /* Behind a PROXY balancer the peer is the balancer: the worker applies
      * the per-address cap to the client the header names. */
     unsigned per_ip = proxy ? 0 : (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];

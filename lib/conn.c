@@ -289,8 +289,11 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, b
     long used = call ? (long)(len - skip) : 0;
     if (call && !(c->flags & TPS__CF_LINGER) && h->on_data != NULL && len > skip) {
         cb_enter(c);
+        uint64_t t0 = tps__now_ns();
         used = h->on_data(c, data + skip, len - skip);
+        uint64_t took = tps__now_ns() - t0;
         cb_leave(c);
+        tps__hist_record(&w->hist[TPS_HIST_HANDLER], took); /* the worker's again */
     }
     if (c->fd < 0)
         return;
@@ -528,6 +531,7 @@ void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
     c->fd = it->fd;
     c->srv = srv;
     c->peer = it->peer;
+    tps__hist_record(&w->hist[TPS_HIST_QUEUE_WAIT], tps__now_ns() - it->accepted_ns);
     if (srv->iplimit && it->peer.family != AF_UNIX && !it->proxy)
         c->flags |= TPS__CF_IP_COUNTED; /* by the acceptor */
     tps__list_init(&c->link);

@@ -13,7 +13,8 @@
 
 typedef struct tps__fditem {
     int fd;
-    bool proxy; /* from a PROXY protocol listener */
+    bool proxy;           /* from a PROXY protocol listener */
+    uint64_t accepted_ns; /* for the queue-wait histogram */
     tps__peer peer;
 } tps__fditem;
 

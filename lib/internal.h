@@ -37,6 +37,7 @@
 #include "tpserv.h"
 #include "buf.h"
 #include "fdqueue.h"
+#include "hist.h"
 #include "sockaddr.h"
 
 #define TPS__MAX_LISTENERS   64
@@ -168,6 +169,7 @@ typedef struct tps__worker {
     int nev, ev_next; /* events of the last wait, and the next to run */
     struct epoll_event *evs;
     tps__counters stats;
+    tps__hist hist[TPS_HIST_COUNT_]; /* written like stats */
     /* mail from other threads (mail.c) */
     pthread_mutex_t inbox_lock; /* guards inbox and mail_bytes */
     struct tps__mail *inbox, **inbox_tail;

@@ -1,5 +1,5 @@
-/* options.c - the option and statistic tables, from the X-macro maps in
- * tpserv.h: names, defaults, ranges and descriptions in one place. */
+/* options.c - the option, statistic and histogram tables, from the X-macro
+ * maps in tpserv.h: names, defaults, ranges and descriptions in one place. */
 #include "config.h"
 
 #include <ctype.h>
@@ -24,9 +24,16 @@ static const char *const statnames[TPS_STAT_COUNT_][2] = {
 #undef TPS_STAT_DEF_
 };
 
+static const char *const histnames[TPS_HIST_COUNT_] = {
+#define TPS_HIST_DEF_(name, desc) #name,
+    TPS_HIST_MAP(TPS_HIST_DEF_)
+#undef TPS_HIST_DEF_
+};
+
 /* Lower-cased copies of the names, made at first use. */
 static char lower_opt[TPS_OPT_COUNT_][40];
 static char lower_stat[TPS_STAT_COUNT_][40];
+static char lower_hist[TPS_HIST_COUNT_][40];
 static pthread_once_t lower_once = PTHREAD_ONCE_INIT;
 
 static void lower_copy(char *dst, size_t len, const char *src)
@@ -43,6 +50,8 @@ static void make_lower(void)
         lower_copy(lower_opt[i], sizeof(lower_opt[i]), optdefs[i].name);
     for (int i = 0; i < TPS_STAT_COUNT_; i++)
         lower_copy(lower_stat[i], sizeof(lower_stat[i]), statnames[i][0]);
+    for (int i = 0; i < TPS_HIST_COUNT_; i++)
+        lower_copy(lower_hist[i], sizeof(lower_hist[i]), histnames[i]);
 }
 
 void tps__options_defaults(long long *opt)
@@ -89,6 +98,14 @@ const char *tps_stat_name(enum tps_stat s)
         return NULL;
     pthread_once(&lower_once, make_lower);
     return lower_stat[s];
+}
+
+const char *tps_hist_name(enum tps_hist h)
+{
+    if ((int)h < 0 || h >= TPS_HIST_COUNT_)
+        return NULL;
+    pthread_once(&lower_once, make_lower);
+    return lower_hist[h];
 }
 
 const char *tps_stat_desc(enum tps_stat s)

@@ -256,6 +256,33 @@ void tps_server_free(tps_server *srv)
     free(srv);
 }
 
+static size_t worker_hists(const tps_server *srv, enum tps_hist h, const tps__hist **out)
+{
+    size_t n = 0;
+    if (srv == NULL || (int)h < 0 || h >= TPS_HIST_COUNT_)
+        return 0;
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        out[n++] = &srv->workers[i].hist[h];
+    return n;
+}
+
+uint64_t tps_server_hist_count(const tps_server *srv, enum tps_hist h)
+{
+    const tps__hist *hs[srv ? srv->nworkers + 1 : 1];
+    size_t n = worker_hists(srv, h, hs);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += atomic_load_explicit(&hs[i]->count, memory_order_relaxed);
+    return sum;
+}
+
+uint64_t tps_server_hist_pct(const tps_server *srv, enum tps_hist h, double p)
+{
+    const tps__hist *hs[srv ? srv->nworkers + 1 : 1];
+    size_t n = worker_hists(srv, h, hs);
+    return n ? tps__hist_pct(hs, n, p < 0 ? 0 : p) : 0;
+}
+
 uint64_t tps_server_stat(const tps_server *srv, enum tps_stat s)
 {
     if (srv == NULL || (int)s < 0 || s >= TPS_STAT_COUNT_)

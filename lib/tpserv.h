@@ -277,6 +277,19 @@ enum tps_stat {
         TPS_STAT_COUNT_
 };
 
+/* Latency histograms since start, in nanoseconds, log-linear buckets
+ * (a reported value is within ~3% of the true one). */
+#define TPS_HIST_MAP(X)                                                \
+    X(QUEUE_WAIT, "accept to adoption by a worker (the accept queue)") \
+    X(HANDLER, "one on_data call")
+
+enum tps_hist {
+#define TPS_HIST_ENUM_(name, desc) TPS_HIST_##name,
+    TPS_HIST_MAP(TPS_HIST_ENUM_)
+#undef TPS_HIST_ENUM_
+        TPS_HIST_COUNT_
+};
+
 /* Create a server with default options and the echo handler. Returns 0 and
  * sets *out, or TPS_ENOMEM. Free with tps_server_free(). */
 int tps_server_new(tps_server **out);
@@ -352,6 +365,14 @@ int tps_server_wait(tps_server *srv);
 uint64_t tps_server_stat(const tps_server *srv, enum tps_stat stat);
 /* Lower-case name ("bytes_in") and description; NULL if unknown. */
 const char *tps_stat_name(enum tps_stat stat);
+
+/* Histogram h merged over the workers: how many values it holds, and the
+ * value at percentile p (0..100; 100 is the maximum), in nanoseconds; 0
+ * when empty or h is unknown. Thread-safe; a little behind the workers. */
+uint64_t tps_server_hist_count(const tps_server *srv, enum tps_hist h);
+uint64_t tps_server_hist_pct(const tps_server *srv, enum tps_hist h, double p);
+/* "queue_wait", "handler": lower-case names for output; NULL if unknown. */
+const char *tps_hist_name(enum tps_hist h);
 const char *tps_stat_desc(enum tps_stat stat);
 
 #ifdef __cplusplus

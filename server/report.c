@@ -49,6 +49,15 @@ void tpsrv_print_stats(const tps_server *srv, const char *title)
         n += (size_t)snprintf(buf + n, sizeof buf - n, "tpserver: stat %s %llu\n",
                               tps_stat_name((enum tps_stat)i),
                               (unsigned long long)tps_server_stat(srv, (enum tps_stat)i));
+    for (int i = 0; i < TPS_HIST_COUNT_ && n < sizeof buf; i++) {
+        enum tps_hist h = (enum tps_hist)i;
+        n += (size_t)snprintf(
+            buf + n, sizeof buf - n,
+            "tpserver: hist %s count %llu p50 %.3f p99 %.3f p99.9 %.3f max %.3f us\n",
+            tps_hist_name(h), (unsigned long long)tps_server_hist_count(srv, h),
+            tps_server_hist_pct(srv, h, 50) / 1e3, tps_server_hist_pct(srv, h, 99) / 1e3,
+            tps_server_hist_pct(srv, h, 99.9) / 1e3, tps_server_hist_pct(srv, h, 100) / 1e3);
+    }
     fwrite(buf, 1, n < sizeof buf ? n : sizeof buf - 1, stderr);
     fflush(stderr);
 }

@@ -612,6 +612,61 @@ START_TEST(test_api_wildcard_dual_stack)
 }
 END_TEST
 
+/* ---- histograms ---------------------------------------------------------- */
+
+/* Echo; a message starting with 'S' takes 20 ms in on_data. */
+static long slow_s_on_data(tps_conn *c, const char *data, size_t len)
+{
+    if (data[0] == 'S')
+        tu_sleep_ms(20);
+    tps_conn_send(c, data, len);
+    return (long)len;
+}
+
+static const tps_handler slow_s_handler = {.name = "slow-s", .on_data = slow_s_on_data};
+
+/* 100 fast on_data calls and 5 of 20 ms: the handler histogram holds all
+ * 105, its median is fast and its p99 and max are the slow ones (within
+ * the ~3% bucket error); queue wait counts each accepted connection. */
+START_TEST(test_api_histograms)
+{
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&slow_s_handler, NULL, opts, NULL, NULL);
+    ck_assert_uint_eq(tps_server_hist_count(srv, TPS_HIST_HANDLER), 0);
+    ck_assert_uint_eq(tps_server_hist_pct(srv, TPS_HIST_HANDLER, 50), 0);
+    for (int k = 0; k < 3; k++) {
+        int fd = tu_connect(tu_port(srv, 0), 0);
+        for (int i = 0; i < (k == 0 ? 100 : 0); i++)
+            ck_assert_int_eq(tu_echo_roundtrip(fd, "f", 1, 3000), 0);
+        for (int i = 0; i < (k == 1 ? 5 : 0); i++)
+            ck_assert_int_eq(tu_echo_roundtrip(fd, "S", 1, 3000), 0);
+        close(fd);
+    }
+    tu_wait_stat(srv, TPS_STAT_CLOSED, 3, 3000);
+    uint64_t n = tps_server_hist_count(srv, TPS_HIST_HANDLER);
+    uint64_t p50 = tps_server_hist_pct(srv, TPS_HIST_HANDLER, 50);
+    uint64_t p99 = tps_server_hist_pct(srv, TPS_HIST_HANDLER, 99);
+    uint64_t max = tps_server_hist_pct(srv, TPS_HIST_HANDLER, 100);
+    fprintf(stderr, "histograms: handler n %llu p50 %llu ns p99 %llu ns max %llu ns\n",
+            (unsigned long long)n, (unsigned long long)p50, (unsigned long long)p99,
+            (unsigned long long)max);
+    ck_assert_uint_eq(n, 105);
+    ck_assert_uint_lt(p50, 5000000);
+    ck_assert_uint_ge(p99, 19000000);
+    ck_assert_uint_ge(max, 20000000);
+    ck_assert_uint_lt(max, 2000000000);
+    ck_assert_uint_le(p99, max);
+    ck_assert_uint_eq(tps_server_hist_count(srv, TPS_HIST_QUEUE_WAIT), 3);
+    ck_assert_uint_gt(tps_server_hist_pct(srv, TPS_HIST_QUEUE_WAIT, 100), 0);
+    ck_assert_uint_eq(tps_server_hist_count(srv, TPS_HIST_COUNT_), 0);
+    ck_assert_uint_eq(tps_server_hist_pct(NULL, TPS_HIST_HANDLER, 50), 0);
+    ck_assert_str_eq(tps_hist_name(TPS_HIST_QUEUE_WAIT), "queue_wait");
+    ck_assert_str_eq(tps_hist_name(TPS_HIST_HANDLER), "handler");
+    ck_assert_ptr_null(tps_hist_name(TPS_HIST_COUNT_));
+    tps_server_free(srv);
+}
+END_TEST
+
 Suite *lib_api_suite(void)
 {
     Suite *s = suite_create("lib_api");
@@ -636,6 +691,7 @@ Suite *lib_api_suite(void)
     tcase_add_loop_test(tc, test_api_byte_counters_exact, 0, 2);
     tcase_add_test(tc, test_api_framing_leftovers);
     tcase_add_test(tc, test_api_framing_input_limit);
+    tcase_add_test(tc, test_api_histograms);
     suite_add_tcase(s, tc);
     return s;
 }

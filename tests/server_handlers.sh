@@ -130,5 +130,10 @@ for bad in (b"sleep\n", b"sleep -1\n", b"sleep 60001\n", b"sleep 1x\n"):
 PY
 stop_server
 [ "$(stat_value handoffs)" -ge 1 ] || fail "sleep: no handoff counted ($(stat_value handoffs))"
+# the handler histogram saw the 400 ms call: its max is exact
+hmax=$(sed -n 's/^tpserver: hist handler count [0-9]* .* max \([0-9.]*\) us$/\1/p' "$SRV_ERR" | tail -n 1)
+[ -n "$hmax" ] || fail "no handler histogram in the statistics"
+awk -v m="$hmax" 'BEGIN { exit !(m >= 400000 && m < 10000000) }' ||
+    fail "handler histogram max $hmax us, expected the 400 ms sleep"
 check_clean
 exit 0
