@@ -47,6 +47,17 @@ static int parse_v1(const char *p, size_t len, tps__peer *peer, size_t *used)
     return 1;
 }
 
+/* A v2 address block's source: addr (4 or 16 bytes), port (big-endian). */
+static int set_peer(tps__peer *peer, int family, const unsigned char *addr,
+                    const unsigned char *port)
+{
+    memset(peer, 0, sizeof(*peer));
+    peer->family = (uint8_t)family;
+    memcpy(peer->addr, addr, family == AF_INET ? 4 : 16);
+    peer->port = (uint16_t)(port[0] << 8 | port[1]);
+    return 1;
+}
+
 /* v2: signature, version/command, family/transport, length, addresses. */
 static int parse_v2(const unsigned char *p, size_t len, tps__peer *peer, size_t *used)
 {
@@ -63,21 +74,9 @@ static int parse_v2(const unsigned char *p, size_t len, tps__peer *peer, size_t 
     const unsigned char *a = p + 16;
     switch (p[13]) {
     case 0x11: /* TCP over IPv4: src, dst, sport, dport */
-        if (body < 12)
-            return -1;
-        memset(peer, 0, sizeof(*peer));
-        peer->family = AF_INET;
-        memcpy(peer->addr, a, 4);
-        peer->port = (uint16_t)(a[8] << 8 | a[9]);
-        return 1;
+        return body < 12 ? -1 : set_peer(peer, AF_INET, a, a + 8);
     case 0x21: /* TCP over IPv6 */
-        if (body < 36)
-            return -1;
-        memset(peer, 0, sizeof(*peer));
-        peer->family = AF_INET6;
-        memcpy(peer->addr, a, 16);
-        peer->port = (uint16_t)(a[32] << 8 | a[33]);
-        return 1;
+        return body < 36 ? -1 : set_peer(peer, AF_INET6, a, a + 32);
     default: /* UNSPEC, UDP, unix: keep the socket's peer */
         return 1;
     }
