@@ -266,6 +266,8 @@ static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t l
         tps__log(c->srv, TPS_LOG_DEBUG, "PROXY header from %s: client %s", via, client);
     }
     c->flags &= ~TPS__CF_PROXY_WAIT;
+    tps__list_unlink(&c->send_link); /* off the header list */
+    c->send_since_ms = 0;
     c->peer = peer;
     if (admit_client(w, c))
         open_conn(w, c);
@@ -549,6 +551,8 @@ void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
     turn_begin(c);
     if (it->proxy) {
         c->flags |= TPS__CF_PROXY_WAIT; /* opened once the header is read */
+        c->send_since_ms = w->now_ms;
+        tps__list_append(&w->header_list, &c->send_link);
         if (tps__draining(srv))
             deliver_shutdown(c); /* never opened: this closes it */
     } else {

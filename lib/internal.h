@@ -114,9 +114,11 @@ struct tps_conn {
     tps__buf out;                   /* output the socket did not take yet */
     void *data;                     /* the handler's */
     _Atomic int64_t last_active_ms; /* relaxed: read by the idle timer */
-    int64_t send_since_ms;          /* last output progress while output pending */
+    int64_t send_since_ms;          /* last output progress while output pending;
+                                       before the PROXY header: accept time */
     tps__list link;                 /* worker's LRU of its conns (not while away) */
-    tps__list send_link;            /* worker's conns with output (not while away) */
+    tps__list send_link;            /* worker's conns with output (not while away),
+                                       or waiting for their PROXY header */
     tps__list ready_link;           /* worker's ready list */
     struct tps_conn *free_next;     /* conntab free list / worker dead list */
     tps__peer peer;
@@ -158,6 +160,7 @@ typedef struct tps__worker {
     uint64_t handed_seq;     /* the callback last handed off (monitor, lock) */
     tps__list conns;         /* conns, least recently active first */
     tps__list send_list;     /* conns with pending output, oldest first */
+    tps__list header_list;   /* conns waiting for their PROXY header, oldest first */
     tps__list ready;         /* conns owed a turn without an event */
     tps__list batch;         /* the round of ready turns in progress */
     tps_conn *dead;          /* closed this iteration; slots freed at its end */

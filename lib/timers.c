@@ -64,6 +64,19 @@ static int64_t expire_send(tps__worker *w, int64_t limit)
     return -1;
 }
 
+/* Connections whose PROXY header is not whole in time (accept order). */
+static int64_t expire_header(tps__worker *w, int64_t limit)
+{
+    while (!tps__list_empty(&w->header_list)) {
+        tps_conn *c = tps__container_of(w->header_list.next, tps_conn, send_link);
+        int64_t due = c->send_since_ms + limit;
+        if (due > w->now_ms)
+            return due - w->now_ms;
+        tps__conn_close(w, c, TPS_CLOSE_PROXY); /* never opened: no callback */
+    }
+    return -1;
+}
+
 static int64_t drain_deadline(tps__worker *w)
 {
     int64_t deadline = atomic_load(&w->srv->drain_deadline_ms);
@@ -81,6 +94,9 @@ int tps__timers_run(tps__worker *w)
     if (opt[TPS_OPT_IDLE_TIMEOUT_MS] > 0 && (t = expire_idle(w, opt[TPS_OPT_IDLE_TIMEOUT_MS])) >= 0)
         next = min_next(next, t);
     if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 && (t = expire_send(w, opt[TPS_OPT_SEND_TIMEOUT_MS])) >= 0)
+        next = min_next(next, t);
+    if (opt[TPS_OPT_PROXY_TIMEOUT_MS] > 0 &&
+        (t = expire_header(w, opt[TPS_OPT_PROXY_TIMEOUT_MS])) >= 0)
         next = min_next(next, t);
     if (w->drain_seen && (t = drain_deadline(w)) >= 0)
         next = min_next(next, t);

@@ -101,7 +101,7 @@ typedef struct tps_conn tps_conn;
     X(INPUT_LIMIT, "input buffer limit exceeded")       \
     X(OUTPUT_LIMIT, "output buffer limit exceeded")     \
     X(SHUTDOWN, "server shutting down")                 \
-    X(PROXY, "bad PROXY protocol header")
+    X(PROXY, "bad or missing PROXY protocol header")
 
 enum tps_close_reason {
 #define TPS_CLOSE_ENUM_(name, msg) TPS_CLOSE_##name,
@@ -237,7 +237,9 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                                     \
     X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")                             \
     X(SPARE_THREADS, 64, 0, 4096,                                                          \
-      "may-block handlers: threads that may take over workers blocked in callbacks")
+      "may-block handlers: threads that may take over workers blocked in callbacks")       \
+    X(PROXY_TIMEOUT_MS, 10000, 0, 86400000,                                                \
+      "proxy: listeners: close if the PROXY header is not whole after this long (0 = never)")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
@@ -268,7 +270,7 @@ enum tps_option {
     X(ERRORS, "closed: socket errors")                                      \
     X(BACKPRESSURE, "times reading paused for backpressure")                \
     X(HANDOFFS, "workers handed to a spare thread (callback blocked)")      \
-    X(PROXY_ERRORS, "closed: bad PROXY protocol header")
+    X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
@@ -329,8 +331,8 @@ int tps_server_set_log(tps_server *srv, tps_log_fn fn, void *ud, int level);
  * tps_conn_peer() and the per-address cap see the client it names. A
  * connection with a bad header is closed (TPS_STAT_PROXY_ERRORS). Anyone
  * who can connect to such a listener can claim any address: bind it where
- * only the balancer reaches it. The idle timeout also bounds the wait for
- * the header. */
+ * only the balancer reaches it. A header not whole within
+ * TPS_OPT_PROXY_TIMEOUT_MS of the accept closes the connection too. */
 int tps_server_listen(tps_server *srv, const char *spec);
 
 /* Serve an already listening socket (systemd socket activation, inherited

@@ -269,6 +269,7 @@ static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
     tps__mail_init(w);
     tps__list_init(&w->conns);
     tps__list_init(&w->send_list);
+    tps__list_init(&w->header_list);
     tps__list_init(&w->ready);
     tps__list_init(&w->batch);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -48,6 +48,7 @@ static const struct optdef defs[] = {
     {"handler", 0, K_HANDLER, -1},
     {"may-block", 0, K_MAY_BLOCK, -1},
     {"spare-threads", 0, K_COUNT, TPS_OPT_SPARE_THREADS},
+    {"proxy-timeout", 0, K_DURATION, TPS_OPT_PROXY_TIMEOUT_MS},
     {"log-level", 0, K_LOG_LEVEL, -1},
     {"help", 'h', K_HELP, -1},
     {"version", 'V', K_VERSION, -1},
@@ -335,6 +336,8 @@ void tpsrv_opts_print_usage(FILE *f)
             "                             or unix:/path. Port 0 picks a free port.\n"
             "                             A proxy: prefix (proxy:127.0.0.1:7000) wants\n"
             "                             the PROXY protocol (v1/v2) from a balancer.\n"
+            "      --proxy-timeout DUR    close a proxy: connection whose header is not\n"
+            "                             whole after DUR (default 10s; 0 = never)\n"
             "                             Default: " TPSRV_DEFAULT_LISTEN "\n"
             "  -w, --workers N            worker threads (default %lld = online CPUs)\n"
             "  -q, --queue N              accept queue capacity (default %lld)\n"

@@ -243,6 +243,32 @@ START_TEST(test_proxy_random_headers)
 }
 END_TEST
 
+/* Silence, or a header dripped too slowly, is closed at
+ * TPS_OPT_PROXY_TIMEOUT_MS; a header in time is not. */
+START_TEST(test_proxy_header_timeout)
+{
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_PROXY_TIMEOUT_MS, 200}, TU_OPT_END};
+    tps_server *srv = start_proxy_server(opts);
+    int port = tu_port(srv, 0);
+    int silent = tu_connect(port, 0), drip = tu_connect(port, 0);
+    int64_t t0 = tu_now_us();
+    ck_assert_int_eq(tu_write_all(drip, "PROXY TCP4 ", 11, 1000), 0);
+    tu_sleep_ms(100);
+    expect_peer(srv, v1_tcp4, strlen(v1_tcp4), 4096, "peer 203.0.113.7:51000\n");
+    ck_assert_int_eq(tu_write_all(drip, "1.2.3.4 ", 8, 1000), 0); /* activity is no excuse */
+    ck_assert_int_eq(tu_wait_eof(silent, 3000), 0);
+    ck_assert_int_eq(tu_wait_eof(drip, 3000), 0);
+    int64_t took = tu_now_us() - t0;
+    ck_assert_msg(took >= 150000 && took < tu_scale(1500000, 3000000),
+                  "closed after %lld us, expected ~200 ms", (long long)took);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_PROXY_ERRORS, 2, 3000), 2);
+    ck_assert_int_eq(atomic_load(&px_opens), 1);
+    close(silent);
+    close(drip);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* A plain listener next to a proxy one is not affected. */
 START_TEST(test_proxy_only_on_its_listener)
 {
@@ -275,6 +301,7 @@ Suite *lib_proxy_suite(void)
     tcase_add_test(tc, test_proxy_bad_headers);
     tcase_add_test(tc, test_proxy_per_client_cap);
     tcase_add_test(tc, test_proxy_random_headers);
+    tcase_add_test(tc, test_proxy_header_timeout);
     tcase_add_test(tc, test_proxy_only_on_its_listener);
     suite_add_tcase(s, tc);
     return s;

@@ -44,6 +44,7 @@ done <<'CASES'
 --listen proxy:|--listen|'proxy:'
 --listen proxy:127.0.0.1|--listen|'proxy:127.0.0.1'
 --spare-threads=5000|--spare-threads|out of range
+--proxy-timeout=soon|--proxy-timeout|'soon'
 --handler=sleepy|--handler|'sleepy'
 --may-block=yes|--may-block|'yes'
 --workers 2 --workers 3|--workers|more than once
