@@ -50,29 +50,18 @@ static int64_t expire_idle(tps__worker *w, int64_t idle)
     return -1;
 }
 
-static int64_t expire_send(tps__worker *w, int64_t limit)
+/* Close, in list order, the conns of a send_link list (pending output, or
+ * a PROXY header awaited) whose send_since_ms + limit has passed. */
+static int64_t expire_since(tps__worker *w, tps__list *list, int64_t limit, int reason)
 {
-    while (!tps__list_empty(&w->send_list)) {
-        tps_conn *c = tps__container_of(w->send_list.next, tps_conn, send_link);
+    while (!tps__list_empty(list)) {
+        tps_conn *c = tps__container_of(list->next, tps_conn, send_link);
         int64_t due = c->send_since_ms + limit;
         if (due > w->now_ms)
             return due - w->now_ms;
-        tps__conn_close(w, c, TPS_CLOSE_SEND_TIMEOUT);
+        tps__conn_close(w, c, reason);
         if (!tps__runs(w, tps__self()))
             return -1;
-    }
-    return -1;
-}
-
-/* Connections whose PROXY header is not whole in time (accept order). */
-static int64_t expire_header(tps__worker *w, int64_t limit)
-{
-    while (!tps__list_empty(&w->header_list)) {
-        tps_conn *c = tps__container_of(w->header_list.next, tps_conn, send_link);
-        int64_t due = c->send_since_ms + limit;
-        if (due > w->now_ms)
-            return due - w->now_ms;
-        tps__conn_close(w, c, TPS_CLOSE_PROXY); /* never opened: no callback */
     }
     return -1;
 }
@@ -93,10 +82,12 @@ int tps__timers_run(tps__worker *w)
     int64_t next = -1, t;
     if (opt[TPS_OPT_IDLE_TIMEOUT_MS] > 0 && (t = expire_idle(w, opt[TPS_OPT_IDLE_TIMEOUT_MS])) >= 0)
         next = min_next(next, t);
-    if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 && (t = expire_send(w, opt[TPS_OPT_SEND_TIMEOUT_MS])) >= 0)
+    if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 &&
+        (t = expire_since(w, &w->send_list, opt[TPS_OPT_SEND_TIMEOUT_MS],
+                          TPS_CLOSE_SEND_TIMEOUT)) >= 0)
         next = min_next(next, t);
     if (opt[TPS_OPT_PROXY_TIMEOUT_MS] > 0 &&
-        (t = expire_header(w, opt[TPS_OPT_PROXY_TIMEOUT_MS])) >= 0)
+        (t = expire_since(w, &w->header_list, opt[TPS_OPT_PROXY_TIMEOUT_MS], TPS_CLOSE_PROXY)) >= 0)
         next = min_next(next, t);
     if (w->drain_seen && (t = drain_deadline(w)) >= 0)
         next = min_next(next, t);
