@@ -111,16 +111,14 @@ static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
 {
     tps_server *srv = a->srv;
     tps__fditem it = {.fd = fd, .proxy = proxy, .accepted_ns = tps__now_ns(), .peer = *peer};
-    /* Behind a PROXY balancer the peer is the balancer: the worker applies
-     * the per-address cap to the client the header names. */
-    unsigned per_ip = proxy ? 0 : (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
+    unsigned per_ip = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
+    bool count_ip = tps__ip_counted_at_accept(srv, &it);
     if (atomic_load(&srv->active) >= (uint64_t)srv->opt[TPS_OPT_MAX_CONNS]) {
         reject(srv, fd, "BUSY too many connections\r\n", TPS_STAT_REJECTED_MAX_CONNS);
         return;
     }
-    if (per_ip && peer->family != AF_UNIX && !tps__iplimit_take(srv->iplimit, peer, per_ip)) {
-        reject(srv, fd, "BUSY too many connections from your address\r\n",
-               TPS_STAT_REJECTED_PER_IP);
+    if (count_ip && !tps__iplimit_take(srv->iplimit, peer, per_ip)) {
+        reject(srv, fd, TPS__BUSY_PER_IP, TPS_STAT_REJECTED_PER_IP);
         return;
     }
     atomic_fetch_add(&srv->active, 1);
@@ -128,7 +126,7 @@ static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
         a->wakes[pick_worker(srv)]++;
     } else {
         atomic_fetch_sub(&srv->active, 1);
-        if (per_ip && peer->family != AF_UNIX)
+        if (count_ip)
             tps__iplimit_release(srv->iplimit, peer);
         reject(srv, fd, "BUSY server overloaded, try again\r\n", TPS_STAT_REJECTED_QUEUE_FULL);
     }

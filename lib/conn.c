@@ -227,7 +227,6 @@ static void open_conn(tps__worker *w, tps_conn *c);
  * in place of the balancer (acceptor.c left it out). */
 static bool admit_client(tps__worker *w, tps_conn *c)
 {
-    static const char busy[] = "BUSY too many connections from your address\r\n";
     tps_server *srv = c->srv;
     unsigned cap = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
     if (srv->iplimit == NULL || c->peer.family == AF_UNIX)
@@ -236,7 +235,7 @@ static bool admit_client(tps__worker *w, tps_conn *c)
         c->flags |= TPS__CF_IP_COUNTED;
         return true;
     }
-    tps_conn_send(c, busy, sizeof(busy) - 1);
+    tps_conn_send(c, TPS__BUSY_PER_IP, sizeof(TPS__BUSY_PER_IP) - 1);
     tps__count(&w->stats, TPS_STAT_REJECTED_PER_IP, 1);
     close_later(c, TPS_CLOSE_HANDLER);
     return false;
@@ -494,7 +493,7 @@ static void drop_fd(tps__worker *w, const tps__fditem *it, int stat)
 {
     tps_server *srv = w->srv;
     close(it->fd);
-    if (srv->iplimit && it->peer.family != AF_UNIX && !it->proxy)
+    if (tps__ip_counted_at_accept(srv, it))
         tps__iplimit_release(srv->iplimit, &it->peer);
     atomic_fetch_sub(&srv->active, 1);
     tps__count(&w->stats, stat, 1);
@@ -534,8 +533,8 @@ void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
     c->srv = srv;
     c->peer = it->peer;
     tps__hist_record(&w->hist[TPS_HIST_QUEUE_WAIT], tps__now_ns() - it->accepted_ns);
-    if (srv->iplimit && it->peer.family != AF_UNIX && !it->proxy)
-        c->flags |= TPS__CF_IP_COUNTED; /* by the acceptor */
+    if (tps__ip_counted_at_accept(srv, it))
+        c->flags |= TPS__CF_IP_COUNTED;
     tps__list_init(&c->link);
     tps__list_init(&c->send_link);
     tps__list_init(&c->ready_link);

@@ -229,6 +229,9 @@ void tps__iplimit_free(tps__iplimit *t);
 bool tps__iplimit_take(tps__iplimit *t, const tps__peer *peer, unsigned cap);
 void tps__iplimit_release(tps__iplimit *t, const tps__peer *peer);
 
+/* What a peer over its per-address cap reads before the close. */
+#define TPS__BUSY_PER_IP "BUSY too many connections from your address\r\n"
+
 typedef struct tps__listener {
     int fd;
     bool proxy; /* clients start with a PROXY protocol header */
@@ -363,6 +366,14 @@ bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
 /* timers.c: idle/send timeouts and the drain deadline. */
 int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
+
+/* Does the acceptor count this descriptor in the per-address cap? Not for
+ * unix sockets, and not behind a PROXY balancer, whose address it is: the
+ * worker counts the client the header names instead. */
+static inline bool tps__ip_counted_at_accept(const tps_server *srv, const tps__fditem *it)
+{
+    return srv->iplimit != NULL && it->peer.family != AF_UNIX && !it->proxy;
+}
 
 static inline bool tps__draining(const tps_server *srv)
 {
