@@ -4,41 +4,27 @@
 
 #include <string.h>
 
+#include "loglin.h" /* the bucket arithmetic, shared with the library */
+
 void tpb_hist_init(tpb_hist *h)
 {
     memset(h, 0, sizeof *h);
     h->min = UINT64_MAX;
 }
 
-static unsigned log2_u64(uint64_t v)
-{
-    return 63u - (unsigned)__builtin_clzll(v);
-}
-
 size_t tpb_hist_index(uint64_t ns)
 {
-    if (ns > HIST_MAX_NS)
-        ns = HIST_MAX_NS;
-    if (ns < 2 * HIST_SUB)
-        return (size_t)ns;
-    unsigned shift = log2_u64(ns) - HIST_SUB_BITS; /* >= 1 */
-    return (size_t)(shift + 1) * HIST_SUB + (size_t)((ns >> shift) - HIST_SUB);
+    return tps__loglin_index(ns > HIST_MAX_NS ? HIST_MAX_NS : ns, HIST_SUB_BITS);
 }
 
 uint64_t tpb_hist_lo(size_t idx)
 {
-    if (idx < 2 * HIST_SUB)
-        return idx;
-    uint64_t shift = idx / HIST_SUB - 1;
-    return (uint64_t)(HIST_SUB + idx % HIST_SUB) << shift;
+    return tps__loglin_lo(idx, HIST_SUB_BITS);
 }
 
 uint64_t tpb_hist_hi(size_t idx)
 {
-    if (idx < 2 * HIST_SUB)
-        return idx;
-    uint64_t shift = idx / HIST_SUB - 1;
-    return tpb_hist_lo(idx) + ((UINT64_C(1) << shift) - 1);
+    return tps__loglin_lo(idx, HIST_SUB_BITS) + tps__loglin_width(idx, HIST_SUB_BITS) - 1;
 }
 
 uint64_t tpb_hist_mid(size_t idx)

@@ -4,27 +4,19 @@
 #include <time.h>
 
 #include "hist.h"
+#include "loglin.h"
 
 static size_t bucket_of(uint64_t ns)
 {
-    if (ns < TPS__HIST_SUB)
-        return (size_t)ns;
-    unsigned top = 63u - (unsigned)__builtin_clzll(ns); /* ns >= 2^top */
-    if (top >= TPS__HIST_TOP)                           /* clamped */
+    if (ns >> TPS__HIST_TOP) /* clamped */
         return TPS__HIST_BUCKETS - 1;
-    unsigned shift = top - TPS__HIST_SUB_BITS;
-    size_t sub = (size_t)(ns >> shift) & (TPS__HIST_SUB - 1);
-    return (size_t)(shift + 1) * TPS__HIST_SUB + sub;
+    return tps__loglin_index(ns, TPS__HIST_SUB_BITS);
 }
 
 /* The middle of bucket i's value range. */
 static uint64_t bucket_mid(size_t i)
 {
-    if (i < TPS__HIST_SUB)
-        return i;
-    unsigned shift = (unsigned)(i / TPS__HIST_SUB) - 1;
-    uint64_t lo = ((uint64_t)TPS__HIST_SUB + i % TPS__HIST_SUB) << shift;
-    return lo + ((uint64_t)1 << shift) / 2;
+    return tps__loglin_lo(i, TPS__HIST_SUB_BITS) + tps__loglin_width(i, TPS__HIST_SUB_BITS) / 2;
 }
 
 static void bump(_Atomic uint64_t *v, uint64_t n)
