@@ -54,6 +54,15 @@ static void make_lower(void)
         lower_copy(lower_hist[i], sizeof(lower_hist[i]), histnames[i]);
 }
 
+/* names[i] lower-cased, or NULL if i is out of range. */
+static const char *lowered(const char (*names)[40], int i, int count)
+{
+    if (i < 0 || i >= count)
+        return NULL;
+    pthread_once(&lower_once, make_lower);
+    return names[i];
+}
+
 void tps__options_defaults(long long *opt)
 {
     for (int i = 0; i < TPS_OPT_COUNT_; i++)
@@ -81,10 +90,7 @@ long long tps_server_get(const tps_server *srv, enum tps_option o)
 
 const char *tps_option_name(enum tps_option o)
 {
-    if ((int)o < 0 || o >= TPS_OPT_COUNT_)
-        return NULL;
-    pthread_once(&lower_once, make_lower);
-    return lower_opt[o];
+    return lowered(lower_opt, (int)o, TPS_OPT_COUNT_);
 }
 
 const char *tps_option_desc(enum tps_option o)
@@ -94,18 +100,12 @@ const char *tps_option_desc(enum tps_option o)
 
 const char *tps_stat_name(enum tps_stat s)
 {
-    if ((int)s < 0 || s >= TPS_STAT_COUNT_)
-        return NULL;
-    pthread_once(&lower_once, make_lower);
-    return lower_stat[s];
+    return lowered(lower_stat, (int)s, TPS_STAT_COUNT_);
 }
 
 const char *tps_hist_name(enum tps_hist h)
 {
-    if ((int)h < 0 || h >= TPS_HIST_COUNT_)
-        return NULL;
-    pthread_once(&lower_once, make_lower);
-    return lower_hist[h];
+    return lowered(lower_hist, (int)h, TPS_HIST_COUNT_);
 }
 
 const char *tps_stat_desc(enum tps_stat s)
