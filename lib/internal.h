@@ -153,7 +153,6 @@ typedef struct tps__worker {
     unsigned id;
     int epfd;
     int wakefd;
-    bool locking;            /* may-block: lock/unlock really lock */
     pthread_mutex_t lock;    /* may-block: see THREADS above */
     tps__runner *runner;     /* who runs the loop (changed under lock) */
     _Atomic uint64_t cb_seq; /* may-block: odd while runner is in a callback */
@@ -180,17 +179,6 @@ typedef struct tps__worker {
     _Atomic bool inbox_ready; /* the inbox has something */
     tps__list mail;           /* taken from the inbox, not delivered yet */
 } tps__worker;
-
-static inline void tps__worker_lock(tps__worker *w)
-{
-    if (w->locking)
-        pthread_mutex_lock(&w->lock);
-}
-static inline void tps__worker_unlock(tps__worker *w)
-{
-    if (w->locking)
-        pthread_mutex_unlock(&w->lock);
-}
 
 /* Conn table: stable slots (never freed while the server lives), so an
  * epoll event naming a closed connection can be recognised by its
@@ -327,7 +315,7 @@ void tps__worker_adopt(tps__worker *w, uint64_t n);
 tps__runner *tps__runner_new(tps_server *srv, tps__worker *w);
 /* The runner of the calling thread (NULL outside the library's threads). */
 tps__runner *tps__self(void);
-/* Is r still the one running w's loop? (w->lock held, or not locking) */
+/* Is r still the one running w's loop? (w->lock held, or not may-block) */
 static inline bool tps__runs(const tps__worker *w, const tps__runner *r)
 {
     return w->runner == r;
@@ -366,6 +354,18 @@ bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
 /* timers.c: idle/send timeouts and the drain deadline. */
 int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
+
+/* Only may-block servers share a worker between threads (see THREADS). */
+static inline void tps__worker_lock(tps__worker *w)
+{
+    if (w->srv->may_block)
+        pthread_mutex_lock(&w->lock);
+}
+static inline void tps__worker_unlock(tps__worker *w)
+{
+    if (w->srv->may_block)
+        pthread_mutex_unlock(&w->lock);
+}
 
 /* Does the acceptor count this descriptor in the per-address cap? Not for
  * unix sockets, and not behind a PROXY balancer, whose address it is: the

@@ -264,7 +264,6 @@ static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
 {
     w->srv = srv;
     w->id = id;
-    w->locking = srv->may_block;
     pthread_mutex_init(&w->lock, NULL);
     tps__mail_init(w);
     tps__list_init(&w->conns);
