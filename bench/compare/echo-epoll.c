@@ -24,8 +24,7 @@
 
 struct conn {
     int fd;
-    char *out;       /* unsent remainder, NULL when everything was written */
-    size_t off, len; /* out[off..len) is still to send */
+    struct refsrv_out out; /* unsent remainder */
 };
 
 struct loop {
@@ -43,43 +42,8 @@ static unsigned next_loop; /* round robin cursor, touched by loop 0 only */
 static void conn_close(struct conn *c)
 {
     close(c->fd); /* also removes it from the epoll set */
-    free(c->out);
+    free(c->out.buf);
     free(c);
-}
-
-/* Sends the remainder; 1 = all gone, 0 = socket still full, -1 = error. */
-static int conn_flush(struct conn *c)
-{
-    while (c->off < c->len) {
-        ssize_t n = write(c->fd, c->out + c->off, c->len - c->off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == EAGAIN ? 0 : -1;
-        c->off += (size_t)n;
-    }
-    free(c->out);
-    c->out = NULL;
-    c->off = c->len = 0;
-    return 1;
-}
-
-/* Keeps what write() did not take; the connection stops reading until it is
- * sent. Returns -1 if the write failed outright. */
-static int conn_keep(struct conn *c, const char *data, ssize_t n, ssize_t w)
-{
-    if (w < 0) {
-        if (errno != EAGAIN && errno != EINTR)
-            return -1;
-        w = 0;
-    }
-    c->len = (size_t)(n - w);
-    c->off = 0;
-    c->out = malloc(c->len);
-    if (!c->out)
-        return -1;
-    memcpy(c->out, data + w, c->len);
-    return 0;
 }
 
 /* Reads and echoes until the socket is drained (a short read says so, unless
@@ -96,8 +60,8 @@ static int conn_echo(struct loop *l, struct conn *c, int rdhup)
         if (n < 0)
             return errno == EAGAIN ? 0 : -1;
         ssize_t w = write(c->fd, l->buf, (size_t)n);
-        if (w != n)
-            return conn_keep(c, l->buf, n, w);
+        if (w != n) /* reading stops until the remainder is sent */
+            return refsrv_out_keep(&c->out, l->buf, n, w);
         if ((size_t)n < sizeof l->buf && !rdhup)
             return 0;
     }
@@ -112,8 +76,8 @@ static void conn_event(struct loop *l, struct conn *c, uint32_t ev)
     /* Read when input is signalled, or when a remainder has just gone out:
      * reading stopped while it was pending, and edge-triggered epoll will
      * not report the bytes that arrived meanwhile again. */
-    int want_read = (ev & (EPOLLIN | EPOLLRDHUP)) || c->out;
-    int r = c->out ? conn_flush(c) : 1;
+    int want_read = (ev & (EPOLLIN | EPOLLRDHUP)) || c->out.buf;
+    int r = c->out.buf ? refsrv_out_flush(&c->out, c->fd) : 1;
     if (r == 1 && want_read)
         r = conn_echo(l, c, (ev & EPOLLRDHUP) != 0);
     if (r < 0)

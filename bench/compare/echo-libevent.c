@@ -35,8 +35,7 @@ struct conn {
     evutil_socket_t fd;
     struct basectx *bc;
     struct event *rd, *wr;
-    char *out; /* unsent remainder or NULL */
-    size_t off, len;
+    struct refsrv_out out; /* unsent remainder */
 };
 
 static int use_bufferevent;
@@ -48,24 +47,15 @@ static void conn_free(struct conn *c)
     event_free(c->rd);
     event_free(c->wr);
     close(c->fd);
-    free(c->out);
+    free(c->out.buf);
     free(c);
 }
 
 /* Keeps data[w..n) and swaps reading for waiting on writability. */
 static int conn_keep(struct conn *c, const char *data, ssize_t n, ssize_t w)
 {
-    if (w < 0) {
-        if (errno != EAGAIN && errno != EINTR)
-            return -1;
-        w = 0;
-    }
-    c->len = (size_t)(n - w);
-    c->off = 0;
-    c->out = malloc(c->len);
-    if (!c->out)
+    if (refsrv_out_keep(&c->out, data, n, w) < 0)
         return -1;
-    memcpy(c->out, data + w, c->len);
     event_del(c->rd);
     event_add(c->wr, NULL);
     return 0;
@@ -98,20 +88,11 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)what;
-    while (c->off < c->len) {
-        ssize_t n = write(fd, c->out + c->off, c->len - c->off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (n < 0) {
-            conn_free(c);
-            return;
-        }
-        c->off += (size_t)n;
-    }
-    free(c->out);
-    c->out = NULL;
+    int r = refsrv_out_flush(&c->out, (int)fd);
+    if (r < 0)
+        conn_free(c);
+    if (r <= 0)
+        return;
     event_del(c->wr);
     event_add(c->rd, NULL);
 }

@@ -149,3 +149,35 @@ void refsrv_nodelay(int fd)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
+
+int refsrv_out_keep(struct refsrv_out *o, const char *data, ssize_t n, ssize_t w)
+{
+    if (w < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            return -1;
+        w = 0;
+    }
+    o->len = (size_t)(n - w);
+    o->off = 0;
+    o->buf = malloc(o->len);
+    if (!o->buf)
+        return -1;
+    memcpy(o->buf, data + w, o->len);
+    return 0;
+}
+
+int refsrv_out_flush(struct refsrv_out *o, int fd)
+{
+    while (o->off < o->len) {
+        ssize_t n = write(fd, o->buf + o->off, o->len - o->off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == EAGAIN ? 0 : -1;
+        o->off += (size_t)n;
+    }
+    free(o->buf);
+    o->buf = NULL;
+    o->off = o->len = 0;
+    return 1;
+}

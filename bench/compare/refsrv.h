@@ -7,6 +7,7 @@
 #define REFSRV_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define REFSRV_BUF_SIZE    (64 * 1024) /* read buffer, one per event loop */
 #define REFSRV_MAX_THREADS 64
@@ -37,6 +38,19 @@ void refsrv_ready(int port);
 
 /* TCP_NODELAY on an accepted socket (request/response needs it). */
 void refsrv_nodelay(int fd);
+
+/* Output a write() did not take: buf[off..len); buf is NULL when none. */
+struct refsrv_out {
+    char *buf;
+    size_t off, len;
+};
+
+/* After write(fd, data, n) returned w: keep data[w..n). Returns -1 if the
+ * write failed outright or memory ran out. */
+int refsrv_out_keep(struct refsrv_out *o, const char *data, ssize_t n, ssize_t w);
+
+/* Send the kept output: 1 = all gone (freed), 0 = socket full, -1 = error. */
+int refsrv_out_flush(struct refsrv_out *o, int fd);
 
 /* Prints "NAME: what: strerror(err)" and exits 1. */
 void refsrv_die(const char *what, int err);
