@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,6 +195,31 @@ static void drain_eventfd(int fd)
         ;
 }
 
+/* New connections should not preempt a worker in mid-turn. A SCHED_BATCH
+ * thread that wakes does not preempt the one running on its core (it is
+ * scheduled fairly otherwise), so on a core shared with a worker the
+ * acceptor accepts when the worker waits, in batches. Measured on 2 cores,
+ * 16 connectors churning: the acceptor's CPU per connection fell from 15
+ * to 9 us and the worker's involuntary switches from 0.36 to 0.01 per
+ * connection. Only from SCHED_OTHER: a host whose threads run under
+ * another policy (real-time, SCHED_IDLE) keeps its inherited choice.
+ * (glibc's thread attributes refuse SCHED_BATCH, hence from inside.) */
+static void yield_to_workers(tps_server *srv)
+{
+#ifdef SCHED_BATCH
+    struct sched_param sp;
+    int policy, rc = pthread_getschedparam(pthread_self(), &policy, &sp);
+    if (rc != 0 || policy != SCHED_OTHER)
+        return;
+    sp.sched_priority = 0;
+    rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+    if (rc != 0)
+        tps__log_errno(srv, TPS_LOG_DEBUG, rc, "acceptor: SCHED_BATCH refused");
+#else
+    (void)srv;
+#endif
+}
+
 static void *acceptor_main(void *arg)
 {
     tps_server *srv = arg;
@@ -202,6 +228,7 @@ static void *acceptor_main(void *arg)
     memset(wakes, 0, sizeof(wakes));
     struct pollfd pfd[TPS__MAX_LISTENERS + 1];
     unsigned n = srv->nlisteners;
+    yield_to_workers(srv); /* before the name: tests find the thread by it */
 #ifdef HAVE_PTHREAD_SETNAME_NP
     pthread_setname_np(pthread_self(), "tps-accept");
 #endif

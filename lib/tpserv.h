@@ -348,7 +348,11 @@ int tps_server_port(const tps_server *srv, unsigned idx);
 
 /* Start the acceptor and workers and return. Resolves auto options, warns
  * through the log if MAX_CONNS cannot fit RLIMIT_NOFILE. TPS_EINVAL with
- * no listener, TPS_EALREADY if started. Threads block all signals. */
+ * no listener, TPS_EALREADY if started. Threads block all signals and
+ * inherit the caller's scheduling policy, except that the acceptor of a
+ * SCHED_OTHER caller runs SCHED_BATCH, so that a new connection does not
+ * preempt a worker in mid-turn (Linux; threads are named "tps-accept",
+ * "tps-run-N"). */
 int tps_server_start(tps_server *srv);
 
 /* Begin a graceful stop: stop accepting, call on_shutdown, close each

@@ -3,13 +3,17 @@
  * errors, the error/reason/stat/level tables, peer formatting, unique
  * connection ids, on_open rejection, close reasons, tps_conn_send on a
  * closing connection, SIGPIPE safety and exact byte counters. */
+#include "config.h" /* _GNU_SOURCE: SCHED_BATCH, SCHED_IDLE */
+
 #include "suites.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -667,6 +671,49 @@ START_TEST(test_api_histograms)
 }
 END_TEST
 
+/* The scheduling policy of this process's thread named name, or -1. */
+static int thread_policy(const char *name)
+{
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    int policy = -1;
+    for (struct dirent *e; policy < 0 && (e = readdir(d)) != NULL;) {
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, name, strlen(name)) == 0 &&
+            comm[strlen(name)] == '\n')
+            policy = sched_getscheduler((pid_t)atoi(e->d_name));
+        fclose(f);
+    }
+    closedir(d);
+    return policy;
+}
+
+/* The acceptor runs SCHED_BATCH (it must not preempt a worker) when the
+ * thread that starts the server is SCHED_OTHER; a host that chose another
+ * policy (here SCHED_IDLE, which needs no privilege) keeps it. The policy
+ * is set at thread creation, so it holds as soon as the thread exists. */
+START_TEST(test_api_acceptor_policy)
+{
+    int host = _i ? SCHED_IDLE : SCHED_OTHER, want = _i ? SCHED_IDLE : SCHED_BATCH;
+    struct sched_param sp = {.sched_priority = 0};
+    ck_assert_int_eq(pthread_setschedparam(pthread_self(), host, &sp), 0);
+    tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
+    int got = -1; /* the thread names itself when it runs */
+    for (int64_t end = tu_now_us() + 2000000; got < 0 && tu_now_us() < end; tu_sleep_ms(1))
+        got = thread_policy("tps-accept");
+    ck_assert_int_eq(pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp), 0);
+    ck_assert_msg(got == want, "acceptor policy %d, want %d (host %d)", got, want, host);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    echo_ok(fd);
+    close(fd);
+    tps_server_free(srv);
+}
+END_TEST
+
 Suite *lib_api_suite(void)
 {
     Suite *s = suite_create("lib_api");
@@ -692,6 +739,7 @@ Suite *lib_api_suite(void)
     tcase_add_test(tc, test_api_framing_leftovers);
     tcase_add_test(tc, test_api_framing_input_limit);
     tcase_add_test(tc, test_api_histograms);
+    tcase_add_loop_test(tc, test_api_acceptor_policy, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
