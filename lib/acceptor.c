@@ -87,11 +87,11 @@ static bool queue_has_room(tps_server *srv)
 }
 
 /* Which worker adopts the next connection: the one with the fewest,
- * round-robin among equals. (With a may-block handler no worker is picked:
- * see flush_wakes.) A plain wake-one (EPOLLEXCLUSIVE on one
- * eventfd in every worker's epoll) was measured to hand most connections
- * to the first-registered worker: the kernel picks the first exclusive
- * waiter whether or not it is the least busy. */
+ * round-robin among equals, whatever the handler (may-block ones too: a
+ * blocked worker is handed off, not skipped). A plain wake-one
+ * (EPOLLEXCLUSIVE on one eventfd in every worker's epoll) was measured to
+ * hand most connections to the first-registered worker: the kernel picks
+ * the first exclusive waiter whether or not it is the least busy. */
 static unsigned pick_worker(tps_server *srv)
 {
     unsigned n = srv->nworkers, start = srv->next_worker++ % n, best = start;
