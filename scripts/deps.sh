@@ -3,7 +3,7 @@
 # Safe to rerun: does nothing when everything is present. Needs root (or
 # sudo) only when something is missing.
 set -e
-need="autoconf automake libtool pkg-config make gcc check"
+need="autoconf automake libtool pkg-config make gcc check python3"
 # Optional: real servers and libraries for integration tests and benchmarks.
 want="redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time"
 missing=

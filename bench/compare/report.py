@@ -79,6 +79,15 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def spread_pct(xs):
+    """(max - min) / median of the repeats, in percent: how far single runs
+    of one server lie apart. A ratio between servers that differs from 1 by
+    less than this is not a measured difference."""
+    xs = [x for x in xs if x]
+    m = median(xs)
+    return 100.0 * (max(xs) - min(xs)) / m if len(xs) > 1 and m else None
+
+
 def summarise(rows):
     groups = {}
     for row in rows:
@@ -96,6 +105,7 @@ def summarise(rows):
                   "server_cpus", "foreign_cpus"):
             s[k] = median(r[k] for r in ok)
         s["values"] = [r["value"] for r in ok]
+        s["spread_pct"] = spread_pct(s["values"])
         s["per_server_cpu"] = median(per_cpu(r) for r in ok)
         if sc == "idle10k" and s["rss_peak_kib"] and s["rss_before_kib"] and s["open_max"]:
             s["kib_per_idle_conn"] = (s["rss_peak_kib"] - s["rss_before_kib"]) / s["open_max"]
@@ -122,18 +132,20 @@ def fmt(x, spec):
 
 def table(summary):
     lines = []
-    head = "%-10s %-22s %12s %-6s %7s %12s %9s %9s %7s %7s %5s %6s" % (
-        "scenario", "server", "median", "unit", "vs best", "per srv CPU", "p50 us", "p99 us",
-        "srv CPU", "foreign", "ok", "errors")
+    head = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6s" % (
+        "scenario", "server", "median", "unit", "vs best", "spread", "per srv CPU", "p50 us",
+        "p99 us", "srv CPU", "foreign", "ok", "errors")
     sc_prev = None
     for s in summary:
         if s["scenario"] != sc_prev:
             lines += ["", head, "-" * len(head)]
             sc_prev = s["scenario"]
         spec = ".0f" if s["unit"] != "MiB/s" else ".1f"
-        line = "%-10s %-22s %12s %-6s %7s %12s %9s %9s %7s %7s %5s %6d" % (
+        spread = s["spread_pct"]
+        line = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6d" % (
             s["scenario"], s["server"], fmt(s["value"], spec), s["unit"],
-            fmt(s.get("ratio_to_best_ref"), ".2f"), fmt(s["per_server_cpu"], spec),
+            fmt(s.get("ratio_to_best_ref"), ".2f"),
+            "-" if spread is None else "%.0f%%" % spread, fmt(s["per_server_cpu"], spec),
             fmt(s["p50_us"], ".1f"),
             fmt(s["p99_us"], ".1f"), fmt(s["server_cpus"], ".2f"), fmt(s["foreign_cpus"], ".2f"),
             "%d/%d" % (s["ok_runs"], s["runs"]), s["errors"])
@@ -145,6 +157,8 @@ def table(summary):
     lines.append("")
     lines.append("median over the ok runs; 'vs best' = median / best reference median "
                  "(references: all but tpserver-*; higher is better);")
+    lines.append("spread = (max - min) / median of the repeats: ratios closer to 1 than "
+                 "that are noise;")
     lines.append("per srv CPU = median / CPU-seconds the server used; srv CPU = CPUs the "
                  "server used; foreign = CPUs used by")
     lines.append("anything but the server and tpbench (other work on the machine)")
@@ -157,7 +171,8 @@ def table(summary):
 
 
 def write_csv(path, summary):
-    cols = ["scenario", "server", "value", "unit", "ratio_to_best_ref", "per_server_cpu",
+    cols = ["scenario", "server", "value", "unit", "ratio_to_best_ref", "spread_pct",
+            "per_server_cpu",
             "p50_us", "p99_us", "server_cpus", "foreign_cpus", "ok_runs", "runs", "errors", "rss_before_kib", "rss_peak_kib", "kib_per_idle_conn"]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)

@@ -1,0 +1,69 @@
+#!/bin/sh
+# bench/compare/report.py on a results directory written here with known
+# figures: medians over the ok runs only, the ratio to the best reference
+# (tpserver-* are never references), the spread of the repeats, the KiB per
+# idle connection, and a clear refusal of a directory without runs.
+# Skips (77) without python3.
+: "${top_srcdir:=.}"
+REPORT="$top_srcdir/bench/compare/report.py"
+command -v python3 > /dev/null || { echo "python3 missing: skipped"; exit 77; }
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/tps-report.XXXXXX")
+trap 'rm -rf "$TMPD"' EXIT INT TERM
+fail() { echo "FAIL: $*"; exit 1; }
+
+# run SCENARIO SERVER REPEAT STATUS JSON-BODY [RSS_BEFORE RSS_PEAK]
+run() {
+    j="$TMPD/$1.$2.$3.json"
+    printf '%s\n' "$5" > "$j"
+    echo "$1,$2,$3,$4,${6:-1000},${7:-1000},x,0.50,0.00,$j" >> "$TMPD/runs.csv"
+}
+echo "scenario,server,repeat,status,rss_before_kib,rss_peak_kib,comm,server_cpus,foreign_cpus,json" \
+    > "$TMPD/runs.csv"
+# epoll-1: 90, 100, 110 -> median 100, spread 20%; libuv-1 median 80;
+# tpserver-1: 95, 100, 105 and a failed run of 1 (left out) -> 1.00, 10%.
+for v in 90 100 110; do run pingpong epoll-1 $((v / 10)) ok "{\"rate_rps\": $v, \"latency_us\": {\"p50\": 10, \"p99\": 20}}"; done
+for v in 70 80 90; do run pingpong libuv-1 $((v / 10)) ok "{\"rate_rps\": $v}"; done
+for v in 95 100 105; do run pingpong tpserver-1 $v ok "{\"rate_rps\": $v}"; done
+run pingpong tpserver-1 4 failed '{"rate_rps": 1}'
+# A tpserver faster than every reference must not become the reference.
+run churn tpserver-1 1 ok '{"conn_rate": 300}'
+run churn redis 1 ok '{"conn_rate": 200}'
+# idle10k: 10,000 connections, RSS 2,000 -> 4,000 KiB: 0.20 KiB each.
+run idle10k epoll-1 1 ok '{"rate_rps": 50, "open_max": 10000}' 2000 4000
+printf 'host=test\n' > "$TMPD/meta.txt"
+
+python3 "$REPORT" "$TMPD" > "$TMPD/out" 2> "$TMPD/err" || fail "report.py failed: $(cat "$TMPD/err")"
+row() { grep "^$1 *$2 " "$TMPD/out" || fail "no $1 $2 row in: $(cat "$TMPD/out")"; }
+# columns: scenario server median unit vs-best spread per-srv-CPU p50 p99 ...
+check() { # SCENARIO SERVER FIELD-NO EXPECTED
+    got=$(row "$1" "$2" | awk -v f="$3" '{print $f}')
+    [ "$got" = "$4" ] || fail "$1 $2 field $3 is '$got', expected '$4'"
+}
+check pingpong epoll-1 3 100
+check pingpong epoll-1 5 1.00
+check pingpong epoll-1 6 20%
+check pingpong libuv-1 5 0.80
+check pingpong tpserver-1 3 100
+check pingpong tpserver-1 5 1.00
+check pingpong tpserver-1 6 10%
+check pingpong tpserver-1 12 3/4
+check pingpong epoll-1 8 10.0
+check churn tpserver-1 5 1.50
+check churn redis 5 1.00
+check churn redis 6 -
+row idle10k epoll-1 | grep -q "0.20 KiB/conn" || fail "idle10k KiB per connection: $(row idle10k epoll-1)"
+for f in summary.txt summary.csv summary.json; do
+    [ -s "$TMPD/$f" ] || fail "$f not written"
+done
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["meta"]["host"] == "test", d["meta"]
+s = [x for x in d["summary"] if x["server"] == "epoll-1" and x["scenario"] == "pingpong"][0]
+assert abs(s["spread_pct"] - 20.0) < 1e-9, s' "$TMPD/summary.json" || fail "summary.json"
+
+mkdir "$TMPD/none" && head -1 "$TMPD/runs.csv" > "$TMPD/none/runs.csv"
+python3 "$REPORT" "$TMPD/none" > /dev/null 2> "$TMPD/err" && fail "a directory without runs was accepted"
+grep -q "no runs" "$TMPD/err" || fail "no clear message for a directory without runs: $(cat "$TMPD/err")"
+python3 "$REPORT" > /dev/null 2>&1
+[ $? -eq 2 ] || fail "no argument: expected exit 2"
+echo "ok"
