@@ -24,6 +24,10 @@
 #ifndef TPB_SRC_START              /* first extra source address; a build */
 #define TPB_SRC_START 0            /* knob to test the bind() path */
 #endif
+/* Churn spreads its connects over this many loopback source addresses:
+ * one address's client ports, each held 1 s in TIME_WAIT before the
+ * kernel reuses it, capped churn near 14k connections/s here. */
+#define CHURN_SOURCES 64
 
 enum { C_WAIT, C_CONNECTING, C_OPEN };
 
@@ -45,6 +49,7 @@ typedef struct loop {
     const tpb_opts *o;
     tpb_stats *st;
     int ep, nc, nact, src, depth, churn;
+    unsigned churn_k; /* connects made in churn: picks the source */
     bconn *c, **act;
     char *rbuf;
     uint64_t now, gap, ev_next, ramp_gap, next_scan, next_pub;
@@ -89,10 +94,24 @@ static void fail_conn(loop *L, bconn *c, int kind)
     close_conn(L, c, kind == TPB_E_CONNECT ? RETRY_NS : REOPEN_NS);
 }
 
+/* Churn on a loopback target: the next of CHURN_SOURCES addresses
+ * 127.0.0.2... per connect (a source whose ports ran out is skipped). */
+static int churn_connect(loop *L)
+{
+    int fd = -EADDRNOTAVAIL;
+    for (int i = 0; i < CHURN_SOURCES && fd == -EADDRNOTAVAIL; i++)
+        fd = tpb_net_connect(L->run, 1 + (int)(L->churn_k++ % CHURN_SOURCES));
+    return fd;
+}
+
 static void start_connect(loop *L, bconn *c)
 {
     int fd;
     for (;;) {
+        if (L->churn && tpb_net_can_rotate(L->run) && L->src == 0) {
+            fd = churn_connect(L);
+            break;
+        }
         fd = tpb_net_connect(L->run, L->src);
         if (fd != -EADDRNOTAVAIL || !tpb_net_can_rotate(L->run) || L->src >= 250)
             break;

@@ -7,6 +7,42 @@ start_srv modes --fault none
 "$TPBENCH" -q --mode churn -c 4 -d 1s -w 0 --json "127.0.0.1:$PORT" > "$TMPD/churn.json" || fail "churn exit $?"
 [ "$(jget "$TMPD/churn.json" 'd["conn_done"] > 10 and d["conn_done"] == d["responses"]')" = True ] || fail "churn counts"
 
+# Churn on loopback spreads its connects over the 64 source addresses
+# 127.0.0.2-65 (one address's ports in TIME_WAIT would cap the rate): a
+# server that records its peers sees them all.
+cat > "$TMPD/peers.py" <<'PY'
+import socket, sys, time
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(128)
+srv.settimeout(0.2)
+print(srv.getsockname()[1], flush=True)
+peers, end = set(), time.time() + 30
+while time.time() < end:
+    try:
+        c, addr = srv.accept()
+    except socket.timeout:
+        continue
+    if addr[0] not in peers:
+        peers.add(addr[0])
+        with open(sys.argv[1], "w") as f:
+            f.write("".join(p + "\n" for p in sorted(peers)))
+    c.settimeout(2)
+    try:
+        c.sendall(c.recv(65536))
+    except OSError:
+        pass
+    c.close()
+PY
+python3 "$TMPD/peers.py" "$TMPD/npeers" > "$TMPD/peers.out" &
+PIDS="$PIDS $!"
+for _ in $(seq 1 100); do [ -s "$TMPD/peers.out" ] && break; sleep 0.05; done
+pport=$(head -1 "$TMPD/peers.out")
+"$TPBENCH" -q --mode churn -c 2 -d 1s -w 0 --json "127.0.0.1:$pport" > "$TMPD/churn2.json" || fail "churn (peers) exit $?"
+# (127.0.0.1 is tpbench's probe connect.)
+n=$(grep -c -E '^127\.0\.0\.([2-9]|[1-5][0-9]|6[0-5])$' "$TMPD/npeers")
+[ "$n" = 64 ] || fail "churn used $n of the sources 127.0.0.2-65, not 64 ($(jget "$TMPD/churn2.json" 'd["connects"]') connects): $(tr '\n' ' ' < "$TMPD/npeers")"
+
 "$TPBENCH" -q --mode idle -c 300 --active 2 -d 1s -w 200ms --json "127.0.0.1:$PORT" > "$TMPD/idle.json" || fail "idle exit $?"
 [ "$(jget "$TMPD/idle.json" 'd["open_max"]')" = 300 ] || fail "idle: not all 300 open"
 [ "$(jget "$TMPD/idle.json" 'd["responses"] > 0')" = True ] || fail "idle: no active traffic"
