@@ -49,7 +49,8 @@ typedef struct loop {
     const tpb_opts *o;
     tpb_stats *st;
     int ep, nc, nact, src, depth, churn;
-    unsigned churn_k; /* connects made in churn: picks the source */
+    int churn_sources; /* churn on loopback: rotate CHURN_SOURCES sources */
+    unsigned churn_k;  /* connects made so: picks the next source */
     bconn *c, **act;
     char *rbuf;
     uint64_t now, gap, ev_next, ramp_gap, next_scan, next_pub;
@@ -104,19 +105,20 @@ static int churn_connect(loop *L)
     return fd;
 }
 
-static void start_connect(loop *L, bconn *c)
+/* Any other mode: one source until its ports run out, then the next. */
+static int steady_connect(loop *L)
 {
-    int fd;
     for (;;) {
-        if (L->churn && tpb_net_can_rotate(L->run) && L->src == 0) {
-            fd = churn_connect(L);
-            break;
-        }
-        fd = tpb_net_connect(L->run, L->src);
+        int fd = tpb_net_connect(L->run, L->src);
         if (fd != -EADDRNOTAVAIL || !tpb_net_can_rotate(L->run) || L->src >= 250)
-            break;
+            return fd;
         L->src++; /* this source address ran out of ephemeral ports */
     }
+}
+
+static void start_connect(loop *L, bconn *c)
+{
+    int fd = L->churn_sources ? churn_connect(L) : steady_connect(L);
     c->t_connect = L->now;
     if (fd < 0) {
         fail_conn(L, c, TPB_E_CONNECT);
@@ -382,6 +384,7 @@ static int setup(loop *L, tpb_worker *w)
     L->w = w, L->run = w->run, L->o = o, L->st = &w->local;
     L->depth = o->depth;
     L->churn = o->mode == TPB_MODE_CHURN;
+    L->churn_sources = L->churn && tpb_net_can_rotate(L->run);
     L->nc = (o->connections - w->index + w->run->nw - 1) / w->run->nw;
     L->src = TPB_SRC_START;
     L->ep = epoll_create1(EPOLL_CLOEXEC);

@@ -694,8 +694,9 @@ static int thread_policy(const char *name)
 
 /* The acceptor runs SCHED_BATCH (it must not preempt a worker) when the
  * thread that starts the server is SCHED_OTHER; a host that chose another
- * policy (here SCHED_IDLE, which needs no privilege) keeps it. The policy
- * is set at thread creation, so it holds as soon as the thread exists. */
+ * policy (here SCHED_IDLE, which needs no privilege) keeps it. The
+ * acceptor sets its policy before it names itself, so once the name shows,
+ * the policy holds. */
 START_TEST(test_api_acceptor_policy)
 {
     int host = _i ? SCHED_IDLE : SCHED_OTHER, want = _i ? SCHED_IDLE : SCHED_BATCH;
