@@ -33,14 +33,15 @@ struct acc {
     uint64_t *wakes; /* per worker: descriptors queued for it this batch */
 };
 
-/* One eventfd write per worker per accept batch, not per connection. */
+/* Tell each chosen worker once per accept batch, not per connection. */
 static void flush_wakes(struct acc *a)
 {
     tps_server *srv = a->srv;
     for (unsigned i = 0; i < srv->nworkers; i++) {
         if (a->wakes[i] == 0)
             continue;
-        (void)!write(srv->workers[i].wakefd, &a->wakes[i], sizeof(a->wakes[i]));
+        atomic_fetch_add(&srv->workers[i].owed, a->wakes[i]);
+        tps__worker_notify(&srv->workers[i]);
         a->wakes[i] = 0;
     }
 }

@@ -152,7 +152,9 @@ typedef struct tps__worker {
     tps_server *srv;
     unsigned id;
     int epfd;
-    int wakefd;
+    int wakefd;              /* doorbell: edge-triggered, never read (see tps__worker_notify) */
+    _Atomic uint64_t owed;   /* descriptors the acceptor queued for us, not adopted yet */
+    _Atomic bool waiting;    /* the runner is in, or about to enter, epoll_wait */
     pthread_mutex_t lock;    /* may-block: see THREADS above */
     tps__runner *runner;     /* who runs the loop (changed under lock) */
     _Atomic uint64_t cb_seq; /* may-block: odd while runner is in a callback */
@@ -308,9 +310,10 @@ int tps__workers_start(tps_server *srv);
 void tps__worker_destroy(tps__worker *w);
 void tps__runners_join(tps_server *srv);
 void tps__wake(int eventfd);
+/* Work was published for w (owed, inbox_ready): ring its doorbell if it
+ * may be asleep. The caller's publishing RMW must be seq_cst. */
+void tps__worker_notify(tps__worker *w);
 void tps__ready_push(tps__worker *w, tps_conn *c);
-/* Adopt up to n queued descriptors. */
-void tps__worker_adopt(tps__worker *w, uint64_t n);
 /* Start a runner thread with its scratch; parked unless w != NULL. */
 tps__runner *tps__runner_new(tps_server *srv, tps__worker *w);
 /* The runner of the calling thread (NULL outside the library's threads). */

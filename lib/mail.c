@@ -77,7 +77,7 @@ static int post(tps_server *srv, uint64_t id, const void *data, size_t len, bool
     bool wake = !atomic_exchange(&w->inbox_ready, true);
     pthread_mutex_unlock(&w->inbox_lock);
     if (wake)
-        tps__wake(w->wakefd);
+        tps__worker_notify(w);
     return 0;
 }
 

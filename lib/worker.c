@@ -1,15 +1,23 @@
 /* worker.c - a worker's loop over the connections it adopted (edge-
- * triggered, registered once) and its wake eventfd (the acceptor adds one
- * per queued descriptor it wants this worker to adopt; a stop adds one
- * too), and the runner threads that run the loops.
+ * triggered, registered once) and the runner threads that run the loops.
  *
- * One iteration: run what is pending (the events of the last wait, then
- * the ready list: turns owed without an event, such as a spent read
- * budget, lifted backpressure, on_writable, the drain), timers, free the
- * slots of connections closed meanwhile; then wait. What is pending lives
- * in the worker, not on the runner's stack, so that a spare runner that
- * takes the worker over (handoff.c) goes on exactly where the blocked one
- * stopped. */
+ * One iteration: run what is pending (the events of the last wait, the
+ * descriptors owed to us, mail, then the ready list: turns owed without
+ * an event, such as a spent read budget, lifted backpressure,
+ * on_writable, the drain), timers, free the slots of connections closed
+ * meanwhile; then wait. What is pending lives in the worker, not on the
+ * runner's stack, so that a spare runner that takes the worker over
+ * (handoff.c) goes on exactly where the blocked one stopped.
+ *
+ * Waking a worker: other threads publish work in the worker (owed,
+ * inbox_ready) and ring its doorbell eventfd only if the worker says it
+ * is waiting. The worker announces it waits, then re-checks for work; the
+ * publisher publishes, then reads the flag (all seq_cst). One of the two
+ * always sees the other, so no wakeup is lost, and a busy worker costs
+ * its publishers no write(). The doorbell is edge-triggered and never
+ * read: an eventfd wakes its epoll waiters on every write, and the work
+ * itself is in the fields above, so the read() would only drain a count
+ * nobody needs. */
 #include "config.h"
 
 #include <errno.h>
@@ -33,6 +41,12 @@ void tps__wake(int fd)
     uint64_t one = 1;
     /* EAGAIN means the counter is already non-zero: awake anyway. */
     (void)!write(fd, &one, sizeof(one));
+}
+
+void tps__worker_notify(tps__worker *w)
+{
+    if (atomic_load(&w->waiting))
+        tps__wake(w->wakefd);
 }
 
 void tps__ready_push(tps__worker *w, tps_conn *c)
@@ -76,25 +90,27 @@ static void free_dead(tps__worker *w)
     }
 }
 
-/* One wake count per descriptor the acceptor queued for us: adopt that
- * many (fewer if another worker, woken by a stop, took some first). */
-void tps__worker_adopt(tps__worker *w, uint64_t n)
+/* Adopt up to n queued descriptors while r runs w. An on_open that blocks
+ * hands w to a spare runner: what is left stays owed, for it. Fewer than
+ * n may be left in the queue if another worker, finishing, took some. */
+static void adopt(tps__worker *w, tps__runner *r, uint64_t n)
 {
     tps__fditem it;
-    for (; n > 0 && tps__fdqueue_pop(&w->srv->queue, &it) == 0; n--) {
+    for (; n > 0 && tps__runs(w, r); n--) {
+        if (tps__fdqueue_pop(&w->srv->queue, &it) != 0)
+            return;
         tps__acceptor_kick(w->srv);
         tps__conn_adopt(w, &it);
     }
+    if (n > 0 && n != UINT64_MAX)
+        atomic_fetch_add(&w->owed, n);
 }
 
 static void on_event(tps__worker *w, const struct epoll_event *ev)
 {
-    uint64_t d = ev->data.u64, v;
-    if (d == TPS__TAG_WAKE) {
-        if (read(w->wakefd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-            tps__worker_adopt(w, v);
-        return;
-    }
+    uint64_t d = ev->data.u64;
+    if (d == TPS__TAG_WAKE)
+        return; /* the doorbell: what it rang for is checked in run_pending */
     tps_conn *c = tps__conntab_lookup(&w->srv->conns, d);
     /* Our conns only; closed ones left epoll (this event predates that). */
     if (c != NULL && c->fd >= 0 && c->w == w && c->gen == (uint32_t)(d >> 32) &&
@@ -111,12 +127,12 @@ static void begin_drain(tps__worker *w)
         tps__conn_begin_shutdown(w, tps__container_of(n, tps_conn, link));
 }
 
-static bool finished(tps__worker *w)
+static bool finished(tps__worker *w, tps__runner *r)
 {
     tps_server *srv = w->srv;
     if (!w->drain_seen || !atomic_load(&srv->acceptor_done))
         return false;
-    tps__worker_adopt(w, SIZE_MAX); /* nothing is pushed any more: take leftovers */
+    adopt(w, r, UINT64_MAX); /* nothing is pushed any more: take leftovers */
     return w->nconns == 0 && tps__fdqueue_count(&srv->queue) == 0;
 }
 
@@ -126,6 +142,8 @@ static void run_pending(tps__worker *w, tps__runner *r)
         struct epoll_event ev = w->evs[w->ev_next++];
         on_event(w, &ev);
     }
+    if (tps__runs(w, r) && atomic_load_explicit(&w->owed, memory_order_relaxed) != 0)
+        adopt(w, r, atomic_exchange(&w->owed, 0));
     if (tps__runs(w, r) &&
         (atomic_load_explicit(&w->inbox_ready, memory_order_relaxed) || !tps__list_empty(&w->mail)))
         tps__mail_run(w);
@@ -148,6 +166,7 @@ static int next_timeout(tps__worker *w)
 static void worker_run(tps__worker *w, tps__runner *r)
 {
     tps__worker_lock(w);
+    w->now_ms = tps__now_ms(); /* adoptions stamp it: never the epoch */
     while (tps__runs(w, r)) {
         run_pending(w, r);
         if (!tps__runs(w, r))
@@ -155,7 +174,7 @@ static void worker_run(tps__worker *w, tps__runner *r)
         w->now_ms = tps__now_ms();
         if (!w->drain_seen && tps__draining(w->srv))
             begin_drain(w);
-        if (finished(w) && tps__runs(w, r)) {
+        if (finished(w, r) && tps__runs(w, r)) {
             w->finished = true;
             tps__worker_unlock(w);
             tps__worker_done(w);
@@ -167,11 +186,15 @@ static void worker_run(tps__worker *w, tps__runner *r)
         int timeout = next_timeout(w);
         if (!tps__runs(w, r)) /* a timer's on_close blocked and was handed off */
             break;
+        atomic_store(&w->waiting, true);
+        if (atomic_load(&w->owed) != 0 || atomic_load(&w->inbox_ready))
+            timeout = 0;
         tps__worker_unlock(w);
         int n = epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
             tps__log_errno(w->srv, TPS_LOG_ERROR, errno, "epoll_wait() failed");
         tps__worker_lock(w);
+        atomic_store_explicit(&w->waiting, false, memory_order_relaxed);
         w->nev = n > 0 ? n : 0;
         w->ev_next = 0;
         w->now_ms = tps__now_ms();
@@ -278,7 +301,7 @@ static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
         return -errno;
     if (w->evs == NULL)
         return TPS_ENOMEM;
-    return epoll_add(w->epfd, w->wakefd, EPOLLIN, TPS__TAG_WAKE);
+    return epoll_add(w->epfd, w->wakefd, EPOLLIN | EPOLLET, TPS__TAG_WAKE);
 }
 
 void tps__worker_destroy(tps__worker *w)
