@@ -21,8 +21,8 @@ usage: bench/compare.sh [options]
               epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2
               tpserver-1 tpserver-2 tpserver-1-mayblock tpserver-2-mayblock
               redis memcached-1 memcached-2
-              and, only when named: epoll-2-acceptor libevent-1-bufferevent
-              libevent-2-bufferevent
+              and, only when named: epoll-2-acceptor epoll-1-spin
+              libevent-1-bufferevent libevent-2-bufferevent
   -S LIST     scenarios, comma-separated (default: all), from
               pingpong pipeline throughput idle10k churn single
   -o DIR      results directory (default compare-results/YYYYmmdd-HHMMSS
@@ -42,8 +42,9 @@ build=${BUILDDIR:-$top}
 repeats=3 dur=1s warm=300ms tpb_threads=1 outdir='' do_make=1 run_limit=120 quiet_wait=0
 servers_all="epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2 tpserver-1 tpserver-2 tpserver-1-mayblock tpserver-2-mayblock redis memcached-1 memcached-2"
 # Variants of the references, not run by default (-s to pick them): the
-# other connection distribution of echo-epoll, libevent's bufferevents.
-servers_extra="epoll-2-acceptor libevent-1-bufferevent libevent-2-bufferevent"
+# other connection distribution of echo-epoll, its loop that never sleeps
+# (what wakeups cost), libevent's bufferevents.
+servers_extra="epoll-2-acceptor epoll-1-spin libevent-1-bufferevent libevent-2-bufferevent"
 scenarios_all="pingpong pipeline throughput idle10k churn single"
 servers=$servers_all scenarios=$scenarios_all
 while getopts "r:d:w:T:s:S:o:B:L:Q:nh" opt; do

@@ -22,6 +22,7 @@ for s in epoll libuv libevent; do
     run "$bin" -t 2
 done
 [ -x "$dir/echo-epoll" ] && run "$dir/echo-epoll" -t 2 -m acceptor
+[ -x "$dir/echo-epoll" ] && run "$dir/echo-epoll" -m spin
 [ -x "$dir/echo-libevent" ] && run "$dir/echo-libevent" -m bufferevent
 [ "$ran" -gt 0 ] || { echo "no reference server built"; exit 99; }
 exit $fail

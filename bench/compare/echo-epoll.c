@@ -4,7 +4,9 @@
  * their whole life (no locks). Connections reach a loop in one of two ways
  * (-m): "reuseport" (default) gives every loop its own SO_REUSEPORT listener
  * so the kernel spreads connections; "acceptor" lets loop 0 accept for all
- * and hand each new socket round robin to a loop's epoll. A read fills a
+ * and hand each new socket round robin to a loop's epoll; "spin" is the
+ * default with loops that never sleep (epoll_wait with a zero timeout), to
+ * measure what a wakeup costs the peers that cause it. A read fills a
  * per-loop 64 KiB buffer and is written straight back; only what the socket
  * refuses is copied aside, and a connection with such a remainder stops
  * reading until the remainder is gone (backpressure: at most 64 KiB held per
@@ -37,6 +39,7 @@ struct loop {
 static struct loop *loops;
 static int nloops;
 static int acceptor_mode;
+static int wait_ms = -1;   /* epoll_wait timeout: 0 when spinning */
 static unsigned next_loop; /* round robin cursor, touched by loop 0 only */
 
 static void conn_close(struct conn *c)
@@ -118,7 +121,7 @@ static void *loop_run(void *arg)
     struct loop *l = arg;
     struct epoll_event ev[256];
     for (;;) {
-        int n = epoll_wait(l->ep, ev, 256, -1);
+        int n = epoll_wait(l->ep, ev, 256, wait_ms);
         if (n < 0 && errno != EINTR)
             refsrv_die("epoll_wait", errno);
         for (int i = 0; i < n; i++) {
@@ -147,9 +150,13 @@ static void loop_init(struct loop *l, int lfd)
 int main(int argc, char **argv)
 {
     struct refsrv_opts o;
-    refsrv_parse(argc, argv, &o, "reuseport (a listener per loop, default) or acceptor");
+    refsrv_parse(argc, argv, &o,
+                 "reuseport (a listener per loop, default), acceptor, or spin\n"
+                 "              (reuseport, and the loops never sleep)");
     if (o.mode && strcmp(o.mode, "acceptor") == 0)
         acceptor_mode = 1;
+    else if (o.mode && strcmp(o.mode, "spin") == 0)
+        wait_ms = 0;
     else if (o.mode && strcmp(o.mode, "reuseport") != 0)
         refsrv_bad_mode(o.mode);
     nloops = o.threads;
