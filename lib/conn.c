@@ -5,10 +5,13 @@
  * Callbacks of a may-block handler are bracketed by cb_enter/cb_leave.
  *
  * Hot path per message (echo): one recv into the runner's read scratch,
- * on_data, tps_conn_send copying into the runner's output scratch, one
- * send. Only bytes the handler leaves unconsumed, or the socket does
- * not take, are copied to per-connection buffers, so an idle connection
- * holds no buffer memory and a message costs no allocation. */
+ * on_data, tps_conn_send, one send. A turn's output goes to the runner's
+ * output scratch, except a first send of a slice of the input just read:
+ * that is sent from the read scratch itself (echo, proxies, anything
+ * that answers with bytes it was given copies nothing). Only bytes the
+ * handler leaves unconsumed, or the socket does not take, are copied to
+ * per-connection buffers, so an idle connection holds no buffer memory
+ * and a message costs no allocation. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,6 +25,19 @@
 static size_t opt_size(const tps_server *srv, int o)
 {
     return (size_t)srv->opt[o];
+}
+
+/* The turn's output not yet in c->out: the scratch or an input slice,
+ * never both. */
+static size_t turn_out_len(const tps__runner *r)
+{
+    return r->obuf.len + r->oref_len;
+}
+
+static void turn_out_reset(tps__runner *r)
+{
+    r->obuf.len = 0;
+    r->oref_len = 0;
 }
 
 /* Around each callback: a may-block handler's callback runs without the
@@ -87,7 +103,7 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     close(c->fd);
     c->fd = -1;
     if (c->r != NULL)
-        c->r->obuf.len = 0;
+        turn_out_reset(c->r);
     tps__buf_free(&c->in);
     tps__buf_free(&c->out);
     if (c->flags & TPS__CF_IP_COUNTED)
@@ -107,18 +123,46 @@ static void close_later(tps_conn *c, int reason)
 
 /* ---- output ------------------------------------------------------------ */
 
+/* Is [p, p + len) inside what the turn's last read put in rbuf? */
+static bool in_input(const tps__runner *r, const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)r->rbuf;
+    return a >= lo && len <= r->rlen && a - lo <= r->rlen - len;
+}
+
+/* More output follows an input slice: copy the slice to where output
+ * goes now (the scratch, or c->out if it is too big for it). */
+static int unref(tps_conn *c, tps__runner *r, size_t max)
+{
+    size_t n = r->oref_len;
+    r->oref_len = 0;
+    if (n <= r->obuf.cap) {
+        memcpy(r->obuf.data, r->oref, n);
+        r->obuf.len = n;
+        return 0;
+    }
+    return tps__buf_append(&c->out, r->oref, n, max);
+}
+
 int tps_conn_send(tps_conn *c, const void *data, size_t len)
 {
     tps__runner *r = c->r;
     size_t max = opt_size(c->srv, TPS_OPT_MAX_OUTPUT);
     bool in_turn = r != NULL;
-    size_t held = c->out.len + (in_turn ? r->obuf.len : 0);
+    size_t held = c->out.len + (in_turn ? turn_out_len(r) : 0);
     if (c->fd < 0 || (c->flags & TPS__CF_CLOSING))
         return TPS_ENOTCONN;
     if (len > max || held > max - len) {
         close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
         return TPS_ENOBUFS;
     }
+    if (in_turn && held == 0 && len > 0 && in_input(r, data, len)) {
+        r->oref = data;
+        r->oref_len = len;
+        return 0;
+    }
+    if (in_turn && r->oref_len > 0 && unref(c, r, max) < 0)
+        goto nomem;
     if (in_turn && c->out.len == 0 && len <= r->obuf.cap - r->obuf.len) {
         memcpy(r->obuf.data + r->obuf.len, data, len);
         r->obuf.len += len;
@@ -140,7 +184,7 @@ nomem:
 
 size_t tps_conn_pending(const tps_conn *c)
 {
-    return c->out.len + (c->r != NULL ? c->r->obuf.len : 0);
+    return c->out.len + (c->r != NULL ? turn_out_len(c->r) : 0);
 }
 
 /* send() until done or EAGAIN; <0 on a socket error. */
@@ -186,25 +230,25 @@ static void after_flush(tps__worker *w, tps_conn *c, size_t before, size_t sent)
         output_drained(w, c);
 }
 
-/* Write the turn's scratch output and any backlog: one send() when the
- * socket keeps up. */
+/* Write the turn's output and any backlog: one send() when the socket
+ * keeps up. What it does not take is kept in c->out. */
 static void flush_output(tps__worker *w, tps_conn *c)
 {
-    tps__buf *ob = &c->r->obuf;
-    size_t before = ob->len + c->out.len, sent = 0;
+    tps__runner *r = c->r;
+    const char *p = r->oref_len > 0 ? r->oref : r->obuf.data;
+    size_t len = turn_out_len(r), before = len + c->out.len, sent = 0;
     ssize_t n = 0;
-    bool tried = false;
-    if (ob->len > 0) {
-        /* c->out is empty here: tps_conn_send moves scratch into it first */
-        n = send_some(w, c, ob->data, ob->len);
-        tried = true;
+    if (len > 0) {
+        /* c->out is empty here: tps_conn_send moves the turn's output
+         * into it before anything goes after it */
+        n = send_some(w, c, p, len);
         if (n >= 0) {
             sent = (size_t)n;
-            tps__buf_append(&c->out, ob->data + n, ob->len - (size_t)n, SIZE_MAX);
+            if (tps__buf_append(&c->out, p + n, len - sent, SIZE_MAX) < 0)
+                n = -ENOMEM; /* never drop output silently */
         }
-        ob->len = 0;
-    }
-    if (!tried && c->out.len > 0) {
+        turn_out_reset(r);
+    } else if (c->out.len > 0) {
         n = send_some(w, c, tps__buf_head(&c->out), c->out.len);
         if (n > 0) {
             sent = (size_t)n;
@@ -327,6 +371,11 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
         return -ENOBUFS;
     }
     *asked = room;
+    if (scratch && c->r->oref_len > 0) {
+        flush_output(w, c); /* it is a slice of what this read overwrites */
+        if (c->fd < 0)
+            return -EPIPE;
+    }
     ssize_t n;
     do
         n = recv(c->fd, p, room, 0);
@@ -335,7 +384,9 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
         return n == 0 ? 0 : -errno;
     tps__count(&w->stats, TPS_STAT_BYTES_IN, (uint64_t)n);
     tps__conn_touch(w, c);
-    if (!scratch)
+    if (scratch)
+        c->r->rlen = (size_t)n;
+    else
         tps__buf_commit(&c->in, (size_t)n);
     deliver(w, c, scratch ? p : tps__buf_head(&c->in), scratch ? (size_t)n : c->in.len, scratch);
     return n;
@@ -343,7 +394,7 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
 
 static bool above_high_water(tps__worker *w, tps_conn *c)
 {
-    size_t pending = c->out.len + c->r->obuf.len;
+    size_t pending = c->out.len + turn_out_len(c->r);
     if (pending <= opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER))
         return false;
     c->flags |= TPS__CF_READ_PAUSED;
@@ -434,7 +485,8 @@ static void turn_end(tps__worker *w, tps_conn *c)
 static void turn_begin(tps_conn *c)
 {
     c->r = tps__self();
-    c->r->obuf.len = 0;
+    turn_out_reset(c->r);
+    c->r->rlen = 0;
 }
 
 void tps__conn_turn_begin(tps_conn *c)

@@ -145,7 +145,12 @@ typedef struct tps__runner {
     pthread_cond_t cond;   /* parked: waits for a worker or the end */
     struct tps__runner *next_spare;
     char *rbuf;    /* read scratch: input lands here first */
+    size_t rlen;   /* bytes the turn's last read left in rbuf */
     tps__buf obuf; /* output scratch of the conn in turn (c->r == this) */
+    /* or, instead, output that is a slice of rbuf, sent without a copy
+     * (conn.c: valid until the next read into rbuf) */
+    const char *oref;
+    size_t oref_len;
 } tps__runner;
 
 typedef struct tps__worker {

@@ -2,7 +2,8 @@
  * from the contract in tpserv.h: many concurrent clients echoing messages of
  * skewed random sizes verified byte for byte (driven by two client threads
  * each with its own epoll loop, not a thread per client), trickling writers,
- * slow readers that push the server into backpressure, half-close, unix and
+ * slow readers that push the server into backpressure, output made of
+ * slices of the input (sent without a copy), half-close, unix and
  * IPv6 listeners and several listeners at once. */
 #include "suites.h"
 #include "testutil.h"
@@ -307,6 +308,97 @@ START_TEST(test_echo_slow_reader)
 }
 END_TEST
 
+/* ---- output made of slices of the input ---------------------------------- */
+
+/* Answers every complete line L with "L L #": two sends of the same slice
+ * of its input, then a constant. tps_conn_send takes a first slice of the
+ * input without copying it; whatever follows must copy it first, and a
+ * read that would overwrite it must send it first. Lines that straddle
+ * reads come from the connection's input buffer instead. */
+static long twice_on_data(tps_conn *c, const char *data, size_t len)
+{
+    size_t used = 0;
+    for (const char *nl; (nl = memchr(data + used, '\n', len - used)) != NULL;) {
+        size_t n = (size_t)(nl - (data + used)) + 1;
+        if (tps_conn_send(c, data + used, n) != 0 || tps_conn_send(c, data + used, n) != 0 ||
+            tps_conn_send(c, "#\n", 2) != 0)
+            return -1;
+        used += n;
+    }
+    return (long)used;
+}
+
+static const tps_handler twice_handler = {.name = "twice", .on_data = twice_on_data};
+static const tps_handler twice_handler_mayblock = {
+    .name = "twice", .on_data = twice_on_data, .flags = TPS_HANDLER_MAY_BLOCK};
+
+/* Lines of 1..300 letters; *out gets what twice_handler answers. */
+static char *twice_lines(size_t want, size_t *len, char **out, size_t *out_len)
+{
+    char *in = malloc(want + 301), *o = malloc(3 * (want + 301)); /* a line: l + 1 in, 2l + 4 out */
+    size_t n = 0, on = 0;
+    ck_assert_ptr_nonnull(in);
+    ck_assert_ptr_nonnull(o);
+    for (unsigned i = 0; n < want; i++) {
+        size_t l = 1 + (i * 7919u) % 300, start = n;
+        for (size_t j = 0; j < l; j++)
+            in[n++] = (char)('a' + (i + j) % 26);
+        in[n++] = '\n';
+        memcpy(o + on, in + start, n - start);
+        memcpy(o + on + (n - start), in + start, n - start);
+        on += 2 * (n - start);
+        memcpy(o + on, "#\n", 2);
+        on += 2;
+    }
+    *len = n;
+    *out = o;
+    *out_len = on;
+    return in;
+}
+
+START_TEST(test_echo_input_slices)
+{
+    const tu_opt opts[] = {{TPS_OPT_OUTPUT_HIGH_WATER, 65536}, TU_OPT_END};
+    tps_server *srv =
+        tu_server_start(_i ? &twice_handler_mayblock : &twice_handler, NULL, opts, NULL, NULL);
+    /* a small receive buffer: the server's sends come up short */
+    int fd = tu_connect_rcvbuf(tu_port(srv, 0), 16384, 1);
+    size_t in_len, want_len, sent = 0, rcvd = 0;
+    char *want, *in = twice_lines(4u << 20, &in_len, &want, &want_len);
+    char buf[65536];
+    int64_t end = tu_now_us() + tu_scale(30000, 120000) * 1000;
+    while (rcvd < want_len && tu_now_us() < end) {
+        if (sent < in_len) {
+            size_t n = in_len - sent > 200000 ? 200000 : in_len - sent;
+            ssize_t w = send(fd, in + sent, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w < 0 && errno != EAGAIN)
+                ck_abort_msg("send: %s", strerror(errno));
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r == 0)
+            ck_abort_msg("EOF after %zu of %zu bytes", rcvd, want_len);
+        if (r < 0) {
+            if (errno != EAGAIN)
+                ck_abort_msg("recv: %s", strerror(errno));
+            tu_sleep_ms(1);
+            continue;
+        }
+        if ((size_t)r > want_len - rcvd || memcmp(buf, want + rcvd, (size_t)r) != 0)
+            ck_abort_msg("wrong bytes in [%zu, %zu)", rcvd, rcvd + (size_t)r);
+        rcvd += (size_t)r;
+    }
+    ck_assert_msg(rcvd == want_len, "received %zu of %zu (sent %zu of %zu)", rcvd, want_len, sent,
+                  in_len);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ERRORS), 0);
+    close(fd);
+    free(in);
+    free(want);
+    tps_server_free(srv);
+}
+END_TEST
+
 START_TEST(test_echo_half_close)
 {
     tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
@@ -489,6 +581,7 @@ Suite *lib_echo_suite(void)
     tcase_set_timeout(tc, tu_timeout(40));
     tcase_add_loop_test(tc, test_echo_trickle_writer, 0, 2); /* plain, may-block */
     tcase_add_loop_test(tc, test_echo_slow_reader, 0, 2);    /* plain, may-block */
+    tcase_add_loop_test(tc, test_echo_input_slices, 0, 2);   /* plain, may-block */
     tcase_add_loop_test(tc, test_echo_half_close, 0, 2);     /* plain, may-block */
     tcase_add_loop_test(tc, test_echo_churn, 0, 2);          /* plain, may-block */
     suite_add_tcase(s, tc);
