@@ -166,7 +166,9 @@ typedef struct tps_handler {
 extern const tps_handler tps_echo_handler;
 
 /* Queue output for c; it is written after the current callback returns
- * (one write per turn). The bytes are copied. Only from a callback of c.
+ * (one write per turn). The caller's buffer may be reused at once: the
+ * bytes are copied, except a slice of on_data's input, which is written
+ * from where it lies (echoing costs no copy). Only from a callback of c.
  * Returns 0, TPS_ENOTCONN if c is closing, or TPS_ENOBUFS if the output
  * would pass TPS_OPT_MAX_OUTPUT (nothing is queued; c is then closed with
  * TPS_CLOSE_OUTPUT_LIMIT). Above TPS_OPT_OUTPUT_HIGH_WATER the library
