@@ -250,14 +250,50 @@ START_TEST(test_echo_trickle_writer)
 }
 END_TEST
 
-/* buf[0..n) equals the endless repetition of tu_pattern() from pos. */
-static int same_as_pattern(const char *buf, size_t n, size_t pos)
+/* Streams in[0..in_len) through fd (non-blocking, with a small receive
+ * buffer) while reading the answer slowly, 1 ms between reads, and checks
+ * it against want[0..want_len). Aborts the test on EOF, a socket error, a
+ * wrong byte or the deadline. */
+static void stream_slowly(int fd, const char *in, size_t in_len, const char *want, size_t want_len)
 {
-    size_t off = pos % TU_PATTERN_LEN, first = TU_PATTERN_LEN - off;
-    if (first > n)
-        first = n;
-    return memcmp(buf, tu_pattern() + off, first) == 0 &&
-           memcmp(buf + first, tu_pattern(), n - first) == 0;
+    size_t sent = 0, rcvd = 0;
+    char buf[32768];
+    int64_t end = tu_now_us() + tu_scale(30000, 120000) * 1000;
+    while (rcvd < want_len && tu_now_us() < end) {
+        if (sent < in_len) {
+            size_t n = in_len - sent > 65536 ? 65536 : in_len - sent;
+            ssize_t w = send(fd, in + sent, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w < 0 && errno != EAGAIN)
+                ck_abort_msg("send: %s", strerror(errno));
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        tu_sleep_ms(1);
+        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r == 0)
+            ck_abort_msg("EOF after %zu of %zu bytes", rcvd, want_len);
+        if (r < 0) {
+            if (errno != EAGAIN)
+                ck_abort_msg("recv: %s", strerror(errno));
+            continue;
+        }
+        /* ck_assert per byte would cost a syscall each (mark_point). */
+        if ((size_t)r > want_len - rcvd || memcmp(buf, want + rcvd, (size_t)r) != 0)
+            ck_abort_msg("wrong bytes in [%zu, %zu)", rcvd, rcvd + (size_t)r);
+        rcvd += (size_t)r;
+    }
+    ck_assert_msg(rcvd == want_len, "received %zu of %zu (sent %zu of %zu)", rcvd, want_len, sent,
+                  in_len);
+}
+
+/* n bytes of tu_pattern() repeated. */
+static char *pattern_bytes(size_t n)
+{
+    char *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i += TU_PATTERN_LEN)
+        memcpy(p + i, tu_pattern(), n - i < TU_PATTERN_LEN ? n - i : TU_PATTERN_LEN);
+    return p;
 }
 
 /* The client's receive buffer is small and it reads slowly: the server's
@@ -269,38 +305,9 @@ START_TEST(test_echo_slow_reader)
     tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 16384, 1);
     const size_t total = 16u << 20; /* past every kernel buffer */
-    const unsigned char *pat = tu_pattern();
-    size_t sent = 0, rcvd = 0;
-    char buf[32768];
-    int64_t end = tu_now_us() + tu_scale(30000, 120000) * 1000;
-    while (rcvd < total && tu_now_us() < end) {
-        if (sent < total) {
-            size_t off = sent % TU_PATTERN_LEN, n = total - sent;
-            if (n > 65536)
-                n = 65536;
-            if (n > TU_PATTERN_LEN - off)
-                n = TU_PATTERN_LEN - off;
-            ssize_t w = send(fd, pat + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (w < 0 && errno != EAGAIN && errno != ENOTCONN)
-                ck_abort_msg("send: %s", strerror(errno));
-            if (w > 0)
-                sent += (size_t)w;
-        }
-        tu_sleep_ms(1);
-        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (r == 0)
-            ck_abort_msg("EOF after %zu of %zu bytes", rcvd, total);
-        if (r < 0) {
-            if (errno != EAGAIN)
-                ck_abort_msg("recv: %s", strerror(errno));
-            continue;
-        }
-        /* ck_assert per byte would cost a syscall each (mark_point). */
-        if (!same_as_pattern(buf, (size_t)r, rcvd))
-            ck_abort_msg("wrong bytes in [%zu, %zu)", rcvd, rcvd + (size_t)r);
-        rcvd += (size_t)r;
-    }
-    ck_assert_msg(rcvd == total, "received %zu of %zu (sent %zu)", rcvd, total, sent);
+    char *data = pattern_bytes(total);
+    stream_slowly(fd, data, total, data, total);
+    free(data);
     ck_assert_msg(tps_server_stat(srv, TPS_STAT_BACKPRESSURE) > 0,
                   "BACKPRESSURE stat is 0 after %zu bytes to a slow reader", total);
     close(fd);
@@ -363,34 +370,9 @@ START_TEST(test_echo_input_slices)
         tu_server_start(_i ? &twice_handler_mayblock : &twice_handler, NULL, opts, NULL, NULL);
     /* a small receive buffer: the server's sends come up short */
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 16384, 1);
-    size_t in_len, want_len, sent = 0, rcvd = 0;
+    size_t in_len, want_len;
     char *want, *in = twice_lines(4u << 20, &in_len, &want, &want_len);
-    char buf[65536];
-    int64_t end = tu_now_us() + tu_scale(30000, 120000) * 1000;
-    while (rcvd < want_len && tu_now_us() < end) {
-        if (sent < in_len) {
-            size_t n = in_len - sent > 200000 ? 200000 : in_len - sent;
-            ssize_t w = send(fd, in + sent, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (w < 0 && errno != EAGAIN)
-                ck_abort_msg("send: %s", strerror(errno));
-            if (w > 0)
-                sent += (size_t)w;
-        }
-        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (r == 0)
-            ck_abort_msg("EOF after %zu of %zu bytes", rcvd, want_len);
-        if (r < 0) {
-            if (errno != EAGAIN)
-                ck_abort_msg("recv: %s", strerror(errno));
-            tu_sleep_ms(1);
-            continue;
-        }
-        if ((size_t)r > want_len - rcvd || memcmp(buf, want + rcvd, (size_t)r) != 0)
-            ck_abort_msg("wrong bytes in [%zu, %zu)", rcvd, rcvd + (size_t)r);
-        rcvd += (size_t)r;
-    }
-    ck_assert_msg(rcvd == want_len, "received %zu of %zu (sent %zu of %zu)", rcvd, want_len, sent,
-                  in_len);
+    stream_slowly(fd, in, in_len, want, want_len);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ERRORS), 0);
     close(fd);
     free(in);
