@@ -1,9 +1,10 @@
 /* check_lib_limits.c - integration suite of libtpserv's bounds, from the
  * contract in tpserv.h: accept queue full (reject or hold), max connections
- * total and per source address, idle and send timeouts, input and output
- * limits, and running out of descriptors (EMFILE) without a busy loop. Each
- * test starts its own server and checks both what the client sees and the
- * matching statistic and close reason. */
+ * total and per source address, idle and send timeouts (and a connection
+ * accepted while a timeout's on_close keeps the worker busy), input and
+ * output limits, and running out of descriptors (EMFILE) without a busy
+ * loop. Each test starts its own server and checks both what the client
+ * sees and the matching statistic and close reason. */
 #include "suites.h"
 #include "testutil.h"
 
@@ -309,6 +310,45 @@ END_TEST
 
 /* ---- timeouts ------------------------------------------------------------- */
 
+/* An idle-timeout close that takes a while: the worker is busy in a timer's
+ * callback, after it last looked for new descriptors and before it waits. */
+static atomic_int slow_close_started;
+
+static void slow_on_close(tps_conn *c, int reason)
+{
+    (void)c;
+    if (reason == TPS_CLOSE_IDLE_TIMEOUT) {
+        atomic_store(&slow_close_started, 1);
+        tu_sleep_ms(300);
+    }
+}
+
+static const tps_handler slow_close_handler = {
+    .name = "slow-close", .on_data = lim_on_data, .on_close = slow_on_close};
+
+/* A connection accepted while the only worker is busy is served when the
+ * worker is done: the acceptor does not ring a worker that is not waiting,
+ * so the worker must look for what it is owed before it waits. */
+START_TEST(test_limits_accept_while_busy)
+{
+    lim_reset();
+    atomic_store(&slow_close_started, 0);
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_IDLE_TIMEOUT_MS, 100}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&slow_close_handler, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0);
+    int idle = tu_connect(port, 0);
+    int64_t end = tu_now_us() + 5000000;
+    while (!atomic_load(&slow_close_started) && tu_now_us() < end)
+        tu_sleep_ms(1);
+    ck_assert_msg(atomic_load(&slow_close_started), "the idle connection was not closed");
+    int fd = tu_connect(port, 0); /* while on_close sleeps */
+    echo_ok(fd, "connection accepted while the worker was in on_close");
+    close(fd);
+    close(idle);
+    tps_server_free(srv);
+}
+END_TEST
+
 START_TEST(test_limits_idle_timeout)
 {
     lim_reset();
@@ -400,8 +440,7 @@ START_TEST(test_limits_send_timeout)
     ck_assert_msg(waited >= 0,
                   "%s: no SEND_TIMEOUT close for a peer that never reads "
                   "(reasons: output_limit %d, error %d)",
-                  _i ? "may-block" : "plain",
-                  atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
+                  _i ? "may-block" : "plain", atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
                   atomic_load(&reasons[TPS_CLOSE_ERROR]));
     fprintf(stderr, "send_timeout: closed after %lld ms, max pending %ld\n",
             (long long)(waited / 1000), atomic_load(&max_pending));
@@ -440,7 +479,8 @@ static const tps_handler flood_handler_mayblock = {
     .flags = TPS_HANDLER_MAY_BLOCK,
 };
 /* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const flood_handler_by_mode[2] = {&flood_handler, &flood_handler_mayblock};
+static const tps_handler *const flood_handler_by_mode[2] = {&flood_handler,
+                                                            &flood_handler_mayblock};
 
 START_TEST(test_limits_max_output)
 {
@@ -567,6 +607,7 @@ Suite *lib_limits_suite(void)
     tc = tcase_create("timeouts");
     tcase_set_timeout(tc, tu_timeout(20));
     tcase_add_loop_test(tc, test_limits_idle_timeout, 0, 2);
+    tcase_add_test(tc, test_limits_accept_while_busy);
     tcase_add_loop_test(tc, test_limits_send_timeout, 0, 2);
     suite_add_tcase(s, tc);
 
