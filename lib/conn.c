@@ -1,17 +1,15 @@
 /* conn.c - one connection's life: adoption, turns (read, on_data, flush),
- * and the one close path. A turn runs on the runner in c->r, which runs
- * the connection's worker (or ran it when a callback of this turn blocked
- * and was handed off; it then finishes the turn under the worker's lock).
- * Callbacks of a may-block handler are bracketed by cb_enter/cb_leave.
+ * and the one close path; the output side is output.c. A turn runs on
+ * the runner in c->r, which runs the connection's worker (or ran it when
+ * a callback of this turn blocked and was handed off; it then finishes
+ * the turn under the worker's lock). Callbacks of a may-block handler are
+ * bracketed by cb_enter/cb_leave.
  *
  * Hot path per message (echo): one recv into the runner's read scratch,
- * on_data, tps_conn_send, one send. A turn's output goes to the runner's
- * output scratch, except a first send of a slice of the input just read:
- * that is sent from the read scratch itself (echo, proxies, anything
- * that answers with bytes it was given copies nothing). Only bytes the
- * handler leaves unconsumed, or the socket does not take, are copied to
- * per-connection buffers, so an idle connection holds no buffer memory
- * and a message costs no allocation. */
+ * on_data, tps_conn_send (which keeps echo's slice of the input without
+ * copying it), one send. Only bytes the handler leaves unconsumed, or the
+ * socket does not take, are copied to per-connection buffers, so an idle
+ * connection holds no buffer memory and a message costs no allocation. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,24 +19,6 @@
 
 #include "internal.h"
 #include "proxyproto.h"
-
-static size_t opt_size(const tps_server *srv, int o)
-{
-    return (size_t)srv->opt[o];
-}
-
-/* The turn's output not yet in c->out: the scratch or an input slice,
- * never both. */
-static size_t turn_out_len(const tps__runner *r)
-{
-    return r->obuf.len + r->oref_len;
-}
-
-static void turn_out_reset(tps__runner *r)
-{
-    r->obuf.len = 0;
-    r->oref_len = 0;
-}
 
 /* Around each callback: a may-block handler's callback runs without the
  * worker's lock, with its connection away (handoff.c). */
@@ -103,7 +83,7 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     close(c->fd);
     c->fd = -1;
     if (c->r != NULL)
-        turn_out_reset(c->r);
+        tps__turn_out_reset(c->r);
     tps__buf_free(&c->in);
     tps__buf_free(&c->out);
     if (c->flags & TPS__CF_IP_COUNTED)
@@ -113,154 +93,12 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     w->dead = c;
 }
 
-static void close_later(tps_conn *c, int reason)
+void tps__conn_close_later(tps_conn *c, int reason)
 {
     if (!(c->flags & TPS__CF_CLOSING)) {
         c->flags |= TPS__CF_CLOSING;
         c->close_reason = reason;
     }
-}
-
-/* ---- output ------------------------------------------------------------ */
-
-/* Is [p, p + len) inside what the turn's last read put in rbuf? */
-static bool in_input(const tps__runner *r, const void *p, size_t len)
-{
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)r->rbuf;
-    return a >= lo && len <= r->rlen && a - lo <= r->rlen - len;
-}
-
-/* More output follows an input slice: copy the slice to where output
- * goes now (the scratch, or c->out if it is too big for it). */
-static int unref(tps_conn *c, tps__runner *r, size_t max)
-{
-    size_t n = r->oref_len;
-    r->oref_len = 0;
-    if (n <= r->obuf.cap) {
-        memcpy(r->obuf.data, r->oref, n);
-        r->obuf.len = n;
-        return 0;
-    }
-    return tps__buf_append(&c->out, r->oref, n, max);
-}
-
-int tps_conn_send(tps_conn *c, const void *data, size_t len)
-{
-    tps__runner *r = c->r;
-    size_t max = opt_size(c->srv, TPS_OPT_MAX_OUTPUT);
-    bool in_turn = r != NULL;
-    size_t held = c->out.len + (in_turn ? turn_out_len(r) : 0);
-    if (c->fd < 0 || (c->flags & TPS__CF_CLOSING))
-        return TPS_ENOTCONN;
-    if (len > max || held > max - len) {
-        close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
-        return TPS_ENOBUFS;
-    }
-    if (in_turn && held == 0 && len > 0 && in_input(r, data, len)) {
-        r->oref = data;
-        r->oref_len = len;
-        return 0;
-    }
-    if (in_turn && r->oref_len > 0 && unref(c, r, max) < 0)
-        goto nomem;
-    if (in_turn && c->out.len == 0 && len <= r->obuf.cap - r->obuf.len) {
-        memcpy(r->obuf.data + r->obuf.len, data, len);
-        r->obuf.len += len;
-        return 0;
-    }
-    /* Large or backed-up output: keep the order, scratch first. */
-    if (in_turn && r->obuf.len > 0) {
-        if (tps__buf_append(&c->out, r->obuf.data, r->obuf.len, max) < 0)
-            goto nomem;
-        r->obuf.len = 0;
-    }
-    if (tps__buf_append(&c->out, data, len, max) < 0)
-        goto nomem;
-    return 0;
-nomem:
-    close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
-    return TPS_ENOMEM;
-}
-
-size_t tps_conn_pending(const tps_conn *c)
-{
-    return c->out.len + (c->r != NULL ? turn_out_len(c->r) : 0);
-}
-
-/* send() until done or EAGAIN; <0 on a socket error. */
-static ssize_t send_some(tps__worker *w, tps_conn *c, const char *p, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = send(c->fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            return -errno;
-        }
-        done += (size_t)n;
-    }
-    if (done)
-        tps__count(&w->stats, TPS_STAT_BYTES_OUT, done);
-    return (ssize_t)done;
-}
-
-/* The output buffer just emptied: lift backpressure, offer on_writable. */
-static void output_drained(tps__worker *w, tps_conn *c)
-{
-    if (c->srv->handler->on_writable && !(c->flags & TPS__CF_CLOSING)) {
-        c->flags |= TPS__CF_WANT_WRITABLE;
-        tps__ready_push(w, c);
-    }
-}
-
-static void after_flush(tps__worker *w, tps_conn *c, size_t before, size_t sent)
-{
-    size_t hw = opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER);
-    if (sent > 0)
-        tps__conn_touch(w, c);
-    tps__timers_on_output(w, c, sent > 0);
-    if ((c->flags & TPS__CF_READ_PAUSED) && c->out.len <= hw / 2) {
-        c->flags &= ~TPS__CF_READ_PAUSED;
-        tps__ready_push(w, c); /* data may wait in the socket: no new edge */
-    }
-    if (before > 0 && c->out.len == 0)
-        output_drained(w, c);
-}
-
-/* Write the turn's output and any backlog: one send() when the socket
- * keeps up. What it does not take is kept in c->out. */
-static void flush_output(tps__worker *w, tps_conn *c)
-{
-    tps__runner *r = c->r;
-    const char *p = r->oref_len > 0 ? r->oref : r->obuf.data;
-    size_t len = turn_out_len(r), before = len + c->out.len, sent = 0;
-    ssize_t n = 0;
-    if (len > 0) {
-        /* c->out is empty here: tps_conn_send moves the turn's output
-         * into it before anything goes after it */
-        n = send_some(w, c, p, len);
-        if (n >= 0) {
-            sent = (size_t)n;
-            if (tps__buf_append(&c->out, p + n, len - sent, SIZE_MAX) < 0)
-                n = -ENOMEM; /* never drop output silently */
-        }
-        turn_out_reset(r);
-    } else if (c->out.len > 0) {
-        n = send_some(w, c, tps__buf_head(&c->out), c->out.len);
-        if (n > 0) {
-            sent = (size_t)n;
-            tps__buf_consume(&c->out, sent, 0);
-        }
-    }
-    if (n < 0) {
-        tps__conn_close(w, c, TPS_CLOSE_ERROR);
-        return;
-    }
-    if (before > 0)
-        after_flush(w, c, before, sent);
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -281,7 +119,7 @@ static bool admit_client(tps__worker *w, tps_conn *c)
     }
     tps_conn_send(c, TPS__BUSY_PER_IP, sizeof(TPS__BUSY_PER_IP) - 1);
     tps__count(&w->stats, TPS_STAT_REJECTED_PER_IP, 1);
-    close_later(c, TPS_CLOSE_HANDLER);
+    tps__conn_close_later(c, TPS_CLOSE_HANDLER);
     return false;
 }
 
@@ -299,7 +137,7 @@ static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t l
         char from[TPS__ADDRSTRLEN];
         tps__peer_format(&c->peer, from, sizeof(from));
         tps__log(c->srv, TPS_LOG_DEBUG, "bad PROXY protocol header from %s: closed", from);
-        close_later(c, TPS_CLOSE_PROXY);
+        tps__conn_close_later(c, TPS_CLOSE_PROXY);
         return -1;
     }
     if (c->srv->log_level >= TPS_LOG_DEBUG) {
@@ -343,7 +181,7 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, b
     if (c->fd < 0)
         return;
     if (used < 0) {
-        close_later(c, TPS_CLOSE_HANDLER);
+        tps__conn_close_later(c, TPS_CLOSE_HANDLER);
         used = (long)(len - skip);
     }
     if ((size_t)used > len - skip)
@@ -351,9 +189,10 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, b
     used += (long)skip;
     if (!from_scratch) {
         tps__buf_consume(&c->in, (size_t)used, 0);
-    } else if ((size_t)used < len && tps__buf_append(&c->in, data + used, len - (size_t)used,
-                                                     opt_size(c->srv, TPS_OPT_MAX_INPUT)) < 0) {
-        close_later(c, TPS_CLOSE_INPUT_LIMIT);
+    } else if ((size_t)used < len &&
+               tps__buf_append(&c->in, data + used, len - (size_t)used,
+                               tps__opt_size(c->srv, TPS_OPT_MAX_INPUT)) < 0) {
+        tps__conn_close_later(c, TPS_CLOSE_INPUT_LIMIT);
     }
 }
 
@@ -361,18 +200,18 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, b
  * *asked is how much room the read had (a short read drained the socket). */
 static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
 {
-    size_t max_in = opt_size(c->srv, TPS_OPT_MAX_INPUT), room = 0;
+    size_t max_in = tps__opt_size(c->srv, TPS_OPT_MAX_INPUT), room = 0;
     bool scratch = c->in.len == 0;
     char *p = scratch ? c->r->rbuf : tps__buf_reserve(&c->in, TPS__RBUF_SIZE, max_in, &room);
     if (scratch)
         room = TPS__RBUF_SIZE;
     if (p == NULL) {
-        close_later(c, TPS_CLOSE_INPUT_LIMIT);
+        tps__conn_close_later(c, TPS_CLOSE_INPUT_LIMIT);
         return -ENOBUFS;
     }
     *asked = room;
     if (scratch && c->r->oref_len > 0) {
-        flush_output(w, c); /* it is a slice of what this read overwrites */
+        tps__conn_flush(w, c); /* it is a slice of what this read overwrites */
         if (c->fd < 0)
             return -EPIPE;
     }
@@ -394,8 +233,8 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
 
 static bool above_high_water(tps__worker *w, tps_conn *c)
 {
-    size_t pending = c->out.len + turn_out_len(c->r);
-    if (pending <= opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER))
+    size_t pending = tps_conn_pending(c);
+    if (pending <= tps__opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER))
         return false;
     c->flags |= TPS__CF_READ_PAUSED;
     tps__count(&w->stats, TPS_STAT_BACKPRESSURE, 1);
@@ -437,7 +276,7 @@ static void deliver_shutdown(tps_conn *c)
         return;
     c->flags |= TPS__CF_SHUTDOWN;
     if (c->flags & TPS__CF_PROXY_WAIT) { /* never opened: nothing to finish */
-        close_later(c, TPS_CLOSE_SHUTDOWN);
+        tps__conn_close_later(c, TPS_CLOSE_SHUTDOWN);
         return;
     }
     if (c->srv->handler->on_shutdown && !(c->flags & TPS__CF_CLOSING)) {
@@ -465,7 +304,7 @@ static void drain_step(tps__worker *w, tps_conn *c)
 /* After the callbacks: flush, then close if it is time. */
 static void turn_end(tps__worker *w, tps_conn *c)
 {
-    flush_output(w, c);
+    tps__conn_flush(w, c);
     if (c->fd < 0)
         return;
     if (tps__draining(c->srv)) {
@@ -476,7 +315,7 @@ static void turn_end(tps__worker *w, tps_conn *c)
         drain_step(w, c);
     }
     if ((c->flags & TPS__CF_PEER_EOF) && !(c->flags & TPS__CF_CLOSING))
-        close_later(c, c->flags & TPS__CF_LINGER ? TPS_CLOSE_SHUTDOWN : TPS_CLOSE_PEER);
+        tps__conn_close_later(c, c->flags & TPS__CF_LINGER ? TPS_CLOSE_SHUTDOWN : TPS_CLOSE_PEER);
     if ((c->flags & TPS__CF_CLOSING) && c->out.len == 0 &&
         (!(c->flags & TPS__CF_LINGER) || (c->flags & TPS__CF_PEER_EOF)))
         tps__conn_close(w, c, c->close_reason);
@@ -485,7 +324,7 @@ static void turn_end(tps__worker *w, tps_conn *c)
 static void turn_begin(tps_conn *c)
 {
     c->r = tps__self();
-    turn_out_reset(c->r);
+    tps__turn_out_reset(c->r);
     c->r->rlen = 0;
 }
 
@@ -507,7 +346,7 @@ void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)
     if (tps__draining(c->srv))
         deliver_shutdown(c);
     if (c->out.len > 0 && (events == 0 || (events & EPOLLOUT)))
-        flush_output(w, c);
+        tps__conn_flush(w, c);
     if (c->fd >= 0 && (events & (EPOLLERR | EPOLLHUP | EPOLLIN | EPOLLRDHUP) || events == 0))
         read_input(w, c, events);
     if (c->fd >= 0 && (c->flags & TPS__CF_WANT_WRITABLE) && c->out.len == 0 &&
@@ -617,7 +456,7 @@ void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
 
 void tps_conn_close(tps_conn *c)
 {
-    close_later(c, TPS_CLOSE_HANDLER);
+    tps__conn_close_later(c, TPS_CLOSE_HANDLER);
 }
 
 uint64_t tps_conn_id(const tps_conn *c)

@@ -355,13 +355,26 @@ void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events);
 void tps__conn_turn_begin(tps_conn *c);
 void tps__conn_turn_end(tps__worker *w, tps_conn *c);
 void tps__conn_close(tps__worker *w, tps_conn *c, int reason);
+/* Close once the turn is over (the reason of the first call stands). */
+void tps__conn_close_later(tps_conn *c, int reason);
 void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c);
 void tps__conn_touch(tps__worker *w, tps_conn *c);
 bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
 
+/* output.c: the turn's output and c->out (tps_conn_send is there too). */
+/* Send the turn's output and any backlog; keep what the socket refuses. */
+void tps__conn_flush(tps__worker *w, tps_conn *c);
+/* Forget the turn's output (a new turn, or the connection closed). */
+void tps__turn_out_reset(tps__runner *r);
+
 /* timers.c: idle/send timeouts and the drain deadline. */
 int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
+
+static inline size_t tps__opt_size(const tps_server *srv, int o)
+{
+    return (size_t)srv->opt[o];
+}
 
 /* Only may-block servers share a worker between threads (see THREADS). */
 static inline void tps__worker_lock(tps__worker *w)

@@ -1,0 +1,169 @@
+/* output.c - a connection's output: tps_conn_send and the flush after a
+ * turn. A turn's output goes to the runner's output scratch, except a
+ * first send of a slice of the input just read: that is kept as a
+ * reference into the runner's read scratch and sent from there (echo,
+ * proxies, anything that answers with bytes it was given copies
+ * nothing). Whatever is sent after it copies the slice to the scratch
+ * first; a second read in the same turn sends it before overwriting it
+ * (conn.c, read_once). What the socket does not take is copied to the
+ * connection's own buffer, c->out, and goes out first next time. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+/* The turn's output not yet in c->out: the scratch or an input slice,
+ * never both. */
+static size_t turn_out_len(const tps__runner *r)
+{
+    return r->obuf.len + r->oref_len;
+}
+
+void tps__turn_out_reset(tps__runner *r)
+{
+    r->obuf.len = 0;
+    r->oref_len = 0;
+}
+
+/* Is [p, p + len) inside what the turn's last read put in rbuf? */
+static bool in_input(const tps__runner *r, const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)r->rbuf;
+    return a >= lo && len <= r->rlen && a - lo <= r->rlen - len;
+}
+
+/* More output follows an input slice: copy the slice to where output
+ * goes now (the scratch, or c->out if it is too big for it). */
+static int unref(tps_conn *c, tps__runner *r, size_t max)
+{
+    size_t n = r->oref_len;
+    r->oref_len = 0;
+    if (n <= r->obuf.cap) {
+        memcpy(r->obuf.data, r->oref, n);
+        r->obuf.len = n;
+        return 0;
+    }
+    return tps__buf_append(&c->out, r->oref, n, max);
+}
+
+int tps_conn_send(tps_conn *c, const void *data, size_t len)
+{
+    tps__runner *r = c->r;
+    size_t max = tps__opt_size(c->srv, TPS_OPT_MAX_OUTPUT);
+    bool in_turn = r != NULL;
+    size_t held = c->out.len + (in_turn ? turn_out_len(r) : 0);
+    if (c->fd < 0 || (c->flags & TPS__CF_CLOSING))
+        return TPS_ENOTCONN;
+    if (len > max || held > max - len) {
+        tps__conn_close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
+        return TPS_ENOBUFS;
+    }
+    if (in_turn && held == 0 && len > 0 && in_input(r, data, len)) {
+        r->oref = data;
+        r->oref_len = len;
+        return 0;
+    }
+    if (in_turn && r->oref_len > 0 && unref(c, r, max) < 0)
+        goto nomem;
+    if (in_turn && c->out.len == 0 && len <= r->obuf.cap - r->obuf.len) {
+        memcpy(r->obuf.data + r->obuf.len, data, len);
+        r->obuf.len += len;
+        return 0;
+    }
+    /* Large or backed-up output: keep the order, scratch first. */
+    if (in_turn && r->obuf.len > 0) {
+        if (tps__buf_append(&c->out, r->obuf.data, r->obuf.len, max) < 0)
+            goto nomem;
+        r->obuf.len = 0;
+    }
+    if (tps__buf_append(&c->out, data, len, max) < 0)
+        goto nomem;
+    return 0;
+nomem:
+    tps__conn_close_later(c, TPS_CLOSE_OUTPUT_LIMIT);
+    return TPS_ENOMEM;
+}
+
+size_t tps_conn_pending(const tps_conn *c)
+{
+    return c->out.len + (c->r != NULL ? turn_out_len(c->r) : 0);
+}
+
+/* send() until done or EAGAIN; <0 on a socket error. */
+static ssize_t send_some(tps__worker *w, tps_conn *c, const char *p, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(c->fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return -errno;
+        }
+        done += (size_t)n;
+    }
+    if (done)
+        tps__count(&w->stats, TPS_STAT_BYTES_OUT, done);
+    return (ssize_t)done;
+}
+
+/* The output buffer just emptied: lift backpressure, offer on_writable. */
+static void output_drained(tps__worker *w, tps_conn *c)
+{
+    if (c->srv->handler->on_writable && !(c->flags & TPS__CF_CLOSING)) {
+        c->flags |= TPS__CF_WANT_WRITABLE;
+        tps__ready_push(w, c);
+    }
+}
+
+static void after_flush(tps__worker *w, tps_conn *c, size_t before, size_t sent)
+{
+    size_t hw = tps__opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER);
+    if (sent > 0)
+        tps__conn_touch(w, c);
+    tps__timers_on_output(w, c, sent > 0);
+    if ((c->flags & TPS__CF_READ_PAUSED) && c->out.len <= hw / 2) {
+        c->flags &= ~TPS__CF_READ_PAUSED;
+        tps__ready_push(w, c); /* data may wait in the socket: no new edge */
+    }
+    if (before > 0 && c->out.len == 0)
+        output_drained(w, c);
+}
+
+/* Write the turn's output and any backlog: one send() when the socket
+ * keeps up. What it does not take is kept in c->out. */
+void tps__conn_flush(tps__worker *w, tps_conn *c)
+{
+    tps__runner *r = c->r;
+    const char *p = r->oref_len > 0 ? r->oref : r->obuf.data;
+    size_t len = turn_out_len(r), before = len + c->out.len, sent = 0;
+    ssize_t n = 0;
+    if (len > 0) {
+        /* c->out is empty here: tps_conn_send moves the turn's output
+         * into it before anything goes after it */
+        n = send_some(w, c, p, len);
+        if (n >= 0) {
+            sent = (size_t)n;
+            if (tps__buf_append(&c->out, p + n, len - sent, SIZE_MAX) < 0)
+                n = -ENOMEM; /* never drop output silently */
+        }
+        tps__turn_out_reset(r);
+    } else if (c->out.len > 0) {
+        n = send_some(w, c, tps__buf_head(&c->out), c->out.len);
+        if (n > 0) {
+            sent = (size_t)n;
+            tps__buf_consume(&c->out, sent, 0);
+        }
+    }
+    if (n < 0) {
+        tps__conn_close(w, c, TPS_CLOSE_ERROR);
+        return;
+    }
+    if (before > 0)
+        after_flush(w, c, before, sent);
+}
