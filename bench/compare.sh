@@ -262,12 +262,19 @@ run_one() {
     echo "$sc,$sv,$rep,$status,$rss0,$hwm,$comm,$server_cpu,$foreign,$base.json" >>"$outdir/runs.csv"
 }
 
-rotate() { # N WORDS...: the words, starting at the Nth (mod count)
-    local n=$1
+order() { # REP WORDS...: the order of repeat REP: as given first, then shuffled
+    local rep=$1
     shift
     local -a w=("$@")
-    local i
-    for ((i = 0; i < ${#w[@]}; i++)); do echo "${w[(i + n) % ${#w[@]}]}"; done
+    local i j t seed=$((rep * 2654435761 % 4294967296))
+    if [ "$rep" -gt 1 ]; then # Fisher-Yates, seeded by the repeat: reproducible
+        for ((i = ${#w[@]} - 1; i > 0; i--)); do
+            seed=$(((seed * 1103515245 + 12345) % 2147483648))
+            j=$(((seed >> 16) % (i + 1))) # the LCG's high bits: its low ones cycle
+            t=${w[i]} w[i]=${w[j]} w[j]=$t
+        done
+    fi
+    for ((i = 0; i < ${#w[@]}; i++)); do echo "${w[i]}"; done
 }
 
 main() {
@@ -304,12 +311,13 @@ main() {
     done; done
     say "$total runs of $dur (+$warm warm-up) each; results in $outdir"
     for rep in $(seq "$repeats"); do
-        # Each repeat starts the server order one further along, so that no
-        # server always runs right after a heavy scenario (TIME_WAIT sockets,
-        # 10,000 closing connections) or always first.
+        # Each repeat shuffles the server order, so that no server always
+        # runs first, or right after a heavy scenario (TIME_WAIT sockets,
+        # 10,000 closing connections) or after the same neighbour (a
+        # rotation kept each server's predecessor; see RESULTS.md, churn).
         for sc in $scenarios; do
             # shellcheck disable=SC2086 # a word list
-            for sv in $(rotate $((rep - 1)) $servers); do
+            for sv in $(order "$rep" $servers); do
                 [ -n "$(scenario_args "$sc" "$sv")" ] || continue
                 n=$((n + 1))
                 say "[$n/$total] repeat $rep: $sc on $sv"
