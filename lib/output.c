@@ -35,18 +35,16 @@ static bool in_input(const tps__runner *r, const void *p, size_t len)
     return a >= lo && len <= r->rlen && a - lo <= r->rlen - len;
 }
 
-/* More output follows an input slice: copy the slice to where output
- * goes now (the scratch, or c->out if it is too big for it). */
-static int unref(tps_conn *c, tps__runner *r, size_t max)
+/* A slice of the read scratch always fits the output scratch. */
+_Static_assert(TPS__OBUF_SIZE >= TPS__RBUF_SIZE, "an input slice must fit the output scratch");
+
+/* More output follows an input slice: copy the slice into the (empty)
+ * output scratch, where the rest goes after it. */
+static void unref(tps__runner *r)
 {
-    size_t n = r->oref_len;
+    memcpy(r->obuf.data, r->oref, r->oref_len);
+    r->obuf.len = r->oref_len;
     r->oref_len = 0;
-    if (n <= r->obuf.cap) {
-        memcpy(r->obuf.data, r->oref, n);
-        r->obuf.len = n;
-        return 0;
-    }
-    return tps__buf_append(&c->out, r->oref, n, max);
 }
 
 int tps_conn_send(tps_conn *c, const void *data, size_t len)
@@ -66,8 +64,8 @@ int tps_conn_send(tps_conn *c, const void *data, size_t len)
         r->oref_len = len;
         return 0;
     }
-    if (in_turn && r->oref_len > 0 && unref(c, r, max) < 0)
-        goto nomem;
+    if (in_turn && r->oref_len > 0)
+        unref(r);
     if (in_turn && c->out.len == 0 && len <= r->obuf.cap - r->obuf.len) {
         memcpy(r->obuf.data + r->obuf.len, data, len);
         r->obuf.len += len;

@@ -102,7 +102,7 @@ static void adopt(tps__worker *w, tps__runner *r, uint64_t n)
         tps__acceptor_kick(w->srv);
         tps__conn_adopt(w, &it);
     }
-    if (n > 0 && n != UINT64_MAX)
+    if (n > 0) /* handed off */
         atomic_fetch_add(&w->owed, n);
 }
 
@@ -132,7 +132,7 @@ static bool finished(tps__worker *w, tps__runner *r)
     tps_server *srv = w->srv;
     if (!w->drain_seen || !atomic_load(&srv->acceptor_done))
         return false;
-    adopt(w, r, UINT64_MAX); /* nothing is pushed any more: take leftovers */
+    adopt(w, r, tps__fdqueue_count(&srv->queue)); /* nothing is pushed any more: leftovers */
     return w->nconns == 0 && tps__fdqueue_count(&srv->queue) == 0;
 }
 
