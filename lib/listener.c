@@ -130,14 +130,28 @@ int tps__listener_adopt(tps_server *srv, int fd)
     return add_listener(srv, fd, NULL, false);
 }
 
+/* The kernel takes TCP_DEFER_ACCEPT in seconds; a failure only costs the
+ * wakeup it would have spared, so it is logged, not fatal. */
+static void set_defer_accept(tps_server *srv, const tps__listener *l)
+{
+    long long ms = srv->opt[TPS_OPT_DEFER_ACCEPT_MS];
+    int secs = (int)((ms + 999) / 1000);
+    if (ms > 0 && setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) < 0)
+        tps__log_errno(srv, TPS_LOG_WARN, errno, "%s: TCP_DEFER_ACCEPT", l->addr);
+}
+
 /* Accepted sockets inherit TCP_NODELAY from their listener on Linux, so it
  * is set once here rather than by a setsockopt per connection. */
 void tps__listeners_prepare(tps_server *srv)
 {
     int on = srv->opt[TPS_OPT_NODELAY] ? 1 : 0;
-    for (unsigned i = 0; i < srv->nlisteners; i++)
-        if (strncmp(srv->listeners[i].addr, "unix:", 5) != 0)
-            setsockopt(srv->listeners[i].fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    for (unsigned i = 0; i < srv->nlisteners; i++) {
+        const tps__listener *l = &srv->listeners[i];
+        if (strncmp(l->addr, "unix:", 5) == 0)
+            continue;
+        setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        set_defer_accept(srv, l);
+    }
 }
 
 void tps__listeners_close(tps_server *srv)

@@ -220,7 +220,18 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
 /* ---- server ------------------------------------------------------------- */
 
 /* Integer options. X(name, default, min, max, description). 0 means "auto"
- * where the description says so. Set them before tps_server_start(). */
+ * where the description says so. Set them before tps_server_start().
+ *
+ * DEFER_ACCEPT_MS sets TCP_DEFER_ACCEPT on TCP listeners: the kernel
+ * finishes the handshake but hands the connection over only when the
+ * client's first bytes arrive, so they are there when the worker adopts
+ * it. That spares a wakeup per connection (bench/RESULTS.md, churn), but it
+ * only suits protocols where the client speaks first: a greeting sent from
+ * on_open waits until the client says something. A silent client is
+ * accepted anyway after about this long (rounded up to whole seconds, then
+ * to the kernel's SYN-ACK retransmission steps: 1, 3, 7, 15 s...); until
+ * then it holds no descriptor, does not count in MAX_CONNS or the stats,
+ * and takes a place in the listen backlog. */
 #define TPS_OPTION_MAP(X)                                                                  \
     X(WORKERS, 0, 0, 1024, "worker threads (0 = number of online CPUs)")                   \
     X(QUEUE, 1024, 1, 1048576, "accept queue capacity (descriptors)")                      \
@@ -238,6 +249,8 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(BACKLOG, 4096, 1, 1048576, "listen() backlog")                                       \
     X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                                     \
     X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")                             \
+    X(DEFER_ACCEPT_MS, 0, 0, 3600000,                                                      \
+      "TCP listeners: accept a connection once its first bytes arrive (0 = at once)")      \
     X(SPARE_THREADS, 64, 0, 4096,                                                          \
       "may-block handlers: threads that may take over workers blocked in callbacks")       \
     X(PROXY_TIMEOUT_MS, 10000, 0, 86400000,                                                \

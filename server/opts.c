@@ -49,6 +49,7 @@ static const struct optdef defs[] = {
     {"may-block", 0, K_MAY_BLOCK, -1},
     {"spare-threads", 0, K_COUNT, TPS_OPT_SPARE_THREADS},
     {"proxy-timeout", 0, K_DURATION, TPS_OPT_PROXY_TIMEOUT_MS},
+    {"defer-accept", 0, K_DURATION, TPS_OPT_DEFER_ACCEPT_MS},
     {"log-level", 0, K_LOG_LEVEL, -1},
     {"help", 'h', K_HELP, -1},
     {"version", 'V', K_VERSION, -1},
@@ -336,9 +337,13 @@ void tpsrv_opts_print_usage(FILE *f)
             "                             or unix:/path. Port 0 picks a free port.\n"
             "                             A proxy: prefix (proxy:127.0.0.1:7000) wants\n"
             "                             the PROXY protocol (v1/v2) from a balancer.\n"
+            "                             Default: " TPSRV_DEFAULT_LISTEN "\n"
             "      --proxy-timeout DUR    close a proxy: connection whose header is not\n"
             "                             whole after DUR (default 10s; 0 = never)\n"
-            "                             Default: " TPSRV_DEFAULT_LISTEN "\n"
+            "      --defer-accept DUR     accept a TCP connection once the client has\n"
+            "                             sent something, or after DUR (0 = at once,\n"
+            "                             the default). Spares a wakeup per connection;\n"
+            "                             only for protocols where the client speaks first\n"
             "  -w, --workers N            worker threads (default %lld = online CPUs)\n"
             "  -q, --queue N              accept queue capacity (default %lld)\n"
             "      --queue-full=pause|reject  when the queue is full: stop accepting\n"

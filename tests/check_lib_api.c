@@ -465,6 +465,24 @@ START_TEST(test_api_byte_counters_exact)
 }
 END_TEST
 
+/* TPS_OPT_DEFER_ACCEPT_MS: a connected client that has sent nothing is
+ * not accepted yet; one that speaks is accepted and served at once. */
+START_TEST(test_api_defer_accept)
+{
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_DEFER_ACCEPT_MS, 30000}, TU_OPT_END};
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
+    int silent = tu_connect(tu_port(srv, 0), 0);
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    tu_sleep_ms(300);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 0);
+    ck_assert_int_eq(tu_echo_roundtrip(fd, "spoke\n", 6, 3000), 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 1);
+    close(fd);
+    tu_close_rst(silent); /* a FIN would count as speaking */
+    tps_server_free(srv);
+}
+END_TEST
+
 /* ---- framing: leftovers come back first, extended -------------------------- */
 
 static atomic_int frame_bad_ud, frame_calls;
@@ -737,6 +755,7 @@ Suite *lib_api_suite(void)
     tcase_add_loop_test(tc, test_api_close_reasons_and_send_after_close, 0, 2);
     tcase_add_loop_test(tc, test_api_no_sigpipe, 0, 2);
     tcase_add_loop_test(tc, test_api_byte_counters_exact, 0, 2);
+    tcase_add_loop_test(tc, test_api_defer_accept, 0, 2);
     tcase_add_test(tc, test_api_framing_leftovers);
     tcase_add_test(tc, test_api_framing_input_limit);
     tcase_add_test(tc, test_api_histograms);

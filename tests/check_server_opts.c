@@ -138,7 +138,7 @@ START_TEST(every_flag_long_forms)
                              "4", "--queue=16", "--queue-full=reject", "--max-conns", "100",
                              "--max-conns-per-ip=5", "--idle-timeout", "500ms", "--send-timeout=2m",
                              "--drain-timeout", "3", "--max-input=64k", "--handler", "chargen",
-                             "--may-block", "--log-level=debug", NULL));
+                             "--may-block", "--log-level=debug", "--defer-accept=2s", NULL));
     ck_assert_uint_eq(o.nlisten, 5);
     ck_assert_str_eq(o.listen[0], "127.0.0.1:0");
     ck_assert_str_eq(o.listen[1], "[::1]:7001");
@@ -152,6 +152,7 @@ START_TEST(every_flag_long_forms)
     ck_assert_int_eq(o.value[TPS_OPT_IDLE_TIMEOUT_MS], 500);
     ck_assert_int_eq(o.value[TPS_OPT_SEND_TIMEOUT_MS], 120000);
     ck_assert_int_eq(o.value[TPS_OPT_MAX_INPUT], 65536);
+    ck_assert_int_eq(o.value[TPS_OPT_DEFER_ACCEPT_MS], 2000);
     ck_assert_int_eq(o.is_set[TPS_OPT_WORKERS], 1);
     ck_assert_int_eq(o.is_set[TPS_OPT_BACKLOG], 0);
     ck_assert_uint_eq(o.drain_ms, 3000);
@@ -296,11 +297,13 @@ START_TEST(usage_mentions_every_flag)
     ck_assert_ptr_nonnull(f);
     tpsrv_opts_print_usage(f);
     fclose(f);
-    const char *flags[] = {
-        "--listen",           "--workers",      "--queue ",       "--queue-full",    "--max-conns ",
-        "--max-conns-per-ip", "--idle-timeout", "--send-timeout", "--drain-timeout", "--max-input",
-        "--handler",          "--may-block",    "--log-level",    "--help",          "--version",
-        TPSRV_DEFAULT_LISTEN};
+    const char *flags[] = {"--listen",          "--workers",       "--queue ",
+                           "--queue-full",      "--max-conns ",    "--max-conns-per-ip",
+                           "--idle-timeout",    "--send-timeout",  "--drain-timeout",
+                           "--max-input",       "--handler",       "--may-block",
+                           "--log-level",       "--help",          "--version",
+                           "--spare-threads",   "--proxy-timeout", "--defer-accept",
+                           TPSRV_DEFAULT_LISTEN};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         ck_assert_msg(strstr(buf, flags[i]) != NULL, "no %s", flags[i]);
 }

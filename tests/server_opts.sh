@@ -45,6 +45,7 @@ done <<'CASES'
 --listen proxy:127.0.0.1|--listen|'proxy:127.0.0.1'
 --spare-threads=5000|--spare-threads|out of range
 --proxy-timeout=soon|--proxy-timeout|'soon'
+--defer-accept=2h|--defer-accept|out of range
 --handler=sleepy|--handler|'sleepy'
 --may-block=yes|--may-block|'yes'
 --workers 2 --workers 3|--workers|more than once
@@ -86,5 +87,25 @@ PY
 stop_server
 [ "$(stat_value rejected_per_ip)" = 1 ] || fail "rejected_per_ip '$(stat_value rejected_per_ip)', not 1"
 grep -q "\[info\]" "$SRV_ERR" && fail "--log-level=warn still printed info lines"
+check_clean
+
+# --defer-accept reaches the listener: a client that has sent nothing is
+# not accepted while one that spoke is served at once.
+start_server "$TPSERVER" --listen=127.0.0.1:0 -w 1 --defer-accept 30s
+py "$SRV_PORT" <<'PY' || fail "--defer-accept 30s: echo failed"
+import socket, struct, sys, time
+port = int(sys.argv[1])
+silent = socket.create_connection(("127.0.0.1", port), timeout=20)
+a = socket.create_connection(("127.0.0.1", port), timeout=20)
+a.sendall(b"spoke\n")
+assert a.recv(100) == b"spoke\n"
+time.sleep(0.3)
+# A FIN would count as speaking and get the silent one accepted; a reset
+# just drops it from the kernel's queue.
+silent.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+silent.close()
+PY
+stop_server
+[ "$(stat_value accepted)" = 1 ] || fail "--defer-accept: accepted '$(stat_value accepted)', not 1"
 check_clean
 exit 0
