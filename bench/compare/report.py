@@ -182,7 +182,7 @@ def write_csv(path, summary):
 
 
 # tpserver in warm colours so it stands out; references in cool ones.
-TPS_COLOURS = ["#d62728", "#ff7f0e", "#8c1d18", "#e377c2"]
+TPS_COLOURS = ["#d62728", "#ff7f0e", "#8c1d18", "#e377c2", "#ffbb78", "#f7b6d2"]
 REF_COLOURS = ["#1f77b4", "#6baed6", "#2ca02c", "#98df8a", "#9467bd", "#c5b0d5",
                "#17becf", "#9edae5", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#393b79"]
 
