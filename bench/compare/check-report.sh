@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/compare/report.py on a results directory written here with known
 # figures: medians over the ok runs only, the ratio to the best reference
-# (tpserver-* are never references), the spread of the repeats, the KiB per
+# (tpserver-* are never references), the spread of the repeats, the wins
+# against the best reference paired by repeat, the KiB per
 # idle connection, and a clear refusal of a directory without runs.
 # Skips (77) without python3.
 : "${top_srcdir:=.}"
@@ -28,6 +29,14 @@ run pingpong tpserver-1 4 failed '{"rate_rps": 1}'
 # A tpserver faster than every reference must not become the reference.
 run churn tpserver-1 1 ok '{"conn_rate": 300}'
 run churn redis 1 ok '{"conn_rate": 200}'
+# pipeline, paired by repeat: tpserver-1 beats epoll-1 (the best
+# reference) in repeats 2 and 3, not in 1 nor in 4, where its run failed.
+for r in 1 2 3 4; do run pipeline epoll-1 $r ok '{"rate_rps": 100}'; done
+for r in 1 2 3 4; do run pipeline libuv-1 $r ok '{"rate_rps": 90}'; done
+run pipeline tpserver-1 1 ok '{"rate_rps": 99}'
+run pipeline tpserver-1 2 ok '{"rate_rps": 100}'
+run pipeline tpserver-1 3 ok '{"rate_rps": 102}'
+run pipeline tpserver-1 4 failed '{"rate_rps": 500}'
 # idle10k: 10,000 connections, RSS 2,000 -> 4,000 KiB: 0.20 KiB each.
 run idle10k epoll-1 1 ok '{"rate_rps": 50, "open_max": 10000}' 2000 4000
 printf 'host=test\n' > "$TMPD/meta.txt"
@@ -51,6 +60,10 @@ check pingpong epoll-1 8 10.0
 check churn tpserver-1 5 1.50
 check churn redis 5 1.00
 check churn redis 6 -
+check pipeline tpserver-1 14 2/3
+check pipeline libuv-1 14 0/4
+check pipeline epoll-1 14 -
+check churn tpserver-1 14 1/1
 row idle10k epoll-1 | grep -q "0.20 KiB/conn" || fail "idle10k KiB per connection: $(row idle10k epoll-1)"
 for f in summary.txt summary.csv summary.json; do
     [ -s "$TMPD/$f" ] || fail "$f not written"

@@ -54,6 +54,7 @@ def load_run(row):
     if key == "throughput_rx_Bps" and value is not None:
         value = value / (1 << 20)
     return {
+        "repeat": row["repeat"],
         "value": value,
         "p50_us": lat.get("p50"),
         "p99_us": lat.get("p99"),
@@ -88,6 +89,14 @@ def spread_pct(xs):
     return 100.0 * (max(xs) - min(xs)) / m if len(xs) > 1 and m else None
 
 
+def paired_wins(mine, best):
+    """(repeats both ran in, repeats in which mine >= best's run of the
+    same repeat). A pairing that cancels the machine's drift between
+    repeats, which a ratio of medians of noisy runs does not."""
+    both = [k for k in mine if k in best and mine[k] is not None and best[k] is not None]
+    return len(both), sum(1 for k in both if mine[k] >= best[k])
+
+
 def summarise(rows):
     groups = {}
     for row in rows:
@@ -105,18 +114,21 @@ def summarise(rows):
                   "server_cpus", "foreign_cpus"):
             s[k] = median(r[k] for r in ok)
         s["values"] = [r["value"] for r in ok]
+        s["by_repeat"] = {r["repeat"]: r["value"] for r in ok}
         s["spread_pct"] = spread_pct(s["values"])
         s["per_server_cpu"] = median(per_cpu(r) for r in ok)
         if sc == "idle10k" and s["rss_peak_kib"] and s["rss_before_kib"] and s["open_max"]:
             s["kib_per_idle_conn"] = (s["rss_peak_kib"] - s["rss_before_kib"]) / s["open_max"]
         out.append(s)
     for sc in {s["scenario"] for s in out}:
-        refs = [s["value"] for s in out if s["scenario"] == sc and is_reference(s["server"])
-                and s["value"]]
-        best = max(refs) if refs else None
+        refs = [s for s in out if s["scenario"] == sc and is_reference(s["server"]) and s["value"]]
+        best = max(refs, key=lambda s: s["value"]) if refs else None
         for s in out:
             if s["scenario"] == sc:
-                s["ratio_to_best_ref"] = s["value"] / best if best and s["value"] else None
+                s["ratio_to_best_ref"] = (s["value"] / best["value"]
+                                          if best and s["value"] else None)
+                if best and s is not best:
+                    s["wins_of"], s["wins"] = paired_wins(s["by_repeat"], best["by_repeat"])
     rank = {n: i for i, n in enumerate(ORDER)}
     servers = []
     for row in rows:
@@ -132,9 +144,9 @@ def fmt(x, spec):
 
 def table(summary):
     lines = []
-    head = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6s" % (
+    head = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6s %5s" % (
         "scenario", "server", "median", "unit", "vs best", "spread", "per srv CPU", "p50 us",
-        "p99 us", "srv CPU", "foreign", "ok", "errors")
+        "p99 us", "srv CPU", "foreign", "ok", "errors", "wins")
     sc_prev = None
     for s in summary:
         if s["scenario"] != sc_prev:
@@ -142,13 +154,14 @@ def table(summary):
             sc_prev = s["scenario"]
         spec = ".0f" if s["unit"] != "MiB/s" else ".1f"
         spread = s["spread_pct"]
-        line = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6d" % (
+        wins = "%d/%d" % (s["wins"], s["wins_of"]) if s.get("wins_of") else "-"
+        line = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6d %5s" % (
             s["scenario"], s["server"], fmt(s["value"], spec), s["unit"],
             fmt(s.get("ratio_to_best_ref"), ".2f"),
             "-" if spread is None else "%.0f%%" % spread, fmt(s["per_server_cpu"], spec),
             fmt(s["p50_us"], ".1f"),
             fmt(s["p99_us"], ".1f"), fmt(s["server_cpus"], ".2f"), fmt(s["foreign_cpus"], ".2f"),
-            "%d/%d" % (s["ok_runs"], s["runs"]), s["errors"])
+            "%d/%d" % (s["ok_runs"], s["runs"]), s["errors"], wins)
         if s["scenario"] == "idle10k":
             line += "  RSS empty %s KiB, with conns %s KiB, %s KiB/conn" % (
                 fmt(s["rss_before_kib"], ".0f"), fmt(s["rss_peak_kib"], ".0f"),
@@ -159,6 +172,8 @@ def table(summary):
                  "(references: all but tpserver-*; higher is better);")
     lines.append("spread = (max - min) / median of the repeats: ratios closer to 1 than "
                  "that are noise;")
+    lines.append("wins = repeats in which the run was at least as good as the best reference's "
+                 "run of the same repeat;")
     lines.append("per srv CPU = median / CPU-seconds the server used; srv CPU = CPUs the "
                  "server used; foreign = CPUs used by")
     lines.append("anything but the server and tpbench (other work on the machine)")
@@ -173,7 +188,7 @@ def table(summary):
 def write_csv(path, summary):
     cols = ["scenario", "server", "value", "unit", "ratio_to_best_ref", "spread_pct",
             "per_server_cpu",
-            "p50_us", "p99_us", "server_cpus", "foreign_cpus", "ok_runs", "runs", "errors", "rss_before_kib", "rss_peak_kib", "kib_per_idle_conn"]
+            "p50_us", "p99_us", "server_cpus", "foreign_cpus", "ok_runs", "runs", "errors", "wins", "wins_of", "rss_before_kib", "rss_peak_kib", "kib_per_idle_conn"]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
