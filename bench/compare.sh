@@ -23,6 +23,7 @@ usage: bench/compare.sh [options]
               tpserver-1-defer redis memcached-1 memcached-2
               and, only when named: epoll-2-acceptor epoll-1-spin
               libevent-1-bufferevent libevent-2-bufferevent tpserver-2-defer
+              tpserver-1-busypoll tpserver-2-busypoll
   -S LIST     scenarios, comma-separated (default: all), from
               pingpong pipeline throughput idle10k churn single
   -o DIR      results directory (default compare-results/YYYYmmdd-HHMMSS
@@ -43,8 +44,9 @@ repeats=3 dur=1s warm=300ms tpb_threads=1 outdir='' do_make=1 run_limit=120 quie
 servers_all="epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2 tpserver-1 tpserver-2 tpserver-1-mayblock tpserver-2-mayblock tpserver-1-defer redis memcached-1 memcached-2"
 # Variants of the references, not run by default (-s to pick them): the
 # other connection distribution of echo-epoll, its loop that never sleeps
-# (what wakeups cost), libevent's bufferevents; tpserver-2 deferring accepts.
-servers_extra="epoll-2-acceptor epoll-1-spin libevent-1-bufferevent libevent-2-bufferevent tpserver-2-defer"
+# (what wakeups cost), libevent's bufferevents; tpserver-2 deferring accepts,
+# tpserver busy-polling 50 us before it sleeps.
+servers_extra="epoll-2-acceptor epoll-1-spin libevent-1-bufferevent libevent-2-bufferevent tpserver-2-defer tpserver-1-busypoll tpserver-2-busypoll"
 scenarios_all="pingpong pipeline throughput idle10k churn single"
 servers=$servers_all scenarios=$scenarios_all
 while getopts "r:d:w:T:s:S:o:B:L:Q:nh" opt; do
@@ -115,6 +117,10 @@ server_cmd() {
         local n=${1#tpserver-}
         [ -x "$build/server/tpserver" ] &&
             echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${n%-mayblock} --may-block" ;;
+    tpserver-*-busypoll) # a worker polls 50 us before it sleeps
+        local n=${1#tpserver-}
+        [ -x "$build/server/tpserver" ] &&
+            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${n%-busypoll} --busy-poll 50us" ;;
     tpserver-*-defer) # accepted once the first request is in (TCP_DEFER_ACCEPT)
         local n=${1#tpserver-}
         [ -x "$build/server/tpserver" ] &&

@@ -231,30 +231,42 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
  * accepted anyway after about this long (rounded up to whole seconds, then
  * to the kernel's SYN-ACK retransmission steps: 1, 3, 7, 15 s...); until
  * then it holds no descriptor, does not count in MAX_CONNS or the stats,
- * and takes a place in the listen backlog. */
-#define TPS_OPTION_MAP(X)                                                                  \
-    X(WORKERS, 0, 0, 1024, "worker threads (0 = number of online CPUs)")                   \
-    X(QUEUE, 1024, 1, 1048576, "accept queue capacity (descriptors)")                      \
-    X(QUEUE_FULL_REJECT, 0, 0, 1,                                                          \
-      "when the queue is full: 0 = stop accepting, 1 = answer busy and close")             \
-    X(MAX_CONNS, 0, 0, 16777216, "max connections (0 = derive from RLIMIT_NOFILE)")        \
-    X(MAX_CONNS_PER_IP, 0, 0, 16777216, "max connections per source address (0 = no cap)") \
-    X(MAX_INPUT, 1048576, 64, 1073741824, "max unconsumed input per connection, bytes")    \
-    X(OUTPUT_HIGH_WATER, 1048576, 1, 1073741824,                                           \
-      "queued output above which reading pauses, bytes")                                   \
-    X(MAX_OUTPUT, 16777216, 1, 1073741824, "max queued output per connection, bytes")      \
-    X(IDLE_TIMEOUT_MS, 0, 0, 86400000, "close after this long idle (0 = never)")           \
-    X(SEND_TIMEOUT_MS, 30000, 0, 86400000,                                                 \
-      "close if queued output makes no progress this long (0 = never)")                    \
-    X(BACKLOG, 4096, 1, 1048576, "listen() backlog")                                       \
-    X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                                     \
-    X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")                             \
-    X(DEFER_ACCEPT_MS, 0, 0, 3600000,                                                      \
-      "TCP listeners: accept a connection once its first bytes arrive (0 = at once)")      \
-    X(SPARE_THREADS, 64, 0, 4096,                                                          \
-      "may-block handlers: threads that may take over workers blocked in callbacks")       \
-    X(PROXY_TIMEOUT_MS, 10000, 0, 86400000,                                                \
-      "proxy: listeners: close if the PROXY header is not whole after this long (0 = never)")
+ * and takes a place in the listen backlog.
+ *
+ * BUSY_POLL_US trades CPU for latency: a worker with nothing to do polls
+ * its connections without sleeping for up to this long before it sleeps.
+ * A peer whose next message comes within that time then does not pay for
+ * waking the worker, which is most of a round trip on loopback or a VM
+ * (bench/RESULTS.md: one connection's p50 56 -> 20 us at 50 us). The cost
+ * is that a worker stays busy for this long after every burst of work:
+ * up to a whole core per worker under steady light load, nothing when
+ * idle. Give busy-polling workers cores of their own; on a core shared
+ * with the clients it slows both. */
+#define TPS_OPTION_MAP(X)                                                                     \
+    X(WORKERS, 0, 0, 1024, "worker threads (0 = number of online CPUs)")                      \
+    X(QUEUE, 1024, 1, 1048576, "accept queue capacity (descriptors)")                         \
+    X(QUEUE_FULL_REJECT, 0, 0, 1,                                                             \
+      "when the queue is full: 0 = stop accepting, 1 = answer busy and close")                \
+    X(MAX_CONNS, 0, 0, 16777216, "max connections (0 = derive from RLIMIT_NOFILE)")           \
+    X(MAX_CONNS_PER_IP, 0, 0, 16777216, "max connections per source address (0 = no cap)")    \
+    X(MAX_INPUT, 1048576, 64, 1073741824, "max unconsumed input per connection, bytes")       \
+    X(OUTPUT_HIGH_WATER, 1048576, 1, 1073741824,                                              \
+      "queued output above which reading pauses, bytes")                                      \
+    X(MAX_OUTPUT, 16777216, 1, 1073741824, "max queued output per connection, bytes")         \
+    X(IDLE_TIMEOUT_MS, 0, 0, 86400000, "close after this long idle (0 = never)")              \
+    X(SEND_TIMEOUT_MS, 30000, 0, 86400000,                                                    \
+      "close if queued output makes no progress this long (0 = never)")                       \
+    X(BACKLOG, 4096, 1, 1048576, "listen() backlog")                                          \
+    X(REUSEPORT, 0, 0, 1, "SO_REUSEPORT on listeners")                                        \
+    X(NODELAY, 1, 0, 1, "TCP_NODELAY on accepted connections")                                \
+    X(SPARE_THREADS, 64, 0, 4096,                                                             \
+      "may-block handlers: threads that may take over workers blocked in callbacks")          \
+    X(PROXY_TIMEOUT_MS, 10000, 0, 86400000,                                                   \
+      "proxy: listeners: close if the PROXY header is not whole after this long (0 = never)") \
+    X(DEFER_ACCEPT_MS, 0, 0, 3600000,                                                         \
+      "TCP listeners: accept a connection once its first bytes arrive (0 = at once)")         \
+    X(BUSY_POLL_US, 0, 0, 1000000,                                                            \
+      "a worker polls this long for more events before it sleeps (0 = sleeps at once)")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,

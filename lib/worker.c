@@ -17,7 +17,12 @@
  * its publishers no write(). The doorbell is edge-triggered and never
  * read: an eventfd wakes its epoll waiters on every write, and the work
  * itself is in the fields above, so the read() would only drain a count
- * nobody needs. */
+ * nobody needs.
+ *
+ * Busy polling (TPS_OPT_BUSY_POLL_US): before it announces that it waits,
+ * the worker polls its epoll without sleeping for up to that long. It has
+ * not announced anything, so publishers do not ring, and the poll checks
+ * their fields itself. */
 #include "config.h"
 
 #include <errno.h>
@@ -162,6 +167,43 @@ static int next_timeout(tps__worker *w)
     return tps__timers_run(w);
 }
 
+/* Poll for events without sleeping, for up to the busy-poll budget (or
+ * *timeout ms, if a timer is due sooner: then *timeout becomes 0, the
+ * timer's time having been spent here). A peer whose next message comes
+ * within the budget then finds us awake, and its send pays for no wakeup
+ * of ours. Called without w's lock. epoll_wait's count, 0 if nothing came. */
+static int busy_poll(tps__worker *w, int *timeout)
+{
+    uint64_t budget_ns = (uint64_t)w->srv->opt[TPS_OPT_BUSY_POLL_US] * 1000;
+    if (*timeout >= 0 && (uint64_t)*timeout * 1000000 <= budget_ns) {
+        budget_ns = (uint64_t)*timeout * 1000000;
+        *timeout = 0;
+    }
+    uint64_t until = tps__now_ns() + budget_ns;
+    do {
+        int n = epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, 0);
+        if (n != 0 || atomic_load_explicit(&w->owed, memory_order_relaxed) != 0 ||
+            atomic_load_explicit(&w->inbox_ready, memory_order_relaxed))
+            return n;
+    } while (tps__now_ns() < until);
+    return 0;
+}
+
+/* Wait for events, for at most timeout ms (-1: no timer). Called without
+ * w's lock. epoll_wait's count. */
+static int wait_events(tps__worker *w, int timeout)
+{
+    if (timeout != 0 && w->srv->opt[TPS_OPT_BUSY_POLL_US] > 0) {
+        int n = busy_poll(w, &timeout);
+        if (n != 0)
+            return n;
+    }
+    atomic_store(&w->waiting, true);
+    if (atomic_load(&w->owed) != 0 || atomic_load(&w->inbox_ready))
+        timeout = 0;
+    return epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, timeout);
+}
+
 /* Run w's loop until r no longer runs it (handed off) or w is finished. */
 static void worker_run(tps__worker *w, tps__runner *r)
 {
@@ -186,11 +228,8 @@ static void worker_run(tps__worker *w, tps__runner *r)
         int timeout = next_timeout(w);
         if (!tps__runs(w, r)) /* a timer's on_close blocked and was handed off */
             break;
-        atomic_store(&w->waiting, true);
-        if (atomic_load(&w->owed) != 0 || atomic_load(&w->inbox_ready))
-            timeout = 0;
         tps__worker_unlock(w);
-        int n = epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, timeout);
+        int n = wait_events(w, timeout);
         if (n < 0 && errno != EINTR)
             tps__log_errno(w->srv, TPS_LOG_ERROR, errno, "epoll_wait() failed");
         tps__worker_lock(w);

@@ -17,6 +17,7 @@ enum kind {
     K_LISTEN,
     K_COUNT,
     K_DURATION,
+    K_DURATION_US,
     K_SIZE,
     K_DRAIN,
     K_QUEUE_FULL,
@@ -31,7 +32,7 @@ struct optdef {
     const char *name; /* long form, without "--" */
     char short_name;  /* 0 if none */
     enum kind kind;
-    int tps_opt; /* enum tps_option for K_COUNT/K_DURATION/K_SIZE */
+    int tps_opt; /* enum tps_option for K_COUNT/K_DURATION[_US]/K_SIZE */
 };
 
 static const struct optdef defs[] = {
@@ -50,6 +51,7 @@ static const struct optdef defs[] = {
     {"spare-threads", 0, K_COUNT, TPS_OPT_SPARE_THREADS},
     {"proxy-timeout", 0, K_DURATION, TPS_OPT_PROXY_TIMEOUT_MS},
     {"defer-accept", 0, K_DURATION, TPS_OPT_DEFER_ACCEPT_MS},
+    {"busy-poll", 0, K_DURATION_US, TPS_OPT_BUSY_POLL_US},
     {"log-level", 0, K_LOG_LEVEL, -1},
     {"help", 'h', K_HELP, -1},
     {"version", 'V', K_VERSION, -1},
@@ -193,6 +195,9 @@ static const char *set_number(struct parse *p, const struct optdef *d, const cha
     } else if (d->kind == K_SIZE) {
         rc = tpsrv_parse_size(val, &v);
         what = "size (e.g. 65536, 64k, 1m)", unit = " bytes";
+    } else if (d->kind == K_DURATION_US) {
+        rc = tpsrv_parse_duration_us(val, &v);
+        what = "duration (e.g. 50us, 1ms)", unit = "us";
     } else {
         rc = tpsrv_parse_duration_ms(val, &v);
         what = "duration (e.g. 500ms, 10s, 2m)", unit = "ms";
@@ -225,6 +230,7 @@ static const char *apply(struct parse *p, const struct optdef *d, const char *va
         return add_listen(p, val);
     case K_COUNT:
     case K_DURATION:
+    case K_DURATION_US:
     case K_SIZE:
     case K_DRAIN:
         return set_number(p, d, val);
@@ -344,6 +350,9 @@ void tpsrv_opts_print_usage(FILE *f)
             "                             sent something, or after DUR (0 = at once,\n"
             "                             the default). Spares a wakeup per connection;\n"
             "                             only for protocols where the client speaks first\n"
+            "      --busy-poll DUR        a worker with nothing to do polls for DUR\n"
+            "                             (e.g. 50us) before it sleeps: lower latency\n"
+            "                             for a core kept busy (default 0 = sleep at once)\n"
             "  -w, --workers N            worker threads (default %lld = online CPUs)\n"
             "  -q, --queue N              accept queue capacity (default %lld)\n"
             "      --queue-full=pause|reject  when the queue is full: stop accepting\n"

@@ -52,24 +52,40 @@ int tpsrv_parse_count(const char *s, long long *out)
     return 0;
 }
 
-int tpsrv_parse_duration_ms(const char *s, long long *out)
+struct unit {
+    const char *name;
+    long long mul;
+};
+
+/* Digits, then one of units (the first, "", for no unit). */
+static int parse_with_unit(const char *s, const struct unit *units, size_t n, long long *out)
 {
-    static const struct {
-        const char *unit;
-        long long ms;
-    } units[] = {
-        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
-    };
     const char *end;
     long long v;
     int rc = parse_digits(s, &v, &end);
 
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(end, units[i].unit) == 0)
-            return scale(v, units[i].ms, out);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(end, units[i].name) == 0)
+            return scale(v, units[i].mul, out);
     return -EINVAL;
+}
+
+int tpsrv_parse_duration_ms(const char *s, long long *out)
+{
+    static const struct unit units[] = {
+        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+    };
+    return parse_with_unit(s, units, sizeof units / sizeof units[0], out);
+}
+
+int tpsrv_parse_duration_us(const char *s, long long *out)
+{
+    static const struct unit units[] = {
+        {"", 1000000}, {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000},
+    };
+    return parse_with_unit(s, units, sizeof units / sizeof units[0], out);
 }
 
 int tpsrv_parse_size(const char *s, long long *out)

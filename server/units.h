@@ -12,6 +12,8 @@ int tpsrv_parse_count(const char *s, long long *out);
 /* Digits and an optional unit ms, s, m, h; no unit = seconds. The result
  * is in milliseconds. */
 int tpsrv_parse_duration_ms(const char *s, long long *out);
+/* The same with us (microseconds) too; the result is in microseconds. */
+int tpsrv_parse_duration_us(const char *s, long long *out);
 /* Digits and an optional k, m, g (powers of 1024, either case); no unit =
  * bytes. */
 int tpsrv_parse_size(const char *s, long long *out);

@@ -483,6 +483,44 @@ START_TEST(test_api_defer_accept)
 }
 END_TEST
 
+/* TPS_OPT_BUSY_POLL_US: after a message the worker polls instead of
+ * sleeping (the process burns CPU while the test sleeps); a connection
+ * accepted meanwhile is served at once, not when the poll gives up; the
+ * poll ends at the next timer (the idle timeout closes on time, not after
+ * the budget); and a stop ends it. */
+START_TEST(test_api_busy_poll)
+{
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1},
+                           {TPS_OPT_BUSY_POLL_US, 1000000},
+                           {TPS_OPT_IDLE_TIMEOUT_MS, 600},
+                           TU_OPT_END};
+    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
+    int a = tu_connect(tu_port(srv, 0), 0);
+    ck_assert_int_eq(tu_echo_roundtrip(a, "a\n", 2, 3000), 0);
+    int64_t t0 = tu_now_us(), cpu0 = tu_cpu_us();
+    tu_sleep_ms(100);
+    int64_t spun = tu_cpu_us() - cpu0;
+    ck_assert_msg(spun >= 20000, "%lld us of CPU in 100 ms: the worker slept", (long long)spun);
+
+    int b = tu_connect(tu_port(srv, 0), 0);
+    int64_t t1 = tu_now_us();
+    ck_assert_int_eq(tu_echo_roundtrip(b, "b\n", 2, 3000), 0);
+    int64_t took = tu_now_us() - t1;
+    ck_assert_msg(took < tu_scale(150000, 300000), "served after %lld us", (long long)took);
+
+    ck_assert_int_eq(tu_wait_eof(a, 3000), 0);
+    took = tu_now_us() - t0;
+    ck_assert_msg(took < tu_scale(1100000, 2000000), "idle close after %lld us, expected ~600 ms",
+                  (long long)took);
+    t1 = tu_now_us();
+    tps_server_free(srv);
+    took = tu_now_us() - t1;
+    ck_assert_msg(took < tu_scale(500000, 1500000), "stop took %lld us", (long long)took);
+    close(a);
+    close(b);
+}
+END_TEST
+
 /* ---- framing: leftovers come back first, extended -------------------------- */
 
 static atomic_int frame_bad_ud, frame_calls;
@@ -756,6 +794,7 @@ Suite *lib_api_suite(void)
     tcase_add_loop_test(tc, test_api_no_sigpipe, 0, 2);
     tcase_add_loop_test(tc, test_api_byte_counters_exact, 0, 2);
     tcase_add_loop_test(tc, test_api_defer_accept, 0, 2);
+    tcase_add_loop_test(tc, test_api_busy_poll, 0, 2);
     tcase_add_test(tc, test_api_framing_leftovers);
     tcase_add_test(tc, test_api_framing_input_limit);
     tcase_add_test(tc, test_api_histograms);

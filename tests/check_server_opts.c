@@ -92,6 +92,17 @@ START_TEST(duration_parser)
                          "10sec", "10S", "10d", "10mss", "s10",  "1e3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(tpsrv_parse_duration_ms(bad[i], &v) == -EINVAL, "'%s' accepted", bad[i]);
+    /* Microseconds: the same rules, one more unit; "us" means nothing in ms. */
+    ck_assert_int_eq(tpsrv_parse_duration_ms("50us", &v), -EINVAL);
+    ck_assert_int_eq(tpsrv_parse_duration_us("50us", &v), 0);
+    ck_assert_int_eq(v, 50);
+    ck_assert_int_eq(tpsrv_parse_duration_us("2ms", &v), 0);
+    ck_assert_int_eq(v, 2000);
+    ck_assert_int_eq(tpsrv_parse_duration_us("3", &v), 0); /* seconds */
+    ck_assert_int_eq(v, 3000000);
+    ck_assert_int_eq(tpsrv_parse_duration_us("9223372036854775807s", &v), -ERANGE);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(tpsrv_parse_duration_us(bad[i], &v) == -EINVAL, "'%s' accepted", bad[i]);
 }
 END_TEST
 
@@ -133,12 +144,12 @@ END_TEST
 
 START_TEST(every_flag_long_forms)
 {
-    ck_assert_ptr_null(parse("--listen", "127.0.0.1:0", "--listen=[::1]:7001", "--listen",
-                             "unix:/tmp/x.sock", "--listen", ":80", "--listen=*:81", "--workers",
-                             "4", "--queue=16", "--queue-full=reject", "--max-conns", "100",
-                             "--max-conns-per-ip=5", "--idle-timeout", "500ms", "--send-timeout=2m",
-                             "--drain-timeout", "3", "--max-input=64k", "--handler", "chargen",
-                             "--may-block", "--log-level=debug", "--defer-accept=2s", NULL));
+    ck_assert_ptr_null(parse(
+        "--listen", "127.0.0.1:0", "--listen=[::1]:7001", "--listen", "unix:/tmp/x.sock",
+        "--listen", ":80", "--listen=*:81", "--workers", "4", "--queue=16", "--queue-full=reject",
+        "--max-conns", "100", "--max-conns-per-ip=5", "--idle-timeout", "500ms",
+        "--send-timeout=2m", "--drain-timeout", "3", "--max-input=64k", "--handler", "chargen",
+        "--may-block", "--log-level=debug", "--defer-accept=2s", "--busy-poll", "50us", NULL));
     ck_assert_uint_eq(o.nlisten, 5);
     ck_assert_str_eq(o.listen[0], "127.0.0.1:0");
     ck_assert_str_eq(o.listen[1], "[::1]:7001");
@@ -153,6 +164,7 @@ START_TEST(every_flag_long_forms)
     ck_assert_int_eq(o.value[TPS_OPT_SEND_TIMEOUT_MS], 120000);
     ck_assert_int_eq(o.value[TPS_OPT_MAX_INPUT], 65536);
     ck_assert_int_eq(o.value[TPS_OPT_DEFER_ACCEPT_MS], 2000);
+    ck_assert_int_eq(o.value[TPS_OPT_BUSY_POLL_US], 50);
     ck_assert_int_eq(o.is_set[TPS_OPT_WORKERS], 1);
     ck_assert_int_eq(o.is_set[TPS_OPT_BACKLOG], 0);
     ck_assert_uint_eq(o.drain_ms, 3000);
@@ -297,13 +309,16 @@ START_TEST(usage_mentions_every_flag)
     ck_assert_ptr_nonnull(f);
     tpsrv_opts_print_usage(f);
     fclose(f);
-    const char *flags[] = {"--listen",          "--workers",       "--queue ",
-                           "--queue-full",      "--max-conns ",    "--max-conns-per-ip",
-                           "--idle-timeout",    "--send-timeout",  "--drain-timeout",
-                           "--max-input",       "--handler",       "--may-block",
-                           "--log-level",       "--help",          "--version",
-                           "--spare-threads",   "--proxy-timeout", "--defer-accept",
-                           TPSRV_DEFAULT_LISTEN};
+    const char *flags[] = {"--listen",        "--workers",
+                           "--queue ",        "--queue-full",
+                           "--max-conns ",    "--max-conns-per-ip",
+                           "--idle-timeout",  "--send-timeout",
+                           "--drain-timeout", "--max-input",
+                           "--handler",       "--may-block",
+                           "--log-level",     "--help",
+                           "--version",       "--spare-threads",
+                           "--proxy-timeout", "--defer-accept",
+                           "--busy-poll",     TPSRV_DEFAULT_LISTEN};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         ck_assert_msg(strstr(buf, flags[i]) != NULL, "no %s", flags[i]);
 }

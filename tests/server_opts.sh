@@ -46,6 +46,8 @@ done <<'CASES'
 --spare-threads=5000|--spare-threads|out of range
 --proxy-timeout=soon|--proxy-timeout|'soon'
 --defer-accept=2h|--defer-accept|out of range
+--busy-poll=5x|--busy-poll|'5x'
+--busy-poll=2s|--busy-poll|out of range
 --handler=sleepy|--handler|'sleepy'
 --may-block=yes|--may-block|'yes'
 --workers 2 --workers 3|--workers|more than once
