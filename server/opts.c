@@ -110,6 +110,11 @@ const char *tpsrv_handler_kind_name(enum tpsrv_handler_kind k)
     return handler_names[k];
 }
 
+const char *tpsrv_opts_flag_name(size_t i)
+{
+    return i < NDEFS ? defs[i].name : NULL;
+}
+
 /* Index of s in names[0..n), or -1. */
 static int lookup(const char *const *names, int n, const char *s)
 {

@@ -57,4 +57,8 @@ void tpsrv_opts_print_usage(FILE *f);
 /* Name of a handler kind ("echo", ...). */
 const char *tpsrv_handler_kind_name(enum tpsrv_handler_kind k);
 
+/* The long name (without "--") of the i-th flag the parser knows, or NULL
+ * past the last: lets the tests hold the usage text to the parser. */
+const char *tpsrv_opts_flag_name(size_t i);
+
 #endif
