@@ -61,6 +61,7 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
         [TPS_CLOSE_INPUT_LIMIT] = TPS_STAT_INPUT_LIMIT,
         [TPS_CLOSE_OUTPUT_LIMIT] = TPS_STAT_OUTPUT_LIMIT,
         [TPS_CLOSE_PROXY] = TPS_STAT_PROXY_ERRORS,
+        [TPS_CLOSE_RESET] = TPS_STAT_RESETS,
     };
     tps_server *srv = w->srv;
     if (c->fd < 0)
@@ -252,7 +253,7 @@ static void read_input(tps__worker *w, tps_conn *c, uint32_t events)
         if (n == -EAGAIN || n == -EWOULDBLOCK || n == -ENOBUFS || c->fd < 0)
             return;
         if (n < 0) {
-            tps__conn_close(w, c, TPS_CLOSE_ERROR);
+            tps__conn_close(w, c, tps__close_reason_for(n));
             return;
         }
         if (n == 0) {

@@ -28,6 +28,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -370,6 +371,14 @@ void tps__turn_out_reset(tps__runner *r);
 /* timers.c: idle/send timeouts and the drain deadline. */
 int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
+
+/* Why a failed recv/send (-errno) closes its connection: a peer that
+ * reset (ECONNRESET; EPIPE once the reset was reported) is a client going
+ * away, counted apart from socket errors an operator should look at. */
+static inline int tps__close_reason_for(long neg_errno)
+{
+    return neg_errno == -ECONNRESET || neg_errno == -EPIPE ? TPS_CLOSE_RESET : TPS_CLOSE_ERROR;
+}
 
 static inline size_t tps__opt_size(const tps_server *srv, int o)
 {

@@ -159,7 +159,7 @@ void tps__conn_flush(tps__worker *w, tps_conn *c)
         }
     }
     if (n < 0) {
-        tps__conn_close(w, c, TPS_CLOSE_ERROR);
+        tps__conn_close(w, c, tps__close_reason_for(n));
         return;
     }
     if (before > 0)

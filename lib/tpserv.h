@@ -101,7 +101,8 @@ typedef struct tps_conn tps_conn;
     X(INPUT_LIMIT, "input buffer limit exceeded")       \
     X(OUTPUT_LIMIT, "output buffer limit exceeded")     \
     X(SHUTDOWN, "server shutting down")                 \
-    X(PROXY, "bad or missing PROXY protocol header")
+    X(PROXY, "bad or missing PROXY protocol header")    \
+    X(RESET, "reset by the peer")
 
 enum tps_close_reason {
 #define TPS_CLOSE_ENUM_(name, msg) TPS_CLOSE_##name,
@@ -294,10 +295,11 @@ enum tps_option {
     X(SEND_TIMEOUTS, "closed: send timeout")                                \
     X(INPUT_LIMIT, "closed: input limit")                                   \
     X(OUTPUT_LIMIT, "closed: output limit")                                 \
-    X(ERRORS, "closed: socket errors")                                      \
+    X(ERRORS, "closed: socket errors other than a reset")                   \
     X(BACKPRESSURE, "times reading paused for backpressure")                \
     X(HANDOFFS, "workers handed to a spare thread (callback blocked)")      \
-    X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")
+    X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")        \
+    X(RESETS, "closed: reset by the peer")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,

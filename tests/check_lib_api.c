@@ -411,6 +411,30 @@ START_TEST(test_api_close_reasons_and_send_after_close)
 }
 END_TEST
 
+/* A peer that resets is a client going away, not a socket error: on_close
+ * gets TPS_CLOSE_RESET and RESETS counts it, whether the server learns it
+ * reading (an idle connection) or writing (output pending). */
+START_TEST(test_api_peer_reset)
+{
+    rec_reset();
+    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
+    int port = tu_port(srv, 0);
+    int fd = tu_connect(port, 0);
+    echo_ok(fd);
+    tu_close_rst(fd);
+    fd = tu_connect_rcvbuf(port, 8192, 0); /* 's': the server keeps sending */
+    ck_assert_int_eq(tu_write_all(fd, "s", 1, 1000), 0);
+    tu_sleep_ms(200); /* both socket buffers full, the rest queued */
+    tu_close_rst(fd);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_RESETS, 2, 3000), 2);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 2, 3000), 2);
+    ck_assert_int_eq(atomic_load(&rec_reasons[TPS_CLOSE_RESET]), 2);
+    ck_assert_int_eq(atomic_load(&rec_reasons[TPS_CLOSE_ERROR]), 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ERRORS), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* ---- SIGPIPE and counters ----------------------------------------------------- */
 
 START_TEST(test_api_no_sigpipe)
@@ -791,6 +815,7 @@ Suite *lib_api_suite(void)
     tcase_add_test(tc, test_api_conn_ids_unique);
     tcase_add_loop_test(tc, test_api_on_open_rejects, 0, 2);
     tcase_add_loop_test(tc, test_api_close_reasons_and_send_after_close, 0, 2);
+    tcase_add_loop_test(tc, test_api_peer_reset, 0, 2);
     tcase_add_loop_test(tc, test_api_no_sigpipe, 0, 2);
     tcase_add_loop_test(tc, test_api_byte_counters_exact, 0, 2);
     tcase_add_loop_test(tc, test_api_defer_accept, 0, 2);
