@@ -362,15 +362,38 @@ static uint64_t next_wake(const loop *L)
     return t < L->run->m_end ? t : L->run->m_end;
 }
 
+/* --busy-poll: poll without sleeping until something comes, the budget
+ * is spent or the next timed event (wake) is due. */
+static int busy_poll(loop *L, struct epoll_event *ev, int max, uint64_t wake)
+{
+    uint64_t until = L->now + L->o->busy_poll_ns;
+    if (until > wake)
+        until = wake;
+    int n;
+    while ((n = epoll_wait(L->ep, ev, max, 0)) == 0 && tpb_now() < until)
+        ;
+    return n;
+}
+
+/* Sleep until something comes or wake (ns) is due. */
+static int sleep_wait(loop *L, struct epoll_event *ev, int max, uint64_t wake)
+{
+    uint64_t now = tpb_now(), d = wake > now ? wake - now : 0;
+    struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ull),
+                          .tv_nsec = (long)(d % 1000000000ull)};
+    int n = epoll_pwait2(L->ep, ev, max, &ts, NULL);
+    if (n < 0 && errno == ENOSYS)
+        n = epoll_wait(L->ep, ev, max, (int)((d + 999999) / 1000000));
+    return n;
+}
+
 static void wait_events(loop *L)
 {
     struct epoll_event ev[256];
-    uint64_t wake = next_wake(L), d = wake > L->now ? wake - L->now : 0;
-    struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ull),
-                          .tv_nsec = (long)(d % 1000000000ull)};
-    int n = epoll_pwait2(L->ep, ev, 256, &ts, NULL);
-    if (n < 0 && errno == ENOSYS)
-        n = epoll_wait(L->ep, ev, 256, (int)((d + 999999) / 1000000));
+    uint64_t wake = next_wake(L);
+    int n = L->o->busy_poll_ns ? busy_poll(L, ev, 256, wake) : 0;
+    if (n == 0)
+        n = sleep_wait(L, ev, 256, wake);
     L->now = tpb_now();
     for (int i = 0; i < n; i++)
         on_event(L, ev[i].data.ptr, ev[i].events);

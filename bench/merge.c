@@ -105,6 +105,7 @@ static void read_meta(tpb_report *r, const char *s, const char *e)
         get_str(s, e, "mode", r->mode, sizeof r->mode);
         get_str(s, e, "payload", r->payload, sizeof r->payload);
         r->depth = (int)get_u64(s, e, "depth");
+        r->busy_poll_us = get_u64(s, e, "busy_poll_us");
         r->size = get_u64(s, e, "size");
     }
     r->processes += (int)get_u64(s, e, "processes");

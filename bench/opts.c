@@ -53,6 +53,10 @@ const char tpb_usage_text[] =
     "Search:\n"
     "      --max-rate-under pNN=T   find the highest open-loop rate whose pNN stays\n"
     "                        under T (e.g. p99=2ms), by short runs of -d each\n"
+    "Client:\n"
+    "      --busy-poll T     each thread polls for T (e.g. 50us) before it sleeps,\n"
+    "                        so that replies do not wait for tpbench's own wakeup\n"
+    "                        (costs a core per thread; see bench/README.md)\n"
     "  -h, --help            this text;  -V, --version  the version\n"
     "\n"
     "Exit status: 0 ok, 1 run failed (cannot connect, errors), 2 usage error.\n"
@@ -226,7 +230,8 @@ enum {
     O_JSON,
     O_HIST,
     O_JSON_IVL,
-    O_MAX_RATE
+    O_MAX_RATE,
+    O_BUSY_POLL
 };
 
 static const struct option long_opts[] = {
@@ -251,6 +256,7 @@ static const struct option long_opts[] = {
     {"hist", required_argument, 0, O_HIST},
     {"json-interval", required_argument, 0, O_JSON_IVL},
     {"max-rate-under", required_argument, 0, O_MAX_RATE},
+    {"busy-poll", required_argument, 0, O_BUSY_POLL},
     {0, 0, 0, 0},
 };
 
@@ -351,6 +357,8 @@ static int apply_value(tpb_opts *o, int c, const char *a)
         return 0;
     case O_MAX_RATE:
         return tpb_parse_pct_target(a, &o->max_rate_p, &o->max_rate_ns);
+    case O_BUSY_POLL: /* up to 1 s: past that it is a spin, not a poll */
+        return tpb_parse_duration(a, &o->busy_poll_ns) || o->busy_poll_ns > 1000000000ull ? -1 : 0;
     }
     return -1;
 }
@@ -383,6 +391,8 @@ static const char *hint(int c)
         return "one of --expect, --expect-len, --expect-term";
     case O_MAX_RATE:
         return "e.g. p99=2ms";
+    case O_BUSY_POLL:
+        return "0..1s, e.g. 50us";
     }
     return "see --help";
 }

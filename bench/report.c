@@ -32,6 +32,7 @@ void tpb_report_fill(tpb_report *r, const tpb_opts *o, double rate, const tpb_st
     r->connections = o->connections;
     r->threads = o->threads;
     r->depth = o->depth;
+    r->busy_poll_us = o->busy_poll_ns / 1000;
     r->processes = 1;
     r->open_loop = rate > 0;
     r->rate_target = rate;
@@ -83,6 +84,8 @@ void tpb_report_text(FILE *f, const tpb_report *r)
             r->depth, r->payload);
     if (r->open_loop)
         fprintf(f, ", target %.0f req/s", r->rate_target);
+    if (r->busy_poll_us)
+        fprintf(f, ", busy-poll %llu us", (unsigned long long)r->busy_poll_us);
     if (r->processes > 1)
         fprintf(f, ", merged from %d processes", r->processes);
     fprintf(f, "\n  %.2f s measured after %.2f s warm-up\n", d, r->warmup_s);
@@ -173,8 +176,9 @@ void tpb_report_json(FILE *f, const tpb_report *r)
     json_str(f, r->payload);
     fprintf(f,
             ",\n  \"connections\": %d, \"threads\": %d, \"depth\": %d, \"size\": %llu, "
-            "\"processes\": %d",
-            r->connections, r->threads, r->depth, (unsigned long long)r->size, r->processes);
+            "\"processes\": %d, \"busy_poll_us\": %llu",
+            r->connections, r->threads, r->depth, (unsigned long long)r->size, r->processes,
+            (unsigned long long)r->busy_poll_us);
     fprintf(
         f,
         ",\n  \"open_loop\": %s, \"rate_target\": %.3f, \"duration_s\": %.6f, \"warmup_s\": %.6f",

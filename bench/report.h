@@ -11,6 +11,7 @@
 typedef struct tpb_report {
     char target[256], mode[32], payload[64];
     int connections, threads, depth, processes, open_loop;
+    uint64_t busy_poll_us; /* --busy-poll, 0 = off */
     double rate_target, duration_s, warmup_s;
     uint64_t size;
     tpb_stats s;

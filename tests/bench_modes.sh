@@ -60,4 +60,24 @@ n=$(grep -c -E '^127\.0\.0\.([2-9]|[1-5][0-9]|6[0-5])$' "$TMPD/npeers")
     || fail "max-rate exit $?: $(cat "$TMPD/mr.err")"
 grep -q "^max rate with p99 <= 1000.000 ms: [1-9][0-9]* req/s" "$TMPD/mr.txt" || fail "max-rate: $(cat "$TMPD/mr.txt")"
 [ "$(grep -c ' -> ok' "$TMPD/mr.err")" -ge 1 ] || fail "max-rate: no passing step"
+
+# --busy-poll: the run is reported with it, and while a reply is late the
+# client polls (uses CPU) instead of sleeping; without it, it sleeps.
+"$TPBENCH" -q -c 1 -d 300ms -w 0 --busy-poll 50us --json "127.0.0.1:$PORT" > "$TMPD/bp.json" \
+    || fail "busy-poll exit $?"
+[ "$(jget "$TMPD/bp.json" 'd["busy_poll_us"] == 50 and d["responses"] > 0 and d["errors"] == 0')" = True ] \
+    || fail "busy-poll run: $(cat "$TMPD/bp.json")"
+start_srv stall --fault stall --stall-after 0 --stall-ms 5000
+python3 - "$TPBENCH" "$PORT" <<'PY' || fail "--busy-poll does not poll"
+import resource, subprocess, sys
+def cpu(extra):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.argv[1], "-q", "-c", "1", "-d", "500ms", "-w", "0", "--timeout", "10s"]
+                   + extra + ["127.0.0.1:" + sys.argv[2]], capture_output=True)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+polled, slept = cpu(["--busy-poll", "1s"]), cpu([])
+print("CPU while the reply is late: %.3f s polling, %.3f s sleeping" % (polled, slept))
+assert polled > 0.2 and slept < 0.1, (polled, slept)
+PY
 echo ok

@@ -88,6 +88,12 @@ START_TEST(defaults_and_flags)
     ck_assert_int_eq(o.expect, TPB_EXPECT_EXACT);
     ck_assert_uint_eq(o.expect_blen, 7);
     tpb_opts_free(&o);
+    ck_assert_uint_eq(o.busy_poll_ns, 0);
+    tpb_opts_free(&o);
+    const char *a4[] = {"--busy-poll", "50us", "h:1", NULL};
+    ck_assert_int_eq(parse(&o, err, a4), 0);
+    ck_assert_uint_eq(o.busy_poll_ns, 50000);
+    tpb_opts_free(&o);
     const char *a3[] = {"--mode", "throughput", "h:1", NULL};
     ck_assert_int_eq(parse(&o, err, a3), 0);
     ck_assert_uint_eq(o.size, 65536);
@@ -110,6 +116,8 @@ START_TEST(usage_errors)
         {"--expect", "x", "h:1", NULL},
         {"--size", "8", "h:1", NULL},
         {"--max-rate-under", "q99=1ms", "h:1", NULL},
+        {"--busy-poll", "2s", "h:1", NULL},
+        {"--busy-poll", "fast", "h:1", NULL},
         {"--request", "a", "--expect-len", "3", "--expect", "b", "h:1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
