@@ -17,6 +17,8 @@ usage: bench/compare.sh [options]
   -d T        measured time per run for tpbench (default 1s)
   -w T        warm-up per run (default 300ms)
   -T N        tpbench threads (default 1)
+  -P T        tpbench polls up to T before it sleeps (--busy-poll, e.g. 50us;
+              default: it sleeps at once)
   -s LIST     servers, comma-separated (default: all), from
               epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2
               tpserver-1 tpserver-2 tpserver-1-mayblock tpserver-2-mayblock
@@ -40,7 +42,7 @@ EOF
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILDDIR:-$top}
-repeats=3 dur=1s warm=300ms tpb_threads=1 outdir='' do_make=1 run_limit=120 quiet_wait=0
+repeats=3 dur=1s warm=300ms tpb_threads=1 tpb_poll='' outdir='' do_make=1 run_limit=120 quiet_wait=0
 servers_all="epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2 tpserver-1 tpserver-2 tpserver-1-mayblock tpserver-2-mayblock tpserver-1-defer redis memcached-1 memcached-2"
 # Variants of the references, not run by default (-s to pick them): the
 # other connection distribution of echo-epoll, its loop that never sleeps
@@ -49,12 +51,13 @@ servers_all="epoll-1 epoll-2 libuv-1 libuv-2 libevent-1 libevent-2 tpserver-1 tp
 servers_extra="epoll-2-acceptor epoll-1-spin libevent-1-bufferevent libevent-2-bufferevent tpserver-2-defer tpserver-1-busypoll tpserver-2-busypoll"
 scenarios_all="pingpong pipeline throughput idle10k churn single"
 servers=$servers_all scenarios=$scenarios_all
-while getopts "r:d:w:T:s:S:o:B:L:Q:nh" opt; do
+while getopts "r:d:w:T:P:s:S:o:B:L:Q:nh" opt; do
     case $opt in
     r) repeats=$OPTARG ;;
     d) dur=$OPTARG ;;
     w) warm=$OPTARG ;;
     T) tpb_threads=$OPTARG ;;
+    P) tpb_poll=$OPTARG ;;
     s) servers=${OPTARG//,/ } ;;
     S) scenarios=${OPTARG//,/ } ;;
     o) outdir=$OPTARG ;;
@@ -252,7 +255,8 @@ run_one() {
     children_cpu_to "$outdir/.times0"
     m0=$(machine_cpu) s0=$(proc_cpu "$srv_pid") w0=$(now_s)
     # shellcheck disable=SC2086 # args are word lists built above
-    timeout "$run_limit" "$tpbench" -q --json -t "$tpb_threads" -d "$dur" -w "$warm" $args \
+    timeout "$run_limit" "$tpbench" -q --json -t "$tpb_threads" -d "$dur" -w "$warm" \
+        ${tpb_poll:+--busy-poll "$tpb_poll"} $args \
         "127.0.0.1:$srv_port" >"$base.json" 2>"$base.err"
     status=$?
     children_cpu_to "$outdir/.times1"
@@ -300,6 +304,7 @@ main() {
         echo "duration=$dur"
         echo "warmup=$warm"
         echo "tpbench_threads=$tpb_threads"
+        echo "tpbench_busy_poll=${tpb_poll:-0}"
         echo "quiet_wait=$quiet_wait"
         echo "tpbench=$("$tpbench" --version 2>&1 | head -1)"
         echo "redis=$(redis-server --version 2>/dev/null | head -1)"
