@@ -72,6 +72,11 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { echo "compare.sh: unexpected argument '$1'" >&2; usage >&2; exit 2; }
 case $repeats in '' | *[!0-9]* | 0) echo "compare.sh: -r wants a number >= 1" >&2; exit 2 ;; esac
+# -P goes to every tpbench run: a bad one would fail them all, one by one.
+if [ -n "$tpb_poll" ] && ! [[ $tpb_poll =~ ^[0-9]+(ns|us|ms|s)$ ]]; then
+    echo "compare.sh: -P wants a duration such as 50us, not '$tpb_poll'" >&2
+    exit 2
+fi
 for s in $servers; do
     case " $servers_all $servers_extra " in *" $s "*) ;; *) echo "compare.sh: unknown server '$s'" >&2; exit 2 ;; esac
 done
