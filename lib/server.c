@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -165,6 +166,23 @@ static int start_threads(tps_server *srv)
     return rc;
 }
 
+/* The settings an operator would want to see at start; the opt-in ones
+ * that trade something away only when they are on. */
+static void log_started(tps_server *srv)
+{
+    char extra[96] = "";
+    long long poll_us = srv->opt[TPS_OPT_BUSY_POLL_US], defer_ms = srv->opt[TPS_OPT_DEFER_ACCEPT_MS];
+    int n = 0;
+    if (poll_us > 0)
+        n = snprintf(extra, sizeof extra, ", busy-poll %lld us", poll_us);
+    if (defer_ms > 0 && n >= 0 && (size_t)n < sizeof extra)
+        snprintf(extra + n, sizeof extra - (size_t)n, ", defer-accept %lld ms", defer_ms);
+    tps__log(srv, TPS_LOG_INFO, "started: %u workers, queue %lld, max_conns %lld, handler %s%s%s",
+             srv->nworkers, srv->opt[TPS_OPT_QUEUE], srv->opt[TPS_OPT_MAX_CONNS],
+             srv->handler->name ? srv->handler->name : "(unnamed)",
+             srv->may_block ? " (may block)" : "", extra);
+}
+
 int tps_server_start(tps_server *srv)
 {
     if (srv == NULL)
@@ -186,10 +204,7 @@ int tps_server_start(tps_server *srv)
         tps_server_wait(srv);
         return rc;
     }
-    tps__log(srv, TPS_LOG_INFO, "started: %u workers, queue %lld, max_conns %lld, handler %s%s",
-             srv->nworkers, srv->opt[TPS_OPT_QUEUE], srv->opt[TPS_OPT_MAX_CONNS],
-             srv->handler->name ? srv->handler->name : "(unnamed)",
-             srv->may_block ? " (may block)" : "");
+    log_started(srv);
     return 0;
 }
 

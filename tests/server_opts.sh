@@ -92,8 +92,9 @@ grep -q "\[info\]" "$SRV_ERR" && fail "--log-level=warn still printed info lines
 check_clean
 
 # --defer-accept reaches the listener: a client that has sent nothing is
-# not accepted while one that spoke is served at once.
-start_server "$TPSERVER" --listen=127.0.0.1:0 -w 1 --defer-accept 30s
+# not accepted while one that spoke is served at once. The start line
+# names both opt-in settings that trade something away.
+start_server "$TPSERVER" --listen=127.0.0.1:0 -w 1 --defer-accept 30s --busy-poll 20us
 py "$SRV_PORT" <<'PY' || fail "--defer-accept 30s: echo failed"
 import socket, struct, sys, time
 port = int(sys.argv[1])
@@ -109,5 +110,6 @@ silent.close()
 PY
 stop_server
 [ "$(stat_value accepted)" = 1 ] || fail "--defer-accept: accepted '$(stat_value accepted)', not 1"
+grep -q "started: .*, busy-poll 20 us, defer-accept 30000 ms" "$SRV_ERR" || fail "start line without defer-accept: $(grep started: "$SRV_ERR")"
 check_clean
 exit 0
