@@ -171,7 +171,8 @@ static int start_threads(tps_server *srv)
 static void log_started(tps_server *srv)
 {
     char extra[96] = "";
-    long long poll_us = srv->opt[TPS_OPT_BUSY_POLL_US], defer_ms = srv->opt[TPS_OPT_DEFER_ACCEPT_MS];
+    long long poll_us = srv->opt[TPS_OPT_BUSY_POLL_US],
+              defer_ms = srv->opt[TPS_OPT_DEFER_ACCEPT_MS];
     int n = 0;
     if (poll_us > 0)
         n = snprintf(extra, sizeof extra, ", busy-poll %lld us", poll_us);
