@@ -14,8 +14,8 @@ typedef struct tpb_opts {
     int connections, threads, depth, active;
     uint64_t duration_ns, warmup_ns, timeout_ns;
     uint64_t busy_poll_ns; /* poll this long before sleeping; 0 = sleep at once */
-    double rate; /* total requests/s; 0 = closed loop */
-    size_t size; /* echo payload bytes */
+    double rate;           /* total requests/s; 0 = closed loop */
+    size_t size;           /* echo payload bytes */
     enum tpb_mode mode;
     enum tpb_expect expect;
     char *request;

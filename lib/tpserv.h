@@ -298,7 +298,7 @@ enum tps_option {
     X(ERRORS, "closed: socket errors other than a reset")                   \
     X(BACKPRESSURE, "times reading paused for backpressure")                \
     X(HANDOFFS, "workers handed to a spare thread (callback blocked)")      \
-    X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")        \
+    X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")         \
     X(RESETS, "closed: reset by the peer")
 
 enum tps_stat {
