@@ -121,21 +121,15 @@ server_cmd() {
         local threads=${rest%%-*} mode=${rest#*-}
         [ -x "$b/echo-$impl" ] || return 0
         echo "$b/echo-$impl -p $p -t $threads$([ "$mode" != "$rest" ] && echo " -m $mode")" ;;
-    tpserver-*-mayblock)
-        local n=${1#tpserver-}
+    tpserver-*) # tpserver-WORKERS[-VARIANT]
+        local rest=${1#tpserver-} flags=''
+        case $rest in
+        *-mayblock) flags=' --may-block' ;;
+        *-busypoll) flags=' --busy-poll 50us' ;; # a worker polls 50 us before it sleeps
+        *-defer) flags=' --defer-accept 1s' ;;   # accepted once the first request is in
+        esac
         [ -x "$build/server/tpserver" ] &&
-            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${n%-mayblock} --may-block" ;;
-    tpserver-*-busypoll) # a worker polls 50 us before it sleeps
-        local n=${1#tpserver-}
-        [ -x "$build/server/tpserver" ] &&
-            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${n%-busypoll} --busy-poll 50us" ;;
-    tpserver-*-defer) # accepted once the first request is in (TCP_DEFER_ACCEPT)
-        local n=${1#tpserver-}
-        [ -x "$build/server/tpserver" ] &&
-            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${n%-defer} --defer-accept 1s" ;;
-    tpserver-*)
-        [ -x "$build/server/tpserver" ] &&
-            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${1#tpserver-}" ;;
+            echo "$build/server/tpserver --listen 127.0.0.1:$p --workers ${rest%%-*}$flags" ;;
     redis)
         command -v redis-server >/dev/null &&
             echo "redis-server --port $p --bind 127.0.0.1 --save '' --appendonly no --maxclients 11000 --protected-mode no --daemonize no --loglevel warning" ;;

@@ -170,18 +170,15 @@ static int start_threads(tps_server *srv)
  * that trade something away only when they are on. */
 static void log_started(tps_server *srv)
 {
-    char extra[96] = "";
-    long long poll_us = srv->opt[TPS_OPT_BUSY_POLL_US],
-              defer_ms = srv->opt[TPS_OPT_DEFER_ACCEPT_MS];
-    int n = 0;
-    if (poll_us > 0)
-        n = snprintf(extra, sizeof extra, ", busy-poll %lld us", poll_us);
-    if (defer_ms > 0 && n >= 0 && (size_t)n < sizeof extra)
-        snprintf(extra + n, sizeof extra - (size_t)n, ", defer-accept %lld ms", defer_ms);
-    tps__log(srv, TPS_LOG_INFO, "started: %u workers, queue %lld, max_conns %lld, handler %s%s%s",
+    char poll[48] = "", defer[48] = "";
+    if (srv->opt[TPS_OPT_BUSY_POLL_US] > 0)
+        snprintf(poll, sizeof poll, ", busy-poll %lld us", srv->opt[TPS_OPT_BUSY_POLL_US]);
+    if (srv->opt[TPS_OPT_DEFER_ACCEPT_MS] > 0)
+        snprintf(defer, sizeof defer, ", defer-accept %lld ms", srv->opt[TPS_OPT_DEFER_ACCEPT_MS]);
+    tps__log(srv, TPS_LOG_INFO, "started: %u workers, queue %lld, max_conns %lld, handler %s%s%s%s",
              srv->nworkers, srv->opt[TPS_OPT_QUEUE], srv->opt[TPS_OPT_MAX_CONNS],
              srv->handler->name ? srv->handler->name : "(unnamed)",
-             srv->may_block ? " (may block)" : "", extra);
+             srv->may_block ? " (may block)" : "", poll, defer);
 }
 
 int tps_server_start(tps_server *srv)

@@ -167,6 +167,12 @@ static int next_timeout(tps__worker *w)
     return tps__timers_run(w);
 }
 
+/* Did another thread publish work for w (descriptors, mail)? */
+static bool work_published(tps__worker *w)
+{
+    return atomic_load(&w->owed) != 0 || atomic_load(&w->inbox_ready);
+}
+
 /* Poll for events without sleeping, for up to the busy-poll budget (or
  * *timeout ms, if a timer is due sooner: then *timeout becomes 0, the
  * timer's time having been spent here). A peer whose next message comes
@@ -182,8 +188,7 @@ static int busy_poll(tps__worker *w, int *timeout)
     uint64_t until = tps__now_ns() + budget_ns;
     do {
         int n = epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, 0);
-        if (n != 0 || atomic_load_explicit(&w->owed, memory_order_relaxed) != 0 ||
-            atomic_load_explicit(&w->inbox_ready, memory_order_relaxed))
+        if (n != 0 || work_published(w))
             return n;
     } while (tps__now_ns() < until);
     return 0;
@@ -199,7 +204,7 @@ static int wait_events(tps__worker *w, int timeout)
             return n;
     }
     atomic_store(&w->waiting, true);
-    if (atomic_load(&w->owed) != 0 || atomic_load(&w->inbox_ready))
+    if (work_published(w)) /* after announcing: see "Waking a worker" above */
         timeout = 0;
     return epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, timeout);
 }

@@ -90,32 +90,9 @@ int tpsrv_parse_duration_us(const char *s, long long *out)
 
 int tpsrv_parse_size(const char *s, long long *out)
 {
-    const char *end;
-    long long v, mul;
-    int rc = parse_digits(s, &v, &end);
-
-    if (rc < 0)
-        return rc;
-    switch (end[0]) {
-    case '\0':
-        mul = 1;
-        break;
-    case 'k':
-    case 'K':
-        mul = 1LL << 10;
-        break;
-    case 'm':
-    case 'M':
-        mul = 1LL << 20;
-        break;
-    case 'g':
-    case 'G':
-        mul = 1LL << 30;
-        break;
-    default:
-        return -EINVAL;
-    }
-    if (end[0] != '\0' && end[1] != '\0')
-        return -EINVAL;
-    return scale(v, mul, out);
+    static const struct unit units[] = {
+        {"", 1},          {"k", 1LL << 10}, {"K", 1LL << 10}, {"m", 1LL << 20},
+        {"M", 1LL << 20}, {"g", 1LL << 30}, {"G", 1LL << 30},
+    };
+    return parse_with_unit(s, units, sizeof units / sizeof units[0], out);
 }
