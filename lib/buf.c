@@ -1,6 +1,7 @@
 /* buf.c - growable front-consumed byte buffers for connection input and
- * output. Growth doubles (amortised O(1) appends); an emptied buffer is
- * released so that an idle connection costs only its struct. */
+ * output. Growth doubles (amortised O(1) appends) within an optional soft
+ * bound; an emptied buffer is released so that an idle connection costs
+ * only its struct. */
 #include "config.h"
 
 #include "buf.h"
@@ -9,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int grow(tps__buf *b, size_t need, size_t limit)
+/* Room for `need` more bytes. Capacity doubles (amortised O(1) appends),
+ * but not past `soft` while the bytes fit it, so a buffer held near a
+ * known bound (output up to the high water plus one read) never holds
+ * twice that; past `soft` it doubles again, up to `limit`. realloc, not
+ * malloc + copy: a large block is remapped, not held twice meanwhile. */
+static int grow(tps__buf *b, size_t need, size_t soft, size_t limit)
 {
     if (b->off > 0 && b->off + b->len + need > b->cap && b->len + need <= b->cap) {
         memmove(b->data, b->data + b->off, b->len);
@@ -20,33 +26,40 @@ static int grow(tps__buf *b, size_t need, size_t limit)
         return 0;
     if (b->len + need > limit)
         return -ENOBUFS;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + need)
+    size_t want = b->len + need, cap = b->cap ? b->cap : 4096;
+    while (cap < want)
         cap *= 2;
+    if (cap > soft && want <= soft)
+        cap = soft;
     if (cap > limit)
         cap = limit;
-    char *p = malloc(cap);
+    if (b->off > 0) {
+        memmove(b->data, b->data + b->off, b->len);
+        b->off = 0;
+    }
+    char *p = realloc(b->data, cap);
     if (p == NULL)
         return -ENOMEM;
-    if (b->len)
-        memcpy(p, b->data + b->off, b->len);
-    free(b->data);
     b->data = p;
-    b->off = 0;
     b->cap = cap;
     return 0;
 }
 
-int tps__buf_append(tps__buf *b, const void *p, size_t len, size_t limit)
+int tps__buf_append_soft(tps__buf *b, const void *p, size_t len, size_t soft, size_t limit)
 {
     if (len == 0)
         return 0;
-    int rc = grow(b, len, limit);
+    int rc = grow(b, len, soft, limit);
     if (rc < 0)
         return rc;
     memcpy(b->data + b->off + b->len, p, len);
     b->len += len;
     return 0;
+}
+
+int tps__buf_append(tps__buf *b, const void *p, size_t len, size_t limit)
+{
+    return tps__buf_append_soft(b, p, len, limit, limit);
 }
 
 char *tps__buf_reserve(tps__buf *b, size_t want, size_t limit, size_t *room)
@@ -55,7 +68,7 @@ char *tps__buf_reserve(tps__buf *b, size_t want, size_t limit, size_t *room)
         return NULL;
     if (want > limit - b->len)
         want = limit - b->len;
-    if (grow(b, want, limit) < 0)
+    if (grow(b, want, limit, limit) < 0)
         return NULL;
     *room = b->cap - b->off - b->len;
     return b->data + b->off + b->len;

@@ -18,6 +18,9 @@ static inline const char *tps__buf_head(const tps__buf *b)
 /* Append len bytes, growing up to `limit` total bytes held. Returns 0, or
  * -ENOBUFS (over limit) / -ENOMEM; the buffer is unchanged on error. */
 int tps__buf_append(tps__buf *b, const void *p, size_t len, size_t limit);
+/* The same, keeping the capacity within `soft` (<= limit) for as long as
+ * the bytes held fit it (growth stops doubling there). */
+int tps__buf_append_soft(tps__buf *b, const void *p, size_t len, size_t soft, size_t limit);
 /* Make room for at least `want` more bytes at the tail (compacting or
  * growing, within `limit`); returns the tail pointer and the room in *room,
  * or NULL when the limit leaves no room / memory runs out. */

@@ -47,6 +47,17 @@ static void unref(tps__runner *r)
     r->oref_len = 0;
 }
 
+/* Append to c->out. Its capacity stays within the high water plus one
+ * read while the bytes fit there: that is the most a connection whose
+ * peer does not read can hold when each read's answer is no larger than
+ * the read (reading stops above the high water, so one more read's worth
+ * is the overshoot), and doubling must not make it twice that. */
+static int out_append(tps_conn *c, const void *p, size_t len, size_t limit)
+{
+    size_t soft = tps__opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER) + TPS__RBUF_SIZE;
+    return tps__buf_append_soft(&c->out, p, len, soft < limit ? soft : limit, limit);
+}
+
 int tps_conn_send(tps_conn *c, const void *data, size_t len)
 {
     tps__runner *r = c->r;
@@ -73,11 +84,11 @@ int tps_conn_send(tps_conn *c, const void *data, size_t len)
     }
     /* Large or backed-up output: keep the order, scratch first. */
     if (in_turn && r->obuf.len > 0) {
-        if (tps__buf_append(&c->out, r->obuf.data, r->obuf.len, max) < 0)
+        if (out_append(c, r->obuf.data, r->obuf.len, max) < 0)
             goto nomem;
         r->obuf.len = 0;
     }
-    if (tps__buf_append(&c->out, data, len, max) < 0)
+    if (out_append(c, data, len, max) < 0)
         goto nomem;
     return 0;
 nomem:
@@ -147,7 +158,7 @@ void tps__conn_flush(tps__worker *w, tps_conn *c)
         n = send_some(w, c, p, len);
         if (n >= 0) {
             sent = (size_t)n;
-            if (tps__buf_append(&c->out, p + n, len - sent, SIZE_MAX) < 0)
+            if (out_append(c, p + n, len - sent, SIZE_MAX) < 0)
                 n = -ENOMEM; /* never drop output silently */
         }
         tps__turn_out_reset(r);
