@@ -7,9 +7,12 @@
  * absorbs the burst. The acceptor announces that it waits (acceptor_waiting,
  * seq_cst) and then re-checks the queue; a worker pops and then reads the
  * flag. One of the two always sees the other, so no wakeup is lost.
- * EMFILE/ENFILE: the reserve descriptor is spent to accept and close the
- * pending connection, then accepting pauses with exponential backoff; it
- * never spins. */
+ * EMFILE/ENFILE: the reserve descriptor is spent to accept, tell and close
+ * every connection pending on that listener (the whole burst at once: one
+ * at a time per pause left a new client waiting about a second), then
+ * accepting pauses briefly, with a backoff capped at BACKOFF_MAX_MS, so a
+ * lasting shortage costs a few wakeups a second and never a spin, and a
+ * client that comes once descriptors are free waits at most that long. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,8 +26,9 @@
 #include "internal.h"
 
 #define ACCEPT_BATCH   64
-#define BACKOFF_MIN_MS 10
-#define BACKOFF_MAX_MS 1000
+#define BACKOFF_MIN_MS 5
+#define BACKOFF_MAX_MS 80
+#define SHED_MAX       4096 /* connections shed per EMFILE: the backlog's size */
 
 struct acc {
     tps_server *srv;
@@ -46,13 +50,17 @@ static void flush_wakes(struct acc *a)
     }
 }
 
+/* Turn a connection away with a line saying why (behind a balancer, it
+ * passes the line on to the client). Best effort: the peer may already
+ * be gone. */
 static void reject(tps_server *srv, int fd, const char *line, int stat)
 {
-    /* Best effort: the peer may already be gone. */
     (void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
     close(fd);
     tps__count(&srv->acc_stats, stat, 1);
 }
+
+#define BUSY_MAX_CONNS "BUSY too many connections\r\n"
 
 static void pause_accepting(struct acc *a)
 {
@@ -63,19 +71,24 @@ static void pause_accepting(struct acc *a)
     tps__count(&a->srv->acc_stats, TPS_STAT_ACCEPT_PAUSES, 1);
 }
 
-/* Out of descriptors: shed the pending connection with the reserve. */
-static void shed(struct acc *a, int lfd, int err)
+/* Out of descriptors: with the reserve descriptor, accept and turn away
+ * every connection pending on l, so none waits in the backlog for a
+ * descriptor that is not coming, then pause. */
+static void shed(struct acc *a, const tps__listener *l, int err)
 {
     tps_server *srv = a->srv;
     if (a->backoff_ms == 0)
         tps__log_errno(srv, TPS_LOG_WARN, err,
-                       "accept4() failed, shedding connections and pausing");
+                       "accept4() failed, shedding pending connections and pausing");
     if (srv->reserve_fd >= 0) {
         close(srv->reserve_fd);
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            close(fd);
-            tps__count(&srv->acc_stats, TPS_STAT_REJECTED_EMFILE, 1);
+        for (int i = 0; i < SHED_MAX; i++) {
+            int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0 && errno == EINTR)
+                continue;
+            if (fd < 0)
+                break;
+            reject(srv, fd, BUSY_MAX_CONNS, TPS_STAT_REJECTED_EMFILE);
         }
         srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
@@ -116,7 +129,7 @@ static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
     unsigned per_ip = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
     bool count_ip = tps__ip_counted_at_accept(srv, &it);
     if (atomic_load(&srv->active) >= (uint64_t)srv->opt[TPS_OPT_MAX_CONNS]) {
-        reject(srv, fd, "BUSY too many connections\r\n", TPS_STAT_REJECTED_MAX_CONNS);
+        reject(srv, fd, BUSY_MAX_CONNS, TPS_STAT_REJECTED_MAX_CONNS);
         return;
     }
     if (count_ip && !tps__iplimit_take(srv->iplimit, peer, per_ip)) {
@@ -150,7 +163,7 @@ static void accept_batch(struct acc *a, const tps__listener *l)
             if (err == EINTR || err == ECONNABORTED || err == EPROTO)
                 continue;
             if (err == EMFILE || err == ENFILE) {
-                shed(a, lfd, err);
+                shed(a, l, err);
                 return;
             }
             tps__log_errno(srv, TPS_LOG_ERROR, err, "accept4() failed");
