@@ -222,9 +222,18 @@ static long kv_data(tps_conn *c, const char *data, size_t len)
     return (long)used;
 }
 
+/* The library's own input limit (TPS_OPT_MAX_INPUT) was passed first: the
+ * same answer; the library closes after it. */
+static void kv_limit(tps_conn *c, int reason)
+{
+    (void)reason;
+    reply(c, "ERROR line too long", NULL);
+}
+
 static const tps_handler kv_handler = {
     .name = "kv",
     .on_data = kv_data,
+    .on_limit = kv_limit,
 };
 
 static int fail(const char *what, int rc)

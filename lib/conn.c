@@ -102,7 +102,53 @@ void tps__conn_close_later(tps_conn *c, int reason)
     }
 }
 
+/* Does a close for this reason follow output the peer must still read?
+ * Then it is a lingering close (tps__conn_half_close). The others may cut:
+ * the peer reset or broke the socket, a timeout gave up on it, or it sent
+ * a bad PROXY header and was told nothing. */
+static bool closes_gracefully(const tps_server *srv, int reason)
+{
+    return srv->opt[TPS_OPT_LINGER_MS] > 0 &&
+           (reason == TPS_CLOSE_HANDLER || reason == TPS_CLOSE_INPUT_LIMIT ||
+            reason == TPS_CLOSE_OUTPUT_LIMIT || reason == TPS_CLOSE_SHUTDOWN);
+}
+
+/* The lingering close: everything owed is flushed; shut our write side,
+ * so the peer reads EOF right after the last byte, and from now on read
+ * and discard its input until its EOF (then close) or until it has been
+ * quiet for LINGER_MS (timers.c). A bare close() would reset the
+ * connection the moment input arrives unread, and a reset makes the
+ * peer's kernel drop the reply it has not read yet. */
+void tps__conn_half_close(tps__worker *w, tps_conn *c, int reason)
+{
+    tps__conn_close_later(c, reason);
+    if (c->flags & TPS__CF_LINGER)
+        return;
+    c->flags |= TPS__CF_LINGER;
+    shutdown(c->fd, SHUT_WR);
+    tps__buf_free(&c->in); /* nobody will consume it now */
+    c->linger_since_ms = w->now_ms;
+    tps__timers_linger_input(w, c);
+    tps__ready_push(w, c); /* read, and discard, what is already there */
+}
+
 /* ---- input ------------------------------------------------------------- */
+
+/* The peer overran TPS_OPT_MAX_INPUT: the handler may answer it (on_limit)
+ * before the graceful close. */
+static void input_limit(tps_conn *c)
+{
+    const tps_handler *h = c->srv->handler;
+    if (c->flags & TPS__CF_CLOSING)
+        return;
+    tps__buf_free(&c->in);
+    if (h->on_limit != NULL && (c->flags & TPS__CF_OPENED)) {
+        cb_enter(c);
+        h->on_limit(c, TPS_CLOSE_INPUT_LIMIT);
+        cb_leave(c);
+    }
+    tps__conn_close_later(c, TPS_CLOSE_INPUT_LIMIT);
+}
 
 static void open_conn(tps__worker *w, tps_conn *c);
 
@@ -193,7 +239,7 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, b
     } else if ((size_t)used < len &&
                tps__buf_append(&c->in, data + used, len - (size_t)used,
                                tps__opt_size(c->srv, TPS_OPT_MAX_INPUT)) < 0) {
-        tps__conn_close_later(c, TPS_CLOSE_INPUT_LIMIT);
+        input_limit(c);
     }
 }
 
@@ -207,7 +253,7 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
     if (scratch)
         room = TPS__RBUF_SIZE;
     if (p == NULL) {
-        tps__conn_close_later(c, TPS_CLOSE_INPUT_LIMIT);
+        input_limit(c);
         return -ENOBUFS;
     }
     *asked = room;
@@ -224,6 +270,10 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
         return n == 0 ? 0 : -errno;
     tps__count(&w->stats, TPS_STAT_BYTES_IN, (uint64_t)n);
     tps__conn_touch(w, c);
+    if ((c->flags & TPS__CF_LINGER) && !tps__timers_linger_input(w, c)) {
+        tps__conn_close(w, c, c->close_reason); /* it never stops talking */
+        return -EPIPE;
+    }
     if (scratch)
         c->r->rlen = (size_t)n;
     else
@@ -287,39 +337,33 @@ static void deliver_shutdown(tps_conn *c)
     }
 }
 
-/* Draining: once everything read is answered and written, half-close and
- * discard further input until the peer's EOF, so the peer reads every
- * reply and a clean FIN instead of a reset. */
-static void drain_step(tps__worker *w, tps_conn *c)
-{
-    if (!(c->flags & TPS__CF_SHUTDOWN) || (c->flags & TPS__CF_LINGER))
-        return;
-    if (c->in.len || c->out.len || (c->flags & TPS__CF_READ_MORE))
-        return;
-    shutdown(c->fd, SHUT_WR);
-    c->flags |= TPS__CF_LINGER | TPS__CF_CLOSING;
-    c->close_reason = TPS_CLOSE_SHUTDOWN;
-    tps__ready_push(w, c); /* read what is already there */
-}
-
-/* After the callbacks: flush, then close if it is time. */
+/* After the callbacks: flush, then close if it is time. A close that
+ * follows output lingers (tps__conn_half_close); once the peer's EOF is
+ * in, or for a reason that may cut, the descriptor is closed at once. A
+ * graceful stop closes nothing here: timers.c half-closes a draining
+ * connection once it has been quiet for LINGER_MS. */
 static void turn_end(tps__worker *w, tps_conn *c)
 {
     tps__conn_flush(w, c);
     if (c->fd < 0)
         return;
-    if (tps__draining(c->srv)) {
-        if (w->now_ms >= atomic_load(&c->srv->drain_deadline_ms)) {
-            tps__conn_close(w, c, TPS_CLOSE_SHUTDOWN);
-            return;
-        }
-        drain_step(w, c);
+    if (tps__draining(c->srv) && w->now_ms >= atomic_load(&c->srv->drain_deadline_ms)) {
+        tps__conn_close(w, c, tps__timeout_reason(c, TPS_CLOSE_SHUTDOWN));
+        return;
     }
     if ((c->flags & TPS__CF_PEER_EOF) && !(c->flags & TPS__CF_CLOSING))
-        tps__conn_close_later(c, c->flags & TPS__CF_LINGER ? TPS_CLOSE_SHUTDOWN : TPS_CLOSE_PEER);
-    if ((c->flags & TPS__CF_CLOSING) && c->out.len == 0 &&
-        (!(c->flags & TPS__CF_LINGER) || (c->flags & TPS__CF_PEER_EOF)))
+        tps__conn_close_later(c, TPS_CLOSE_PEER);
+    /* The drain's last call (timers.c): a connection that owes nothing
+     * now closes now, not when it goes quiet. */
+    if (w->last_call && (c->flags & TPS__CF_SHUTDOWN) && c->out.len == 0 && c->in.len == 0 &&
+        !(c->flags & TPS__CF_READ_MORE))
+        tps__conn_close_later(c, TPS_CLOSE_SHUTDOWN);
+    if (!(c->flags & TPS__CF_CLOSING) || c->out.len > 0)
+        return;
+    if ((c->flags & TPS__CF_PEER_EOF) || !closes_gracefully(c->srv, c->close_reason))
         tps__conn_close(w, c, c->close_reason);
+    else
+        tps__conn_half_close(w, c, c->close_reason);
 }
 
 static void turn_begin(tps_conn *c)

@@ -93,7 +93,7 @@ enum {
     TPS__CF_READ_MORE = 1u << 6,     /* read budget ran out with data left */
     TPS__CF_WANT_WRITABLE = 1u << 7, /* output drained: call on_writable */
     TPS__CF_SHUTDOWN = 1u << 8,      /* on_shutdown delivered */
-    TPS__CF_LINGER = 1u << 9,        /* SHUT_WR sent: discard input to EOF */
+    TPS__CF_LINGER = 1u << 9,        /* SHUT_WR sent: discard input to EOF (linger list) */
     TPS__CF_PROXY_WAIT = 1u << 10,   /* PROXY header not read yet: not opened */
     TPS__CF_IP_COUNTED = 1u << 11,   /* counted in the per-address cap */
 };
@@ -116,10 +116,13 @@ struct tps_conn {
     void *data;                     /* the handler's */
     _Atomic int64_t last_active_ms; /* relaxed: read by the idle timer */
     int64_t send_since_ms;          /* last output progress while output pending;
-                                       before the PROXY header: accept time */
+                                       before the PROXY header: accept time;
+                                       lingering: last input */
+    int64_t linger_since_ms;        /* lingering: when SHUT_WR was sent */
     tps__list link;                 /* worker's LRU of its conns (not while away) */
     tps__list send_link;            /* worker's conns with output (not while away),
-                                       or waiting for their PROXY header */
+                                       or waiting for their PROXY header,
+                                       or lingering (none of them has output) */
     tps__list ready_link;           /* worker's ready list */
     struct tps_conn *free_next;     /* conntab free list / worker dead list */
     tps__peer peer;
@@ -168,13 +171,16 @@ typedef struct tps__worker {
     tps__list conns;         /* conns, least recently active first */
     tps__list send_list;     /* conns with pending output, oldest first */
     tps__list header_list;   /* conns waiting for their PROXY header, oldest first */
+    tps__list linger_list;   /* lingering conns, least recent input first */
     tps__list ready;         /* conns owed a turn without an event */
     tps__list batch;         /* the round of ready turns in progress */
     tps_conn *dead;          /* closed this iteration; slots freed at its end */
     size_t nconns;
     _Atomic size_t load; /* nconns, published for the acceptor's choice */
     int64_t now_ms;
+    int64_t drain_start_ms; /* when this worker saw the stop */
     bool drain_seen;
+    bool last_call; /* draining, LINGER_MS before the deadline (timers.c) */
     bool finished;
     int nev, ev_next; /* events of the last wait, and the next to run */
     struct epoll_event *evs;
@@ -239,7 +245,8 @@ enum { TPS__RUN_NEW, TPS__RUN_RUNNING, TPS__RUN_DRAINING, TPS__RUN_STOPPED };
 
 struct tps_server {
     long long opt[TPS_OPT_COUNT_];
-    const tps_handler *handler;
+    const tps_handler *handler; /* &handler_copy: callbacks are reached through it */
+    tps_handler handler_copy;
     void *handler_ud;
     tps_log_fn log_fn;
     void *log_ud;
@@ -359,6 +366,9 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason);
 /* Close once the turn is over (the reason of the first call stands). */
 void tps__conn_close_later(tps_conn *c, int reason);
 void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c);
+/* The lingering close of a connection that owes no output: SHUT_WR, then
+ * discard input until the peer's EOF or LINGER_MS of quiet (timers.c). */
+void tps__conn_half_close(tps__worker *w, tps_conn *c, int reason);
 void tps__conn_touch(tps__worker *w, tps_conn *c);
 bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
 
@@ -368,9 +378,20 @@ void tps__conn_flush(tps__worker *w, tps_conn *c);
 /* Forget the turn's output (a new turn, or the connection closed). */
 void tps__turn_out_reset(tps__runner *r);
 
-/* timers.c: idle/send timeouts and the drain deadline. */
+/* timers.c: idle/send/linger timeouts, the drain's quiet rule and its
+ * deadline. */
 int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
 void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
+/* A lingering connection read input (or just began to linger): restart
+ * its quiet clock. false once it has lingered too long in all: close it. */
+bool tps__timers_linger_input(tps__worker *w, tps_conn *c);
+
+/* A timeout or the drain deadline closes c: if the handler (or a limit)
+ * had already closed it and it was lingering, that reason stands. */
+static inline int tps__timeout_reason(const tps_conn *c, int reason)
+{
+    return (c->flags & TPS__CF_LINGER) ? c->close_reason : reason;
+}
 
 /* Why a failed recv/send (-errno) closes its connection: a peer that
  * reset (ECONNRESET; EPIPE once the reset was reported) is a client going

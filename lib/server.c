@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,17 +17,14 @@
 
 #include "internal.h"
 
-/* Descriptors the server needs besides connections: listeners, epolls,
- * eventfds, the reserve, plus headroom for the host program. */
-#define FD_HEADROOM 64
-
 int tps_server_new(tps_server **out)
 {
     tps_server *srv = calloc(1, sizeof(*srv));
     if (srv == NULL)
         return TPS_ENOMEM;
     tps__options_defaults(srv->opt);
-    srv->handler = &tps_echo_handler;
+    srv->handler_copy = tps_echo_handler;
+    srv->handler = &srv->handler_copy;
     srv->log_level = TPS_LOG_INFO;
     atomic_init(&srv->drain_deadline_ms, INT64_MAX);
     srv->acceptor_wakefd = srv->reserve_fd = srv->monitor_evfd = -1;
@@ -34,13 +33,20 @@ int tps_server_new(tps_server **out)
     return 0;
 }
 
-int tps_server_set_handler(tps_server *srv, const tps_handler *h, void *ud)
+/* The caller's struct may be shorter (built against an older header: its
+ * missing callbacks stay NULL) or longer (a newer one: what it adds must
+ * be unset, or it expects callbacks this library would never call). */
+int tps_server_set_handler_size(tps_server *srv, const tps_handler *h, size_t size, void *ud)
 {
-    if (srv == NULL || h == NULL)
+    if (srv == NULL || h == NULL || size < offsetof(tps_handler, on_limit))
         return TPS_EINVAL;
     if (srv->started)
         return TPS_EBUSY;
-    srv->handler = h;
+    for (size_t i = sizeof(tps_handler); i < size; i++)
+        if (((const unsigned char *)h)[i] != 0)
+            return TPS_ENOSYS;
+    memset(&srv->handler_copy, 0, sizeof(srv->handler_copy));
+    memcpy(&srv->handler_copy, h, size < sizeof(tps_handler) ? size : sizeof(tps_handler));
     srv->handler_ud = ud;
     return 0;
 }
@@ -97,27 +103,57 @@ int tps_server_port(const tps_server *srv, unsigned idx)
     return tps__parse_port(colon + 1);
 }
 
-/* Auto values: workers = CPUs, max conns = what RLIMIT_NOFILE allows. */
+/* Descriptors open now: the host's and the listeners'. A guess where
+ * /proc is not mounted. */
+static long long fds_open_now(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 16;
+    long long n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
+/* How many connections RLIMIT_NOFILE leaves room for: the limit, less what
+ * is open now, what the server opens at start (an epoll and an eventfd
+ * per worker; the acceptor's eventfd, the reserve, the monitor's), and a
+ * slack for the host program (8, plus 1/64 of the limit). A max_conns
+ * above it would only ever be reached through EMFILE shedding. */
+static long long conns_that_fit(const tps_server *srv, long long *limit)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+        *limit = -1;
+        return srv->opt[TPS_OPT_MAX_CONNS] ? srv->opt[TPS_OPT_MAX_CONNS] : 1024;
+    }
+    *limit = (long long)rl.rlim_cur;
+    long long own = 2 * srv->opt[TPS_OPT_WORKERS] + 3;
+    long long fits = *limit - fds_open_now() - own - (8 + *limit / 64);
+    return fits < 1 ? 1 : fits;
+}
+
+/* Auto values: workers = CPUs, max conns = what RLIMIT_NOFILE allows; a
+ * max conns set above that is clamped to it (and said so). */
 static void resolve_auto(tps_server *srv)
 {
-    long long *opt = srv->opt;
-    struct rlimit rl;
+    long long *opt = srv->opt, limit;
     if (opt[TPS_OPT_WORKERS] == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         opt[TPS_OPT_WORKERS] = n > 0 ? n : 1;
     }
-    long long fits = 1024;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-        fits = (long long)rl.rlim_cur - FD_HEADROOM - 2 * opt[TPS_OPT_WORKERS];
-    if (fits < 1)
-        fits = 1;
-    if (opt[TPS_OPT_MAX_CONNS] == 0)
+    long long fits = conns_that_fit(srv, &limit);
+    if (opt[TPS_OPT_MAX_CONNS] == 0) {
         opt[TPS_OPT_MAX_CONNS] = fits;
-    else if (opt[TPS_OPT_MAX_CONNS] > fits)
+    } else if (opt[TPS_OPT_MAX_CONNS] > fits) {
         tps__log(srv, TPS_LOG_WARN,
-                 "max_conns %lld exceeds what RLIMIT_NOFILE (%lld) allows (~%lld): "
-                 "raise the limit (ulimit -n) or expect EMFILE shedding",
-                 opt[TPS_OPT_MAX_CONNS], (long long)rl.rlim_cur, fits);
+                 "max_conns %lld does not fit RLIMIT_NOFILE %lld: using %lld "
+                 "(raise the limit, ulimit -n, for more)",
+                 opt[TPS_OPT_MAX_CONNS], limit, fits);
+        opt[TPS_OPT_MAX_CONNS] = fits;
+    }
     srv->nworkers = (unsigned)opt[TPS_OPT_WORKERS];
 }
 

@@ -1,7 +1,8 @@
-/* timers.c - the timeouts of a worker's connections and the drain
- * deadline. No timer wheel is needed: every connection shares one idle
- * timeout and one send timeout, so keeping the lists in activity order
- * (touch = move to tail, O(1)) puts the next to expire at the head.
+/* timers.c - the timeouts of a worker's connections, the drain's quiet
+ * rule and its deadline. No timer wheel is needed: every connection
+ * shares one idle timeout, one send timeout and one linger time, so
+ * keeping the lists in activity order (touch = move to tail, O(1)) puts
+ * the next to expire at the head.
  * A connection away in a callback is on neither list: it cannot time out
  * while its handler works, and its turn ends with a touch.
  * A close calls on_close, which may block and be handed off (handoff.c):
@@ -9,6 +10,10 @@
 #include "config.h"
 
 #include "internal.h"
+
+/* nginx's lingering_time: a peer that keeps talking after our FIN is cut
+ * off after this long in all, however short its pauses. */
+#define LINGER_MAX_MS 30000
 
 static int64_t min_next(int64_t next, int64_t cand)
 {
@@ -36,6 +41,17 @@ void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress)
     tps__list_append(&w->send_list, &c->send_link);
 }
 
+bool tps__timers_linger_input(tps__worker *w, tps_conn *c)
+{
+    if (w->now_ms - c->linger_since_ms > LINGER_MAX_MS)
+        return false;
+    c->send_since_ms = w->now_ms;
+    if (tps__list_linked(&c->send_link))
+        tps__list_unlink(&c->send_link);
+    tps__list_append(&w->linger_list, &c->send_link);
+    return true;
+}
+
 static int64_t expire_idle(tps__worker *w, int64_t idle)
 {
     while (!tps__list_empty(&w->conns)) {
@@ -43,15 +59,16 @@ static int64_t expire_idle(tps__worker *w, int64_t idle)
         int64_t due = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed) + idle;
         if (due > w->now_ms)
             return due - w->now_ms;
-        tps__conn_close(w, c, TPS_CLOSE_IDLE_TIMEOUT);
+        tps__conn_close(w, c, tps__timeout_reason(c, TPS_CLOSE_IDLE_TIMEOUT));
         if (!tps__runs(w, tps__self()))
             return -1;
     }
     return -1;
 }
 
-/* Close, in list order, the conns of a send_link list (pending output, or
- * a PROXY header awaited) whose send_since_ms + limit has passed. */
+/* Close, in list order, the conns of a send_link list (pending output, a
+ * PROXY header awaited, lingering) whose send_since_ms + limit has passed;
+ * a lingering one keeps the reason it was closed for. */
 static int64_t expire_since(tps__worker *w, tps__list *list, int64_t limit, int reason)
 {
     while (!tps__list_empty(list)) {
@@ -59,10 +76,52 @@ static int64_t expire_since(tps__worker *w, tps__list *list, int64_t limit, int 
         int64_t due = c->send_since_ms + limit;
         if (due > w->now_ms)
             return due - w->now_ms;
-        tps__conn_close(w, c, reason);
+        tps__conn_close(w, c, tps__timeout_reason(c, reason));
         if (!tps__runs(w, tps__self()))
             return -1;
     }
+    return -1;
+}
+
+/* Draining: a connection is served until it has been quiet (no input)
+ * for LINGER_MS since the stop began or since its last input, whichever
+ * is later; then, if it owes no output, its lingering close begins. So an
+ * upload in progress when the stop came is finished and answered, a
+ * request already on its way to an idle connection is still served, and
+ * a stop with only idle connections ends after about LINGER_MS. A
+ * connection still owing output, or already lingering, is looked at again
+ * LINGER_MS later (touched to the LRU's tail), so each sweep stops at the
+ * first connection not yet due: O(due connections), not O(all). */
+static int64_t drain_quiet(tps__worker *w, int64_t linger)
+{
+    while (!tps__list_empty(&w->conns)) {
+        tps_conn *c = tps__container_of(w->conns.next, tps_conn, link);
+        int64_t since = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed);
+        int64_t due = (since > w->drain_start_ms ? since : w->drain_start_ms) + linger;
+        if (due > w->now_ms)
+            return due - w->now_ms;
+        tps__conn_touch(w, c); /* due again LINGER_MS from now: the loop ends */
+        if (c->out.len == 0 && !(c->flags & TPS__CF_LINGER))
+            tps__conn_half_close(w, c, TPS_CLOSE_SHUTDOWN);
+    }
+    return -1;
+}
+
+/* The drain's last call, LINGER_MS before its deadline (at once with
+ * LINGER_MS 0, or a deadline closer than that): from then on a connection
+ * that owes nothing closes, quiet or not, so that a peer that never stops
+ * talking (ping-pong) still gets its last reply and a clean EOF before
+ * the deadline cuts. Every connection gets a turn to see it (conn.c,
+ * turn_end); those still owing output close once they have flushed it. */
+static int64_t drain_last_call(tps__worker *w, int64_t deadline, int64_t linger)
+{
+    if (w->last_call)
+        return -1;
+    if (linger > 0 && deadline - linger > w->now_ms)
+        return deadline - linger - w->now_ms;
+    w->last_call = true;
+    for (tps__list *n = w->conns.next; n != &w->conns; n = n->next)
+        tps__ready_push(w, tps__container_of(n, tps_conn, link));
     return -1;
 }
 
@@ -71,8 +130,10 @@ static int64_t drain_deadline(tps__worker *w)
     int64_t deadline = atomic_load(&w->srv->drain_deadline_ms);
     if (deadline > w->now_ms)
         return deadline - w->now_ms;
-    while (!tps__list_empty(&w->conns) && tps__runs(w, tps__self()))
-        tps__conn_close(w, tps__container_of(w->conns.next, tps_conn, link), TPS_CLOSE_SHUTDOWN);
+    while (!tps__list_empty(&w->conns) && tps__runs(w, tps__self())) {
+        tps_conn *c = tps__container_of(w->conns.next, tps_conn, link);
+        tps__conn_close(w, c, tps__timeout_reason(c, TPS_CLOSE_SHUTDOWN));
+    }
     return -1;
 }
 
@@ -89,6 +150,17 @@ int tps__timers_run(tps__worker *w)
     if (opt[TPS_OPT_PROXY_TIMEOUT_MS] > 0 &&
         (t = expire_since(w, &w->header_list, opt[TPS_OPT_PROXY_TIMEOUT_MS], TPS_CLOSE_PROXY)) >= 0)
         next = min_next(next, t);
+    if (opt[TPS_OPT_LINGER_MS] > 0 &&
+        (t = expire_since(w, &w->linger_list, opt[TPS_OPT_LINGER_MS], TPS_CLOSE_SHUTDOWN)) >= 0)
+        next = min_next(next, t);
+    if (w->drain_seen) {
+        int64_t linger = opt[TPS_OPT_LINGER_MS];
+        int64_t deadline = atomic_load(&w->srv->drain_deadline_ms);
+        if ((t = drain_last_call(w, deadline, linger)) >= 0)
+            next = min_next(next, t);
+        if (!w->last_call && (t = drain_quiet(w, linger)) >= 0)
+            next = min_next(next, t);
+    }
     if (w->drain_seen && (t = drain_deadline(w)) >= 0)
         next = min_next(next, t);
     /* +1: wake just after the deadline, not just before (coarse clock). */

@@ -126,8 +126,11 @@ enum {
 };
 
 /* A handler: a set of callbacks, all optional except on_data (a NULL
- * on_data discards input). The struct must stay valid while the server
- * runs; it is never written by the library.
+ * on_data discards input). tps_server_set_handler() copies it, with its
+ * size: callbacks appended in later versions of this header are NULL for
+ * a program built against an earlier one, so the struct may grow without
+ * breaking programs already built. Initialise it with designated
+ * initialisers (unnamed members are then NULL).
  *
  * Threads: callbacks of one connection are never called concurrently and
  * always see each other's writes. Callbacks of different connections run
@@ -161,6 +164,16 @@ typedef struct tps_handler {
     /* c is closing for `reason` (enum tps_close_reason); release per-
      * connection state here. No sending. */
     void (*on_close)(tps_conn *c, int reason);
+
+    /* The library is about to close c for a limit the peer overran:
+     * today `reason` is TPS_CLOSE_INPUT_LIMIT (the peer sent more than
+     * TPS_OPT_MAX_INPUT that on_data left unconsumed). A last chance to
+     * tell the peer why in the protocol's own words ("-ERR line too
+     * long"): what is sent here is flushed, then the connection is closed
+     * gracefully (see TPS_OPT_LINGER_MS), so the peer reads it and then
+     * EOF. The unconsumed input is dropped and no more is delivered;
+     * on_close(c, reason) follows. Optional. */
+    void (*on_limit)(tps_conn *c, int reason);
 } tps_handler;
 
 /* The default handler: echoes every byte back. */
@@ -242,7 +255,24 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
  * is that a worker stays busy for this long after every burst of work:
  * up to a whole core per worker under steady light load, nothing when
  * idle. Give busy-polling workers cores of their own; on a core shared
- * with the clients it slows both. */
+ * with the clients it slows both.
+ *
+ * LINGER_MS is how long the library waits for a peer to go quiet before a
+ * close can no longer cut a reply (nginx's lingering_timeout). A close
+ * that follows output (the handler's, a limit's, a graceful stop's) is
+ * never a bare close(): a close() with unread input makes the kernel
+ * answer with a reset, and the peer then loses the reply that was still
+ * in flight. So the output is flushed, the write side shut (the peer
+ * reads EOF after the last byte), and the peer's further input is read
+ * and discarded until its own EOF, or until it has sent nothing for
+ * LINGER_MS (30 s in all at most), before the descriptor is closed.
+ * During a graceful stop a connection keeps being served until it has
+ * been quiet (no input) for LINGER_MS since the stop began or since its
+ * last input, whichever is later; then it is closed that same way. An
+ * upload in progress is finished, and idle connections let the stop end
+ * after about LINGER_MS instead of the whole drain time. 0: close at once
+ * (a reset where input is unread), and a stop closes each connection as
+ * soon as it owes nothing. */
 #define TPS_OPTION_MAP(X)                                                                     \
     X(WORKERS, 0, 0, 1024, "worker threads (0 = number of online CPUs)")                      \
     X(QUEUE, 1024, 1, 1048576, "accept queue capacity (descriptors)")                         \
@@ -267,7 +297,9 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(DEFER_ACCEPT_MS, 0, 0, 3600000,                                                         \
       "TCP listeners: accept a connection once its first bytes arrive (0 = at once)")         \
     X(BUSY_POLL_US, 0, 0, 1000000,                                                            \
-      "a worker polls this long for more events before it sleeps (0 = sleeps at once)")
+      "a worker polls this long for more events before it sleeps (0 = sleeps at once)")       \
+    X(LINGER_MS, 1000, 0, 600000,                                                             \
+      "graceful close and stop: how long a peer must be quiet before the close (0 = at once)")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
@@ -340,9 +372,14 @@ const char *tps_option_name(enum tps_option opt);
 const char *tps_option_desc(enum tps_option opt);
 
 /* Handler for new connections, and the pointer tps_conn_handler_data()
- * returns. h must stay valid while the server runs. TPS_EBUSY once
- * started, TPS_EINVAL if h is NULL. */
-int tps_server_set_handler(tps_server *srv, const tps_handler *h, void *ud);
+ * returns. *h is copied (it need not outlive the call). Before start,
+ * from the thread that owns srv. TPS_EBUSY once started, TPS_EINVAL if h
+ * is NULL, TPS_ENOSYS if h sets a callback this library does not know
+ * (a program built against a newer header). A macro, so that the size
+ * of the caller's tps_handler travels with it (see tps_handler). */
+#define tps_server_set_handler(srv, h, ud) \
+    tps_server_set_handler_size((srv), (h), sizeof(*(h)), (ud))
+int tps_server_set_handler_size(tps_server *srv, const tps_handler *h, size_t size, void *ud);
 
 /* Log callback and the most verbose level passed to it. fn may be NULL (the
  * default: nothing is logged). Set before start. */

@@ -128,6 +128,7 @@ static void on_event(tps__worker *w, const struct epoll_event *ev)
 static void begin_drain(tps__worker *w)
 {
     w->drain_seen = true;
+    w->drain_start_ms = w->now_ms;
     for (tps__list *n = w->conns.next; n != &w->conns; n = n->next)
         tps__conn_begin_shutdown(w, tps__container_of(n, tps_conn, link));
 }
@@ -336,6 +337,7 @@ static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
     tps__list_init(&w->conns);
     tps__list_init(&w->send_list);
     tps__list_init(&w->header_list);
+    tps__list_init(&w->linger_list);
     tps__list_init(&w->ready);
     tps__list_init(&w->batch);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -149,10 +149,20 @@ static long sleep_data(tps_conn *c, const char *data, size_t len)
     return (long)used;
 }
 
+/* A line longer than --max-input: say so, in the line protocol's words,
+ * before the library closes (gracefully: the client reads this, then EOF). */
+static void sleep_limit(tps_conn *c, int reason)
+{
+    static const char msg[] = "ERR line too long\r\n";
+    (void)reason;
+    tps_conn_send(c, msg, sizeof msg - 1);
+}
+
 const tps_handler tpsrv_sleep_handler = {
     .name = "sleep",
     .flags = TPS_HANDLER_MAY_BLOCK,
     .on_data = sleep_data,
+    .on_limit = sleep_limit,
 };
 
 const tps_handler *tpsrv_handler_for(enum tpsrv_handler_kind kind)

@@ -45,6 +45,7 @@ static const struct optdef defs[] = {
     {"idle-timeout", 0, K_DURATION, TPS_OPT_IDLE_TIMEOUT_MS},
     {"send-timeout", 0, K_DURATION, TPS_OPT_SEND_TIMEOUT_MS},
     {"drain-timeout", 0, K_DRAIN, -1},
+    {"linger", 0, K_DURATION, TPS_OPT_LINGER_MS},
     {"max-input", 0, K_SIZE, TPS_OPT_MAX_INPUT},
     {"handler", 0, K_HANDLER, -1},
     {"may-block", 0, K_MAY_BLOCK, -1},
@@ -369,6 +370,9 @@ void tpsrv_opts_print_usage(FILE *f)
             "      --send-timeout DUR     close peers that stop reading (default %lldms)\n"
             "      --drain-timeout DUR    on SIGTERM, time to finish before force-closing\n"
             "                             (default %dms)\n"
+            "      --linger DUR           closing or stopping, how long a client must be\n"
+            "                             quiet before its connection is closed, so no\n"
+            "                             reply is cut (default 1s; 0 = close at once)\n"
             "      --max-input SIZE       max unconsumed input per connection\n"
             "                             (default %lld bytes)\n"
             "      --handler NAME         echo (default), discard (RFC 863),\n"

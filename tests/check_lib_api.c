@@ -75,7 +75,7 @@ START_TEST(test_api_option_ranges)
     ck_assert_int_eq(tps_server_set(srv, TPS_OPT_COUNT_, 1), TPS_EINVAL);
     ck_assert_int_eq(tps_server_set(srv, (enum tps_option) - 1, 1), TPS_EINVAL);
     ck_assert_ptr_null(tps_option_name(TPS_OPT_COUNT_));
-    ck_assert_int_eq(tps_server_set_handler(srv, NULL, NULL), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_set_handler_size(srv, NULL, sizeof(tps_handler), NULL), TPS_EINVAL);
     ck_assert_int_eq(tps_server_start(srv), TPS_EINVAL); /* no listener */
     ck_assert_int_eq(tps_server_wait(srv), TPS_EINVAL);  /* never started */
     tps_server_free(srv);

@@ -296,7 +296,8 @@ END_TEST
  * the sleep is over, long before the drain deadline. */
 START_TEST(test_block_stop_while_sleeping)
 {
-    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, TU_OPT_END};
+    /* The idle one is half-closed once it has been quiet for LINGER_MS */
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_LINGER_MS, 20}, TU_OPT_END};
     tps_server *srv = tu_server_start(&sleepy_handler, NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0), other = tu_connect(port, 0), sl = tu_connect(port, 0);
     char msg[MSG], back[MSG];

@@ -136,4 +136,24 @@ hmax=$(sed -n 's/^tpserver: hist handler count [0-9]* .* max \([0-9.]*\) us$/\1/
 awk -v m="$hmax" 'BEGIN { exit !(m >= 400000 && m < 10000000) }' ||
     fail "handler histogram max $hmax us, expected the 400 ms sleep"
 check_clean
+
+# A line over --max-input: the sleep handler says why (on_limit), and the
+# client reads that line and then EOF, not a reset, although it keeps
+# sending; --linger bounds how long the server waits for it to go quiet.
+start_server "$TPSERVER" --listen 127.0.0.1:0 --workers 1 --handler sleep --max-input 4k --linger 300ms
+py "$SRV_PORT" <<'PY' || fail "sleep: --max-input reason"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"x" * 200000)  # whole: the server discards what follows the limit
+got = b""
+while True:
+    chunk = s.recv(4096)  # a reset raises ConnectionResetError here
+    if not chunk:
+        break
+    got += chunk
+assert got == b"ERR line too long\r\n", got
+PY
+stop_server
+[ "$(stat_value input_limit)" = 1 ] || fail "sleep: input_limit '$(stat_value input_limit)'"
+check_clean
 exit 0

@@ -17,6 +17,7 @@
     X(lib_block)      \
     X(lib_limits)     \
     X(lib_stop)       \
+    X(lib_close)      \
     X(lib_mail)       \
     X(lib_proxy)      \
     /* end */
