@@ -156,8 +156,9 @@ typedef struct tps_handler {
      * buffering. Called at most once per loop turn of the worker. */
     void (*on_writable)(tps_conn *c);
 
-    /* The server started a graceful stop. The connection is closed once its
-     * input is consumed and its output flushed, or at the drain deadline;
+    /* The server started a graceful stop. The connection is served on
+     * until its peer has been quiet for TPS_OPT_LINGER_MS, then closed
+     * (gracefully) once its output is flushed, or at the drain deadline;
      * a handler may send a goodbye or close it here. */
     void (*on_shutdown)(tps_conn *c);
 
@@ -421,11 +422,14 @@ int tps_server_port(const tps_server *srv, unsigned idx);
  * "tps-run-N"). */
 int tps_server_start(tps_server *srv);
 
-/* Begin a graceful stop: stop accepting, call on_shutdown, close each
- * connection once its input is consumed and output flushed, force-close
- * what is left after drain_ms (0 = at once). Returns at once; may be
- * called again with a shorter deadline (a second signal). Thread-safe and
- * async-signal-safe (it only stores atomics and writes an eventfd). */
+/* Begin a graceful stop: stop accepting, call on_shutdown, serve each
+ * connection until its peer has been quiet for TPS_OPT_LINGER_MS (so
+ * uploads in flight finish) and close it gracefully once it owes no
+ * output; LINGER_MS before the deadline close whatever owes nothing;
+ * force-close what is left after drain_ms (0 = at once). Returns at once;
+ * may be called again with a shorter deadline (a second signal).
+ * Thread-safe and async-signal-safe (it only stores atomics and writes
+ * eventfds). */
 int tps_server_stop(tps_server *srv, unsigned drain_ms);
 
 /* Wait until the server has stopped and every thread is joined. Returns 0,
