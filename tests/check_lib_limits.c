@@ -533,7 +533,8 @@ END_TEST
 #endif
 #endif
 #ifdef TU_SANITIZED
-#include <sanitizer/allocator_interface.h>
+/* From the sanitizer runtime (its header is not installed with gcc). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 static size_t heap_in_use(void) /* the sanitizer's allocator replaces malloc's */
 {
     return __sanitizer_get_current_allocated_bytes();
