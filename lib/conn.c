@@ -130,8 +130,8 @@ static bool admit_client(tps__worker *w, tps_conn *c)
 static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t len)
 {
     tps__peer peer = c->peer;
-    size_t used = 0;
-    int rc = tps__proxy_parse(data, len, &peer, &used);
+    tps__proxy_hdr hdr;
+    int rc = tps__proxy_parse(data, len, &peer, &hdr);
     if (rc == 0)
         return 0;
     if (rc < 0) {
@@ -153,7 +153,7 @@ static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t l
     c->peer = peer;
     if (admit_client(w, c))
         open_conn(w, c);
-    return (long)used;
+    return (long)hdr.used;
 }
 
 /* Hand data to on_data; keep what it leaves. from_scratch: data is the
