@@ -255,6 +255,8 @@ struct tps_server {
 
     tps__listener listeners[TPS__MAX_LISTENERS];
     unsigned nlisteners;
+    tps__cidr *trusted; /* proxy: listeners' balancers (empty: anyone); */
+    unsigned ntrusted;  /* set before start, read by the acceptor */
 
     _Atomic int run_state; /* TPS__RUN_* */
     _Atomic int64_t drain_deadline_ms;
@@ -315,6 +317,9 @@ void tps__listeners_prepare(tps_server *srv);
 void tps__listeners_close(tps_server *srv);
 
 /* proxy.c: what surrounds the PROXY header parser (proxyproto.c). */
+/* May a proxy: listener take a connection from peer? Logs a refusal. */
+bool tps__proxy_trusted(const tps_server *srv, const tps__peer *peer);
+void tps__proxy_trust_free(tps_server *srv);
 /* Keep a parsed header's TLVs p[0..n) for c; TPS_ENOMEM. */
 int tps__proxy_tlvs_keep(tps_conn *c, const char *p, size_t n);
 /* The TLVs c came with as text for a debug line ("unique_id=... crc32c"). */

@@ -1,6 +1,7 @@
 /* proxy.c - what surrounds the PROXY header parser (proxyproto.c) on a
- * "proxy:" listener: what the handler may read of a header beyond the
- * client's address (its v2 TLVs, kept per connection). */
+ * "proxy:" listener: who may send a header at all (the trusted balancers'
+ * addresses, checked by the acceptor), and what the handler may read of a
+ * header beyond the client's address (its v2 TLVs, kept per connection). */
 #include "config.h"
 
 #include <stdio.h>
@@ -9,6 +10,51 @@
 
 #include "internal.h"
 #include "proxyproto.h"
+
+/* ---- trusted sources ------------------------------------------------------ */
+
+int tps_server_proxy_trust(tps_server *srv, const char *cidr)
+{
+    tps__cidr c;
+    int host_bits = 0;
+    if (srv == NULL)
+        return TPS_EINVAL;
+    if (srv->started)
+        return TPS_EBUSY;
+    if (tps__cidr_parse(cidr, &c, &host_bits) < 0)
+        return TPS_EINVAL;
+    tps__cidr *grown = realloc(srv->trusted, (srv->ntrusted + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return TPS_ENOMEM;
+    srv->trusted = grown;
+    srv->trusted[srv->ntrusted++] = c;
+    if (host_bits) /* nginx's set_real_ip_from says so too */
+        tps__log(srv, TPS_LOG_WARN, "proxy trust '%s': bits past the prefix are ignored", cidr);
+    return 0;
+}
+
+void tps__proxy_trust_free(tps_server *srv)
+{
+    free(srv->trusted);
+    srv->trusted = NULL;
+    srv->ntrusted = 0;
+}
+
+/* Acceptor thread; the list no longer changes once started. */
+bool tps__proxy_trusted(const tps_server *srv, const tps__peer *peer)
+{
+    if (srv->ntrusted == 0 || peer->family == AF_UNIX)
+        return true;
+    for (unsigned i = 0; i < srv->ntrusted; i++)
+        if (tps__cidr_match(&srv->trusted[i], peer))
+            return true;
+    if (srv->log_level >= TPS_LOG_DEBUG) {
+        char from[TPS__ADDRSTRLEN];
+        tps__peer_format(peer, from, sizeof(from));
+        tps__log(srv, TPS_LOG_DEBUG, "proxy: connection from untrusted %s: closed", from);
+    }
+    return false;
+}
 
 /* ---- TLVs ----------------------------------------------------------------- */
 

@@ -329,7 +329,8 @@ enum tps_option {
     X(BACKPRESSURE, "times reading paused for backpressure")                \
     X(HANDOFFS, "workers handed to a spare thread (callback blocked)")      \
     X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")         \
-    X(RESETS, "closed: reset by the peer")
+    X(RESETS, "closed: reset by the peer")                                  \
+    X(REJECTED_UNTRUSTED, "rejected: proxy: connection from an untrusted address")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
@@ -391,9 +392,21 @@ int tps_server_set_log(tps_server *srv, tps_log_fn fn, void *ud, int level);
  * tps_conn_proxy_tlv() what else a v2 header says. A connection with a
  * bad header is closed (TPS_STAT_PROXY_ERRORS). Anyone who can connect to
  * such a listener can claim any address: bind it where only the balancer
- * reaches it. A header not whole within TPS_OPT_PROXY_TIMEOUT_MS of the
- * accept closes the connection too. */
+ * reaches it, or name the balancers with tps_server_proxy_trust(). A
+ * header not whole within TPS_OPT_PROXY_TIMEOUT_MS of the accept closes
+ * the connection too. */
 int tps_server_listen(tps_server *srv, const char *spec);
+
+/* Accept PROXY headers only from the balancers: once at least one range is
+ * given, a connection to a proxy: listener from an address outside every
+ * range is closed as it is accepted, before a byte of it is read
+ * (TPS_STAT_REJECTED_UNTRUSTED); unix socket peers are always trusted
+ * (the socket file's permissions guard them). cidr is "10.0.0.0/8",
+ * "127.0.0.1" (one address), "::1/128" or "2001:db8::/32"; an IPv4 range
+ * also matches IPv4-mapped IPv6 peers (::ffff:10.1.2.3) of a dual-stack
+ * listener. Repeatable. Before start: TPS_EBUSY once started, TPS_EINVAL
+ * for a malformed cidr (nothing is added), TPS_ENOMEM. */
+int tps_server_proxy_trust(tps_server *srv, const char *cidr);
 
 /* Serve an already listening socket (systemd socket activation, inherited
  * descriptor). The server owns fd from then on. */

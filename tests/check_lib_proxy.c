@@ -4,12 +4,13 @@
  * names, however the header is split, the per-address cap counts that
  * client, and a bad header closes the connection without opening it; v2
  * TLVs reach the handler through tps_conn_proxy_tlv() and malformed ones
- * close their connection only. */
+ * close their connection only; the trust list keeps other sources out. */
 #include "suites.h"
 #include "testutil.h"
 
 #include "proxyproto.h" /* tps__crc32c, to seal headers as a balancer would */
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -454,6 +455,86 @@ START_TEST(test_proxy_bad_tlvs)
 }
 END_TEST
 
+/* ---- trusted sources --------------------------------------------------------- */
+
+/* Connect from src, send a valid header: 1 if served (greeted), 0 if
+ * closed without a byte. */
+static int served_from(tps_server *srv, unsigned idx, const char *src)
+{
+    int fd = tu_connect_from(src, tu_port(srv, idx));
+    ck_assert_msg(fd >= 0, "connect from %s: %s", src, tps_strerror(fd));
+    ck_assert_int_eq(tu_write_all(fd, v1_tcp4, strlen(v1_tcp4), 1000), 0);
+    char c;
+    long n = tu_read_exact(fd, &c, 1, 3000, NULL);
+    if (n == 1)
+        ck_assert_int_eq(c, 'p'); /* "peer ..." */
+    else
+        ck_assert_msg(n == 0 || n == -ECONNRESET, "from %s: read gave %ld", src, n);
+    close(fd);
+    return n == 1;
+}
+
+START_TEST(test_proxy_trust)
+{
+    char path[64], spec[80];
+    snprintf(path, sizeof path, "/tmp/tps-check-proxy-%d.sock", (int)getpid());
+    snprintf(spec, sizeof spec, "proxy:unix:%s", path);
+    tps_server *srv = tu_server_new(&px_handler, NULL, NULL, NULL);
+    atomic_store(&px_opens, 0);
+    const char *malformed[] = {"",          "127.0.0.1/33", "127.0.0.1/",  "127.0.0.1/+8",
+                               "localhost", "::1/129",      "10.0.0.0/8 ", "10.0/8"};
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        ck_assert_msg(tps_server_proxy_trust(srv, malformed[i]) == TPS_EINVAL, "'%s' taken",
+                      malformed[i]);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, NULL), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_proxy_trust(NULL, "127.0.0.1"), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "127.0.0.1"), 0);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "2001:db8::/32"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, "proxy:127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, "127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, spec), 0);
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "10.0.0.0/8"), TPS_EBUSY);
+
+    ck_assert_msg(!served_from(srv, 0, "127.0.0.2"), "untrusted 127.0.0.2 was served");
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_UNTRUSTED, 1, 3000), 1);
+    ck_assert_int_eq(atomic_load(&px_opens), 0);
+    ck_assert_msg(served_from(srv, 0, "127.0.0.1"), "trusted 127.0.0.1 was not served");
+    /* a plain listener does not care, and a unix socket peer is trusted */
+    int fd = tu_connect_from("127.0.0.2", tu_port(srv, 1));
+    char line[128];
+    read_line(fd, line, sizeof line);
+    ck_assert_msg(strncmp(line, "peer 127.0.0.2:", 15) == 0, "plain listener gave '%s'", line);
+    close(fd);
+    fd = tu_connect_unix(path, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(tu_write_all(fd, v1_tcp4, strlen(v1_tcp4), 1000), 0);
+    read_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "peer 203.0.113.7:51000\n");
+    close(fd);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_UNTRUSTED), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_PROXY_ERRORS), 0);
+    tps_server_free(srv);
+
+    /* a range that holds 127.0.0.2 lets it in */
+    srv = tu_server_new(&px_handler, NULL, NULL, NULL);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "127.0.0.0/8"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, "proxy:127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    ck_assert_msg(served_from(srv, 0, "127.0.0.2"), "127.0.0.2 in 127.0.0.0/8 not served");
+    tps_server_free(srv);
+
+    /* a refused range leaves nothing behind: the list stays empty (anyone) */
+    srv = tu_server_new(&px_handler, NULL, NULL, NULL);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "127.0.0.1/40"), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_listen(srv, "proxy:127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    ck_assert_msg(served_from(srv, 0, "127.0.0.2"), "a refused range still restricts");
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_UNTRUSTED), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
 Suite *lib_proxy_suite(void)
 {
     Suite *s = suite_create("lib_proxy");
@@ -468,6 +549,7 @@ Suite *lib_proxy_suite(void)
     tcase_add_test(tc, test_proxy_only_on_its_listener);
     tcase_add_test(tc, test_proxy_v2_tlvs);
     tcase_add_test(tc, test_proxy_bad_tlvs);
+    tcase_add_test(tc, test_proxy_trust);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,9 +1,11 @@
 /* check_proxyproto.c - unit suite of the pure PROXY header parser
- * (lib/proxyproto.c): tables of good and malformed v1 and v2 headers, each
+ * (lib/proxyproto.c) and of the address ranges of the trust list
+ * (lib/sockaddr.c): tables of good and malformed v1 and v2 headers, each
  * valid header cut at every byte, TLV lookup, CRC32c against its known
  * vector. No sockets: lib_proxy drives the same through real ones. */
 #include "suites.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -365,6 +367,71 @@ START_TEST(test_crc32c)
 }
 END_TEST
 
+static tps__peer peer_of(const char *a)
+{
+    tps__peer p = {0};
+    p.family = strchr(a, ':') ? AF_INET6 : AF_INET;
+    ck_assert_int_eq(inet_pton(p.family, a, p.addr), 1);
+    return p;
+}
+
+START_TEST(test_cidr)
+{
+    const char *bad[] = {"",
+                         "/8",
+                         "10.0.0.0/",
+                         "10.0.0.0/33",
+                         "10.0.0.0/+8",
+                         "10.0.0.0/08",
+                         "10.0.0.0/8/8",
+                         "10.0.0/8",
+                         "::1/129",
+                         "::1/-1",
+                         "10.0.0.0 /8",
+                         "localhost",
+                         "10.0.0.0/8 ",
+                         "[::1]/128",
+                         "::1/1000"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tps__cidr c;
+        int hb;
+        ck_assert_msg(tps__cidr_parse(bad[i], &c, &hb) == -EINVAL, "'%s' accepted", bad[i]);
+    }
+    struct {
+        const char *cidr, *peer;
+        int match, host_bits;
+    } t[] = {
+        {"127.0.0.1", "127.0.0.1", 1, 0},
+        {"127.0.0.1", "127.0.0.2", 0, 0},
+        {"10.0.0.0/8", "10.255.1.2", 1, 0},
+        {"10.0.0.0/8", "11.0.0.0", 0, 0},
+        {"10.1.2.3/8", "10.9.9.9", 1, 1}, /* host bits ignored */
+        {"192.168.4.0/22", "192.168.7.255", 1, 0},
+        {"192.168.4.0/22", "192.168.8.0", 0, 0},
+        {"0.0.0.0/0", "8.8.8.8", 1, 0},
+        {"0.0.0.0/0", "::1", 0, 0},
+        {"127.0.0.1", "::ffff:127.0.0.1", 1, 0}, /* a dual-stack listener's IPv4 */
+        {"127.0.0.1", "::1", 0, 0},
+        {"::1/128", "::1", 1, 0},
+        {"::1", "::2", 0, 0},
+        {"2001:db8::/32", "2001:db8:ffff::1", 1, 0},
+        {"2001:db8::/32", "2001:db9::1", 0, 0},
+        {"2001:db8::/33", "2001:db8:8000::", 0, 0},
+        {"::/0", "fe80::1", 1, 0},
+        {"::/0", "1.2.3.4", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        tps__cidr c;
+        int hb = -1;
+        ck_assert_msg(tps__cidr_parse(t[i].cidr, &c, &hb) == 0, "'%s' refused", t[i].cidr);
+        ck_assert_int_eq(hb, t[i].host_bits);
+        tps__peer p = peer_of(t[i].peer);
+        ck_assert_msg(tps__cidr_match(&c, &p) == t[i].match, "%s in %s: %d", t[i].peer, t[i].cidr,
+                      !t[i].match);
+    }
+}
+END_TEST
+
 Suite *proxyproto_suite(void)
 {
     Suite *s = suite_create("proxyproto");
@@ -374,6 +441,7 @@ Suite *proxyproto_suite(void)
     tcase_add_test(tc, test_early_refusal);
     tcase_add_test(tc, test_tlv_find);
     tcase_add_test(tc, test_crc32c);
+    tcase_add_test(tc, test_cidr);
     suite_add_tcase(s, tc);
     return s;
 }
