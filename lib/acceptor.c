@@ -128,6 +128,11 @@ static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
     tps__fditem it = {.fd = fd, .proxy = proxy, .accepted_ns = tps__now_ns(), .peer = *peer};
     unsigned per_ip = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
     bool count_ip = tps__ip_counted_at_accept(srv, &it);
+    if (proxy && !tps__proxy_trusted(srv, peer)) { /* no header read, none parsed */
+        close(fd);
+        tps__count(&srv->acc_stats, TPS_STAT_REJECTED_UNTRUSTED, 1);
+        return;
+    }
     if (atomic_load(&srv->active) >= (uint64_t)srv->opt[TPS_OPT_MAX_CONNS]) {
         reject(srv, fd, BUSY_MAX_CONNS, TPS_STAT_REJECTED_MAX_CONNS);
         return;

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -87,6 +88,8 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
         tps__turn_out_reset(c->r);
     tps__buf_free(&c->in);
     tps__buf_free(&c->out);
+    free(c->proxy_tlvs); /* after on_close: tps_conn_proxy_tlv() was valid there */
+    c->proxy_tlvs = NULL;
     if (c->flags & TPS__CF_IP_COUNTED)
         tps__iplimit_release(srv->iplimit, &c->peer);
     atomic_fetch_sub(&srv->active, 1);
@@ -176,8 +179,8 @@ static bool admit_client(tps__worker *w, tps_conn *c)
 static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t len)
 {
     tps__peer peer = c->peer;
-    size_t used = 0;
-    int rc = tps__proxy_parse(data, len, &peer, &used);
+    tps__proxy_hdr hdr;
+    int rc = tps__proxy_parse(data, len, &peer, &hdr);
     if (rc == 0)
         return 0;
     if (rc < 0) {
@@ -187,11 +190,18 @@ static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t l
         tps__conn_close_later(c, TPS_CLOSE_PROXY);
         return -1;
     }
+    if (hdr.tlv_len > 0 && tps__proxy_tlvs_keep(c, data + hdr.tlv_off, hdr.tlv_len) < 0) {
+        tps__log(c->srv, TPS_LOG_ERROR, "no memory for a PROXY header's TLVs: closed");
+        tps__conn_close_later(c, TPS_CLOSE_ERROR); /* not the header's fault */
+        return -1;
+    }
     if (c->srv->log_level >= TPS_LOG_DEBUG) {
-        char via[TPS__ADDRSTRLEN], client[TPS__ADDRSTRLEN];
+        char via[TPS__ADDRSTRLEN], client[TPS__ADDRSTRLEN], tlvs[256];
         tps__peer_format(&c->peer, via, sizeof(via));
         tps__peer_format(&peer, client, sizeof(client));
-        tps__log(c->srv, TPS_LOG_DEBUG, "PROXY header from %s: client %s", via, client);
+        tps__proxy_tlvs_describe(c, tlvs, sizeof(tlvs));
+        tps__log(c->srv, TPS_LOG_DEBUG, "PROXY header from %s: client %s%s%s", via, client,
+                 tlvs[0] ? ", TLVs:" : "", tlvs);
     }
     c->flags &= ~TPS__CF_PROXY_WAIT;
     tps__list_unlink(&c->send_link); /* off the header list */
@@ -199,7 +209,7 @@ static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t l
     c->peer = peer;
     if (admit_client(w, c))
         open_conn(w, c);
-    return (long)used;
+    return (long)hdr.used;
 }
 
 /* Hand data to on_data; keep what it leaves. from_scratch: data is the

@@ -101,6 +101,13 @@ enum {
 struct tps__worker;
 struct tps__runner;
 
+/* A PROXY v2 header's TLVs as sent, for tps_conn_proxy_tlv(): one
+ * allocation, only for a connection whose header had any (proxy.c). */
+typedef struct tps__tlvs {
+    size_t len;
+    unsigned char b[];
+} tps__tlvs;
+
 struct tps_conn {
     uint32_t slot, gen;
     int fd;
@@ -126,6 +133,7 @@ struct tps_conn {
     tps__list ready_link;           /* worker's ready list */
     struct tps_conn *free_next;     /* conntab free list / worker dead list */
     tps__peer peer;
+    tps__tlvs *proxy_tlvs; /* owned; NULL if none; freed by tps__conn_close() */
 };
 
 /* Per-worker counters: written by the owning worker only (relaxed atomic
@@ -254,6 +262,8 @@ struct tps_server {
 
     tps__listener listeners[TPS__MAX_LISTENERS];
     unsigned nlisteners;
+    tps__cidr *trusted; /* proxy: listeners' balancers (empty: anyone); */
+    unsigned ntrusted;  /* set before start, read by the acceptor */
 
     _Atomic int run_state; /* TPS__RUN_* */
     _Atomic int64_t drain_deadline_ms;
@@ -312,6 +322,15 @@ int tps__listener_open(tps_server *srv, const char *spec);
 int tps__listener_adopt(tps_server *srv, int fd);
 void tps__listeners_prepare(tps_server *srv);
 void tps__listeners_close(tps_server *srv);
+
+/* proxy.c: what surrounds the PROXY header parser (proxyproto.c). */
+/* May a proxy: listener take a connection from peer? Logs a refusal. */
+bool tps__proxy_trusted(const tps_server *srv, const tps__peer *peer);
+void tps__proxy_trust_free(tps_server *srv);
+/* Keep a parsed header's TLVs p[0..n) for c; TPS_ENOMEM. */
+int tps__proxy_tlvs_keep(tps_conn *c, const char *p, size_t n);
+/* The TLVs c came with as text for a debug line ("unique_id=... crc32c"). */
+void tps__proxy_tlvs_describe(const tps_conn *c, char *buf, size_t cap);
 
 /* acceptor.c */
 int tps__acceptor_start(tps_server *srv);

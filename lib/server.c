@@ -206,15 +206,18 @@ static int start_threads(tps_server *srv)
  * that trade something away only when they are on. */
 static void log_started(tps_server *srv)
 {
-    char poll[48] = "", defer[48] = "";
+    char poll[48] = "", defer[48] = "", trust[48] = "";
+    if (srv->ntrusted > 0)
+        snprintf(trust, sizeof trust, ", PROXY headers from %u trusted ranges", srv->ntrusted);
     if (srv->opt[TPS_OPT_BUSY_POLL_US] > 0)
         snprintf(poll, sizeof poll, ", busy-poll %lld us", srv->opt[TPS_OPT_BUSY_POLL_US]);
     if (srv->opt[TPS_OPT_DEFER_ACCEPT_MS] > 0)
         snprintf(defer, sizeof defer, ", defer-accept %lld ms", srv->opt[TPS_OPT_DEFER_ACCEPT_MS]);
-    tps__log(srv, TPS_LOG_INFO, "started: %u workers, queue %lld, max_conns %lld, handler %s%s%s%s",
-             srv->nworkers, srv->opt[TPS_OPT_QUEUE], srv->opt[TPS_OPT_MAX_CONNS],
+    tps__log(srv, TPS_LOG_INFO,
+             "started: %u workers, queue %lld, max_conns %lld, handler %s%s%s%s%s", srv->nworkers,
+             srv->opt[TPS_OPT_QUEUE], srv->opt[TPS_OPT_MAX_CONNS],
              srv->handler->name ? srv->handler->name : "(unnamed)",
-             srv->may_block ? " (may block)" : "", poll, defer);
+             srv->may_block ? " (may block)" : "", poll, defer, trust);
 }
 
 int tps_server_start(tps_server *srv)
@@ -296,6 +299,7 @@ void tps_server_free(tps_server *srv)
     tps__fdqueue_destroy(&srv->queue);
     tps__conntab_destroy(&srv->conns);
     tps__iplimit_free(srv->iplimit);
+    tps__proxy_trust_free(srv);
     if (srv->monitor_evfd >= 0)
         close(srv->monitor_evfd);
     if (srv->acceptor_wakefd >= 0)

@@ -174,3 +174,57 @@ int tps__sockname_format(int fd, char *buf, size_t len)
     tps__peer_from_sockaddr(&p, (struct sockaddr *)&ss);
     return tps__peer_format(&p, buf, len);
 }
+
+/* The prefix length after '/': decimal digits, no sign, no leading zero. */
+static int parse_prefix(const char *s, int max)
+{
+    int v = 0;
+    if (*s == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 3)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v <= max ? v : -1;
+}
+
+int tps__cidr_parse(const char *s, tps__cidr *out, int *host_bits)
+{
+    char a[INET6_ADDRSTRLEN];
+    const char *slash = s ? strchr(s, '/') : NULL;
+    size_t n = s == NULL ? 0 : slash ? (size_t)(slash - s) : strlen(s);
+    tps__cidr c = {0};
+    if (n == 0 || n >= sizeof(a))
+        return -EINVAL;
+    memcpy(a, s, n);
+    a[n] = '\0';
+    c.family = memchr(a, ':', n) ? AF_INET6 : AF_INET;
+    int max = c.family == AF_INET ? 32 : 128;
+    int bits = slash ? parse_prefix(slash + 1, max) : max;
+    if (bits < 0 || inet_pton(c.family, a, c.addr) != 1)
+        return -EINVAL;
+    c.bits = (uint8_t)bits;
+    uint8_t orig[16];
+    memcpy(orig, c.addr, sizeof(orig));
+    for (int i = 0; i < max / 8; i++) /* clear what the prefix leaves out */
+        c.addr[i] &= (uint8_t)(i < bits / 8 ? 0xFF : i == bits / 8 ? 0xFF00 >> (bits % 8) : 0);
+    *host_bits = memcmp(orig, c.addr, sizeof(orig)) != 0;
+    *out = c;
+    return 0;
+}
+
+int tps__cidr_match(const tps__cidr *c, const tps__peer *p)
+{
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    const uint8_t *a = p->addr;
+    int family = p->family;
+    if (family == AF_INET6 && c->family == AF_INET && memcmp(a, v4mapped, 12) == 0)
+        a += 12, family = AF_INET;
+    if (family != c->family)
+        return 0;
+    int whole = c->bits / 8, rest = c->bits % 8;
+    if (memcmp(a, c->addr, (size_t)whole) != 0)
+        return 0;
+    return rest == 0 || ((a[whole] ^ c->addr[whole]) & (0xFF00 >> rest) & 0xFF) == 0;
+}

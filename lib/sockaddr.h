@@ -36,4 +36,18 @@ int tps__sockname_format(int fd, char *buf, size_t len);
 /* Parse a decimal port 0..65535 with nothing trailing; -1 if invalid. */
 int tps__parse_port(const char *s);
 
+/* An address range: the first `bits` bits of addr (the rest are zero). */
+typedef struct tps__cidr {
+    uint8_t family; /* AF_INET or AF_INET6 */
+    uint8_t bits;   /* 0..32 or 0..128 */
+    uint8_t addr[16];
+} tps__cidr;
+
+/* "10.0.0.0/8", "127.0.0.1" (/32), "::1/128", "2001:db8::/32": 0, or
+ * -EINVAL (bad address, prefix not a plain decimal in range). Bits past
+ * the prefix are cleared; *host_bits says whether any were set. */
+int tps__cidr_parse(const char *s, tps__cidr *out, int *host_bits);
+/* Is p inside c? An IPv4 range also holds IPv4-mapped IPv6 peers. */
+int tps__cidr_match(const tps__cidr *c, const tps__peer *p);
+
 #endif

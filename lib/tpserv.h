@@ -205,6 +205,36 @@ uint64_t tps_conn_id(const tps_conn *c);
  * Returns 0 or TPS_ENOBUFS/TPS_EINVAL. */
 int tps_conn_peer(const tps_conn *c, char *buf, size_t len);
 
+/* PROXY protocol v2 TLVs (the spec's PP2_TYPE_* and PP2_SUBTYPE_SSL_*):
+ * what the balancer says about the client besides its address. */
+enum tps_pp2_type {
+    TPS_PP2_TYPE_ALPN = 0x01,      /* the negotiated application protocol */
+    TPS_PP2_TYPE_AUTHORITY = 0x02, /* host name the client asked for (SNI) */
+    TPS_PP2_TYPE_CRC32C = 0x03,    /* checksum of the header (verified) */
+    TPS_PP2_TYPE_NOOP = 0x04,      /* padding */
+    TPS_PP2_TYPE_UNIQUE_ID = 0x05, /* the balancer's id of the connection */
+    TPS_PP2_TYPE_SSL = 0x20,       /* client (1 byte), verify (4), sub-TLVs */
+    TPS_PP2_TYPE_NETNS = 0x30,     /* network namespace name */
+    /* Sub-TLVs of TPS_PP2_TYPE_SSL, looked up as TPS_PP2_SSL_SUB(type). */
+    TPS_PP2_SUBTYPE_SSL_VERSION = 0x21,
+    TPS_PP2_SUBTYPE_SSL_CN = 0x22,
+    TPS_PP2_SUBTYPE_SSL_CIPHER = 0x23,
+    TPS_PP2_SUBTYPE_SSL_SIG_ALG = 0x24,
+    TPS_PP2_SUBTYPE_SSL_KEY_ALG = 0x25
+};
+#define TPS_PP2_SSL_SUB(subtype) (0x100u | (unsigned)(subtype))
+
+/* The first TLV of `type` (0..255, any type: unknown and custom ones
+ * 0xE0-0xEF are kept) in the PROXY v2 header c came with: 0 and *value,
+ * *len, or TPS_ENOENT if there is none (also for a connection without a
+ * v2 header, or whose header was LOCAL). TPS_PP2_TYPE_SSL gives the whole
+ * SSL value; TPS_PP2_SSL_SUB(TPS_PP2_SUBTYPE_SSL_CN) and the like give a
+ * sub-TLV from inside it. Values are bytes as sent, not NUL-terminated.
+ * The header was validated before on_open: every length fits, a CRC32C
+ * TLV matched. Only from a callback of c (like tps_conn_peer()). The
+ * memory is the library's, valid until on_close returns. */
+int tps_conn_proxy_tlv(const tps_conn *c, unsigned type, const void **value, size_t *len);
+
 /* Per-connection pointer for the handler (NULL at on_open). */
 void *tps_conn_get_data(const tps_conn *c);
 void tps_conn_set_data(tps_conn *c, void *data);
@@ -332,7 +362,8 @@ enum tps_option {
     X(BACKPRESSURE, "times reading paused for backpressure")                \
     X(HANDOFFS, "workers handed to a spare thread (callback blocked)")      \
     X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")         \
-    X(RESETS, "closed: reset by the peer")
+    X(RESETS, "closed: reset by the peer")                                  \
+    X(REJECTED_UNTRUSTED, "rejected: proxy: connection from an untrusted address")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
@@ -395,12 +426,25 @@ int tps_server_set_log(tps_server *srv, tps_log_fn fn, void *ud, int level);
  * balancer that speaks the PROXY protocol (HAProxy's send-proxy or
  * send-proxy-v2, nginx's proxy_protocol): every connection must start with
  * a v1 or v2 header, which the library consumes; on_open runs after it,
- * tps_conn_peer() and the per-address cap see the client it names. A
- * connection with a bad header is closed (TPS_STAT_PROXY_ERRORS). Anyone
- * who can connect to such a listener can claim any address: bind it where
- * only the balancer reaches it. A header not whole within
- * TPS_OPT_PROXY_TIMEOUT_MS of the accept closes the connection too. */
+ * tps_conn_peer() and the per-address cap see the client it names, and
+ * tps_conn_proxy_tlv() what else a v2 header says. A connection with a
+ * bad header is closed (TPS_STAT_PROXY_ERRORS). Anyone who can connect to
+ * such a listener can claim any address: bind it where only the balancer
+ * reaches it, or name the balancers with tps_server_proxy_trust(). A
+ * header not whole within TPS_OPT_PROXY_TIMEOUT_MS of the accept closes
+ * the connection too. */
 int tps_server_listen(tps_server *srv, const char *spec);
+
+/* Accept PROXY headers only from the balancers: once at least one range is
+ * given, a connection to a proxy: listener from an address outside every
+ * range is closed as it is accepted, before a byte of it is read
+ * (TPS_STAT_REJECTED_UNTRUSTED); unix socket peers are always trusted
+ * (the socket file's permissions guard them). cidr is "10.0.0.0/8",
+ * "127.0.0.1" (one address), "::1/128" or "2001:db8::/32"; an IPv4 range
+ * also matches IPv4-mapped IPv6 peers (::ffff:10.1.2.3) of a dual-stack
+ * listener. Repeatable. Before start: TPS_EBUSY once started, TPS_EINVAL
+ * for a malformed cidr (nothing is added), TPS_ENOMEM. */
+int tps_server_proxy_trust(tps_server *srv, const char *cidr);
 
 /* Serve an already listening socket (systemd socket activation, inherited
  * descriptor). The server owns fd from then on. */

@@ -45,6 +45,14 @@ static void raise_nofile_limit(void)
                    (unsigned long long)rl.rlim_max);
 }
 
+static int has_proxy_listener(const struct tpsrv_opts *o)
+{
+    for (unsigned i = 0; i < o->nlisten; i++)
+        if (strncmp(o->listen[i], "proxy:", 6) == 0)
+            return 1;
+    return 0;
+}
+
 /* Options, handler and log. *copy receives the handler when --may-block
  * needs a flagged copy of a const handler; it must outlive srv. */
 static int configure(tps_server *srv, const struct tpsrv_opts *o, tps_handler *copy)
@@ -62,6 +70,15 @@ static int configure(tps_server *srv, const struct tpsrv_opts *o, tps_handler *c
             return rc;
         }
     }
+    for (unsigned i = 0; i < o->ntrust; i++) {
+        rc = tps_server_proxy_trust(srv, o->trust[i]);
+        if (rc < 0) {
+            fprintf(stderr, "tpserver: --proxy-trust %s: %s\n", o->trust[i], tps_strerror(rc));
+            return rc;
+        }
+    }
+    if (o->ntrust > 0 && !has_proxy_listener(o))
+        tpsrv_logf(TPS_LOG_WARN, "--proxy-trust does nothing without a proxy: listener");
     if (o->may_block) {
         *copy = *h;
         copy->flags |= TPS_HANDLER_MAY_BLOCK;

@@ -6,6 +6,7 @@
 
 #include "opts.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 enum kind {
     K_LISTEN,
+    K_PROXY_TRUST,
     K_COUNT,
     K_DURATION,
     K_DURATION_US,
@@ -51,6 +53,7 @@ static const struct optdef defs[] = {
     {"may-block", 0, K_MAY_BLOCK, -1},
     {"spare-threads", 0, K_COUNT, TPS_OPT_SPARE_THREADS},
     {"proxy-timeout", 0, K_DURATION, TPS_OPT_PROXY_TIMEOUT_MS},
+    {"proxy-trust", 0, K_PROXY_TRUST, -1},
     {"defer-accept", 0, K_DURATION, TPS_OPT_DEFER_ACCEPT_MS},
     {"busy-poll", 0, K_DURATION_US, TPS_OPT_BUSY_POLL_US},
     {"log-level", 0, K_LOG_LEVEL, -1},
@@ -190,6 +193,43 @@ static const char *add_listen(struct parse *p, const char *spec)
     return NULL;
 }
 
+/* The prefix after '/': 0..max in plain decimal (no sign, no leading 0). */
+static int cidr_prefix(const char *s, int max)
+{
+    long long v;
+
+    if (s[0] == '0' && s[1] != '\0')
+        return -1;
+    if (tpsrv_parse_count(s, &v) < 0 || v > max)
+        return -1;
+    return (int)v;
+}
+
+/* The syntax tps_server_proxy_trust() takes ("10.0.0.0/8", "127.0.0.1",
+ * "::1/128"), checked here so that a typo exits 2 before anything is
+ * bound; main.c hands the range to the library, which has the last word. */
+static const char *add_trust(struct parse *p, const char *cidr)
+{
+    char addr[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+    const char *slash = strchr(cidr, '/');
+    size_t n = slash ? (size_t)(slash - cidr) : strlen(cidr);
+    int v6 = memchr(cidr, ':', n) != NULL;
+
+    if (n == 0 || n >= sizeof addr)
+        return fail(p, "invalid address range '%s' (use ADDR or ADDR/BITS)", cidr);
+    memcpy(addr, cidr, n);
+    addr[n] = '\0';
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+        return fail(p, "invalid address in '%s' (use ADDR or ADDR/BITS)", cidr);
+    if (slash && cidr_prefix(slash + 1, v6 ? 128 : 32) < 0)
+        return fail(p, "invalid prefix length in '%s' (0..%d)", cidr, v6 ? 128 : 32);
+    if (p->o->ntrust >= TPSRV_MAX_TRUST)
+        return fail(p, "too many ranges at '%s' (max %d)", cidr, TPSRV_MAX_TRUST);
+    p->o->trust[p->o->ntrust++] = cidr;
+    return NULL;
+}
+
 static const char *set_number(struct parse *p, const struct optdef *d, const char *val)
 {
     long long v = 0, min = 0, max = TPSRV_MAX_DRAIN_MS;
@@ -234,6 +274,8 @@ static const char *apply(struct parse *p, const struct optdef *d, const char *va
     switch (d->kind) {
     case K_LISTEN:
         return add_listen(p, val);
+    case K_PROXY_TRUST:
+        return add_trust(p, val);
     case K_COUNT:
     case K_DURATION:
     case K_DURATION_US:
@@ -330,7 +372,7 @@ const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv, 
                 return fail(&p, "missing value");
             val = argv[++i];
         }
-        if (d->kind != K_LISTEN && p.seen[d - defs]++)
+        if (d->kind != K_LISTEN && d->kind != K_PROXY_TRUST && p.seen[d - defs]++)
             return fail(&p, "given more than once");
         if ((e = apply(&p, d, val)) != NULL)
             return e;
@@ -352,6 +394,10 @@ void tpsrv_opts_print_usage(FILE *f)
             "                             Default: " TPSRV_DEFAULT_LISTEN "\n"
             "      --proxy-timeout DUR    close a proxy: connection whose header is not\n"
             "                             whole after DUR (default 10s; 0 = never)\n"
+            "      --proxy-trust CIDR     take proxy: connections only from CIDR (the\n"
+            "                             balancers: 10.0.0.0/8, 127.0.0.1, ::1/128);\n"
+            "                             repeatable. Others are closed unread. Default:\n"
+            "                             from anyone (bind proxy: where only they reach)\n"
             "      --defer-accept DUR     accept a TCP connection once the client has\n"
             "                             sent something, or after DUR (0 = at once,\n"
             "                             the default). Spares a wakeup per connection;\n"

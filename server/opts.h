@@ -18,6 +18,7 @@
 #define TPSRV_DEFAULT_DRAIN_MS 10000
 #define TPSRV_MAX_DRAIN_MS     86400000
 #define TPSRV_MAX_LISTEN       64
+#define TPSRV_MAX_TRUST        64
 
 enum tpsrv_handler_kind {
     TPSRV_HANDLER_ECHO,
@@ -35,6 +36,9 @@ struct tpsrv_opts {
     /* Listen specs point into argv (valid for the life of the program). */
     const char *listen[TPSRV_MAX_LISTEN];
     unsigned nlisten; /* 0: use TPSRV_DEFAULT_LISTEN */
+    /* --proxy-trust ranges, syntax-checked, pointing into argv. */
+    const char *trust[TPSRV_MAX_TRUST];
+    unsigned ntrust;
     /* Library options given on the command line; the others keep the
      * library's defaults (is_set[i] == 0). */
     long long value[TPS_OPT_COUNT_];

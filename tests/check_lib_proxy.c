@@ -2,10 +2,15 @@
  * protocol, v1 and v2, as HAProxy and nginx send it) through real sockets:
  * the header is consumed, on_open and tps_conn_peer() see the client it
  * names, however the header is split, the per-address cap counts that
- * client, and a bad header closes the connection without opening it. */
+ * client, and a bad header closes the connection without opening it; v2
+ * TLVs reach the handler through tps_conn_proxy_tlv() and malformed ones
+ * close their connection only; the trust list keeps other sources out. */
 #include "suites.h"
 #include "testutil.h"
 
+#include "proxyproto.h" /* tps__crc32c, to seal headers as a balancer would */
+
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -291,6 +296,245 @@ START_TEST(test_proxy_only_on_its_listener)
 }
 END_TEST
 
+/* ---- v2 TLVs ---------------------------------------------------------------- */
+
+/* Greets with what the header's TLVs say, read through the public API. */
+static char tlv_at_close[200]; /* UNIQUE_ID as on_close still sees it */
+static atomic_int tlv_closes;
+
+static void tlv_text(tps_conn *c, unsigned type, char *out, size_t cap)
+{
+    const void *v = NULL;
+    size_t len = 0;
+    int rc = tps_conn_proxy_tlv(c, type, &v, &len);
+    if (rc == TPS_ENOENT) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    snprintf(out, cap, "%.*s", (int)len, (const char *)v);
+}
+
+static int tlv_on_open(tps_conn *c)
+{
+    char alpn[64], auth[64], uid[160], cn[64], netns[64], line[512];
+    tlv_text(c, TPS_PP2_TYPE_ALPN, alpn, sizeof alpn);
+    tlv_text(c, TPS_PP2_TYPE_AUTHORITY, auth, sizeof auth);
+    tlv_text(c, TPS_PP2_TYPE_UNIQUE_ID, uid, sizeof uid);
+    tlv_text(c, TPS_PP2_SSL_SUB(TPS_PP2_SUBTYPE_SSL_CN), cn, sizeof cn);
+    tlv_text(c, TPS_PP2_TYPE_NETNS, netns, sizeof netns);
+    int n = snprintf(line, sizeof line, "alpn=%s authority=%s uid=%s cn=%s netns=%s\n", alpn, auth,
+                     uid, cn, netns);
+    tps_conn_send(c, line, (size_t)n);
+    return 0;
+}
+
+static void tlv_on_close(tps_conn *c, int reason)
+{
+    (void)reason;
+    tlv_text(c, TPS_PP2_TYPE_UNIQUE_ID, tlv_at_close, sizeof tlv_at_close);
+    atomic_fetch_add(&tlv_closes, 1);
+}
+
+static const tps_handler tlv_handler = {
+    .name = "tlv-greeter",
+    .on_open = tlv_on_open,
+    .on_data = px_on_data,
+    .on_close = tlv_on_close,
+};
+
+/* A v2 TCP4 header from 198.51.100.9:50000 with these TLVs; with_crc
+ * appends a CRC32C TLV over it all. */
+static size_t v2_with_tlvs(unsigned char *out, const void *tlvs, size_t tlen, int with_crc)
+{
+    static const unsigned char a4[12] = {198, 51, 100, 9, 127, 0, 0, 1, 0xC3, 0x50, 0x1B, 0x58};
+    size_t body = 12 + tlen + (with_crc ? 7 : 0);
+    memcpy(out, v2_sig, 12);
+    out[12] = 0x21, out[13] = 0x11;
+    out[14] = (unsigned char)(body >> 8), out[15] = (unsigned char)body;
+    memcpy(out + 16, a4, 12);
+    memcpy(out + 28, tlvs, tlen);
+    if (with_crc) {
+        unsigned char *t = out + 28 + tlen;
+        memcpy(t, "\x03\x00\x04\0\0\0\0", 7);
+        uint32_t crc = tps__crc32c(0, out, 16 + body);
+        t[3] = (unsigned char)(crc >> 24), t[4] = (unsigned char)(crc >> 16);
+        t[5] = (unsigned char)(crc >> 8), t[6] = (unsigned char)crc;
+    }
+    return 16 + body;
+}
+
+static const char tlvs_sent[] = "\x01\x00\x08http/1.1"                         /* ALPN */
+                                "\x02\x00\x0b"                                 /* AUTHORITY */
+                                "example.com"                                  /* */
+                                "\x05\x00\x0c"                                 /* UNIQUE_ID */
+                                "conn-4242-xy"                                 /* */
+                                "\xE1\x00\x02zz"                               /* custom */
+                                "\x20\x00\x0b\x01\x00\x00\x00\x00\x22\x00\x03" /* SSL, CN */
+                                "bob";
+
+START_TEST(test_proxy_v2_tlvs)
+{
+    atomic_store(&tlv_closes, 0);
+    tlv_at_close[0] = '\0';
+    const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, TU_OPT_END};
+    tps_server *srv = tu_server_start(&tlv_handler, NULL, opts, NULL, "proxy:127.0.0.1:0");
+    unsigned char hdr[256];
+    char line[256];
+    for (int crc = 0; crc <= 1; crc++) {
+        size_t n = v2_with_tlvs(hdr, tlvs_sent, sizeof tlvs_sent - 1, crc);
+        int fd = tu_connect(tu_port(srv, 0), 0);
+        ck_assert_int_eq(tu_write_all(fd, hdr, n, 1000), 0);
+        read_line(fd, line, sizeof line);
+        ck_assert_str_eq(line, "alpn=http/1.1 authority=example.com uid=conn-4242-xy cn=bob "
+                               "netns=-\n");
+        ck_assert_int_eq(tu_echo_roundtrip(fd, "ping", 4, 3000), 0); /* not eaten by the TLVs */
+        close(fd);
+        tu_wait_stat(srv, TPS_STAT_CLOSED, (uint64_t)crc + 1, 3000);
+    }
+    ck_assert_str_eq(tlv_at_close, "conn-4242-xy"); /* still there in on_close */
+    /* v1, and v2 without TLVs: nothing to find */
+    int fd = tu_connect(tu_port(srv, 0), 0);
+    ck_assert_int_eq(tu_write_all(fd, v1_tcp4, strlen(v1_tcp4), 1000), 0);
+    read_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "alpn=- authority=- uid=- cn=- netns=-\n");
+    close(fd);
+    fd = tu_connect(tu_port(srv, 0), 0);
+    size_t n = v2_with_tlvs(hdr, "", 0, 0);
+    ck_assert_int_eq(tu_write_all(fd, hdr, n, 1000), 0);
+    read_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "alpn=- authority=- uid=- cn=- netns=-\n");
+    close(fd);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_PROXY_ERRORS), 0);
+    tps_server_free(srv);
+    ck_assert_int_eq(atomic_load(&tlv_closes), 4);
+}
+END_TEST
+
+/* Malformed TLVs close their connection unopened and are counted, while a
+ * client already served on the same server goes on being served. Each
+ * header is followed by data, as a balancer's would be. */
+START_TEST(test_proxy_bad_tlvs)
+{
+    tps_server *srv = start_proxy_server(NULL);
+    int ok = tu_connect(tu_port(srv, 0), 0);
+    char line[128];
+    ck_assert_int_eq(tu_write_all(ok, v1_tcp4, strlen(v1_tcp4), 1000), 0);
+    read_line(ok, line, sizeof line);
+    ck_assert_str_eq(line, "peer 203.0.113.7:51000\n");
+    struct {
+        const char *tlv;
+        size_t len;
+        int crc;
+    } bad[] = {
+        {"\x01\x00\x09h2", 5, 0},                        /* ALPN value past the length */
+        {"\x04\x00", 2, 0},                              /* TLV header cut */
+        {"\x03\x00\x03\0\0\0", 6, 0},                    /* CRC32C of 3 bytes */
+        {"\x05\x00\x02id", 5, 1},                        /* good, then the CRC is broken */
+        {"\x20\x00\x08\x01\0\0\0\0\x22\x00\x09", 11, 0}, /* SSL sub-TLV overrun */
+    };
+    int nbad = (int)(sizeof bad / sizeof bad[0]);
+    for (int i = 0; i < nbad; i++) {
+        unsigned char hdr[128];
+        size_t n = v2_with_tlvs(hdr, bad[i].tlv, bad[i].len, bad[i].crc);
+        if (bad[i].crc)
+            hdr[n - 1] ^= 0x01;
+        memcpy(hdr + n, "hello", 5);
+        int fd = tu_connect(tu_port(srv, 0), 0);
+        ck_assert_int_eq(tu_write_all(fd, hdr, n + 5, 1000), 0);
+        long got = tu_drain(fd, 3000, NULL);
+        ck_assert_msg(got == 0, "bad TLVs %d: %ld bytes came back (served?)", i, got);
+        close(fd);
+        ck_assert_int_eq(tu_echo_roundtrip(ok, "still here", 10, 3000), 0);
+    }
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_PROXY_ERRORS, (uint64_t)nbad, 3000),
+                      (uint64_t)nbad);
+    ck_assert_int_eq(atomic_load(&px_opens), 1);
+    close(ok);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* ---- trusted sources --------------------------------------------------------- */
+
+/* Connect from src, send a valid header: 1 if served (greeted), 0 if
+ * closed without a byte. */
+static int served_from(tps_server *srv, unsigned idx, const char *src)
+{
+    int fd = tu_connect_from(src, tu_port(srv, idx));
+    ck_assert_msg(fd >= 0, "connect from %s: %s", src, tps_strerror(fd));
+    ck_assert_int_eq(tu_write_all(fd, v1_tcp4, strlen(v1_tcp4), 1000), 0);
+    char c;
+    long n = tu_read_exact(fd, &c, 1, 3000, NULL);
+    if (n == 1)
+        ck_assert_int_eq(c, 'p'); /* "peer ..." */
+    else
+        ck_assert_msg(n == 0 || n == -ECONNRESET, "from %s: read gave %ld", src, n);
+    close(fd);
+    return n == 1;
+}
+
+START_TEST(test_proxy_trust)
+{
+    char path[64], spec[80];
+    snprintf(path, sizeof path, "/tmp/tps-check-proxy-%d.sock", (int)getpid());
+    snprintf(spec, sizeof spec, "proxy:unix:%s", path);
+    tps_server *srv = tu_server_new(&px_handler, NULL, NULL, NULL);
+    atomic_store(&px_opens, 0);
+    const char *malformed[] = {"",          "127.0.0.1/33", "127.0.0.1/",  "127.0.0.1/+8",
+                               "localhost", "::1/129",      "10.0.0.0/8 ", "10.0/8"};
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        ck_assert_msg(tps_server_proxy_trust(srv, malformed[i]) == TPS_EINVAL, "'%s' taken",
+                      malformed[i]);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, NULL), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_proxy_trust(NULL, "127.0.0.1"), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "127.0.0.1"), 0);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "2001:db8::/32"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, "proxy:127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, "127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, spec), 0);
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "10.0.0.0/8"), TPS_EBUSY);
+
+    ck_assert_msg(!served_from(srv, 0, "127.0.0.2"), "untrusted 127.0.0.2 was served");
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_REJECTED_UNTRUSTED, 1, 3000), 1);
+    ck_assert_int_eq(atomic_load(&px_opens), 0);
+    ck_assert_msg(served_from(srv, 0, "127.0.0.1"), "trusted 127.0.0.1 was not served");
+    /* a plain listener does not care, and a unix socket peer is trusted */
+    int fd = tu_connect_from("127.0.0.2", tu_port(srv, 1));
+    char line[128];
+    read_line(fd, line, sizeof line);
+    ck_assert_msg(strncmp(line, "peer 127.0.0.2:", 15) == 0, "plain listener gave '%s'", line);
+    close(fd);
+    fd = tu_connect_unix(path, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(tu_write_all(fd, v1_tcp4, strlen(v1_tcp4), 1000), 0);
+    read_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "peer 203.0.113.7:51000\n");
+    close(fd);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_UNTRUSTED), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_PROXY_ERRORS), 0);
+    tps_server_free(srv);
+
+    /* a range that holds 127.0.0.2 lets it in */
+    srv = tu_server_new(&px_handler, NULL, NULL, NULL);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "127.0.0.0/8"), 0);
+    ck_assert_int_eq(tps_server_listen(srv, "proxy:127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    ck_assert_msg(served_from(srv, 0, "127.0.0.2"), "127.0.0.2 in 127.0.0.0/8 not served");
+    tps_server_free(srv);
+
+    /* a refused range leaves nothing behind: the list stays empty (anyone) */
+    srv = tu_server_new(&px_handler, NULL, NULL, NULL);
+    ck_assert_int_eq(tps_server_proxy_trust(srv, "127.0.0.1/40"), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_listen(srv, "proxy:127.0.0.1:0"), 0);
+    ck_assert_int_eq(tps_server_start(srv), 0);
+    ck_assert_msg(served_from(srv, 0, "127.0.0.2"), "a refused range still restricts");
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_REJECTED_UNTRUSTED), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
 Suite *lib_proxy_suite(void)
 {
     Suite *s = suite_create("lib_proxy");
@@ -303,6 +547,9 @@ Suite *lib_proxy_suite(void)
     tcase_add_test(tc, test_proxy_random_headers);
     tcase_add_test(tc, test_proxy_header_timeout);
     tcase_add_test(tc, test_proxy_only_on_its_listener);
+    tcase_add_test(tc, test_proxy_v2_tlvs);
+    tcase_add_test(tc, test_proxy_bad_tlvs);
+    tcase_add_test(tc, test_proxy_trust);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -251,6 +251,27 @@ START_TEST(bad_listen)
 }
 END_TEST
 
+/* Repeatable; the library's syntax is checked before anything is bound. */
+START_TEST(proxy_trust)
+{
+    ck_assert_ptr_null(parse("--proxy-trust", "10.0.0.0/8", "--proxy-trust=127.0.0.1",
+                             "--proxy-trust", "::1/128", "--proxy-trust=2001:db8::/32",
+                             "--proxy-trust", "0.0.0.0/0", NULL));
+    ck_assert_uint_eq(o.ntrust, 5);
+    ck_assert_str_eq(o.trust[0], "10.0.0.0/8");
+    ck_assert_str_eq(o.trust[3], "2001:db8::/32");
+    ck_fails_with(parse("--proxy-trust", "10.0.0.0/33", NULL), "--proxy-trust", "'10.0.0.0/33'");
+    ck_fails_with(parse("--proxy-trust=::1/129", NULL), "--proxy-trust", "'::1/129'");
+    ck_fails_with(parse("--proxy-trust=localhost", NULL), "--proxy-trust", "'localhost'");
+    ck_fails_with(parse("--proxy-trust=10.0.0/8", NULL), "--proxy-trust", "'10.0.0/8'");
+    ck_fails_with(parse("--proxy-trust=10.0.0.0/", NULL), "--proxy-trust", "'10.0.0.0/'");
+    ck_fails_with(parse("--proxy-trust=10.0.0.0/+8", NULL), "--proxy-trust", "'10.0.0.0/+8'");
+    ck_fails_with(parse("--proxy-trust=10.0.0.0/08", NULL), "--proxy-trust", "'10.0.0.0/08'");
+    ck_fails_with(parse("--proxy-trust=/8", NULL), "--proxy-trust", "'/8'");
+    ck_fails_with(parse("--proxy-trust", "--workers", "2", NULL), "--proxy-trust", "missing value");
+}
+END_TEST
+
 START_TEST(too_many_listeners)
 {
     char *argv[2 * TPSRV_MAX_LISTEN + 3];
@@ -337,6 +358,7 @@ Suite *server_opts_suite(void)
     tcase_add_test(tc, choices);
     tcase_add_test(tc, bad_numbers);
     tcase_add_test(tc, bad_listen);
+    tcase_add_test(tc, proxy_trust);
     tcase_add_test(tc, too_many_listeners);
     tcase_add_test(tc, missing_values);
     tcase_add_test(tc, duplicates_and_unknowns);

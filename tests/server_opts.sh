@@ -5,7 +5,7 @@
 
 "$TPSERVER" --help >"$TMPD/help" 2>&1 || fail "--help did not exit 0"
 for f in --listen --workers --queue-full --max-conns-per-ip --idle-timeout \
-         --drain-timeout --max-input --handler --may-block --log-level; do
+         --drain-timeout --max-input --handler --may-block --log-level --proxy-trust; do
     grep -q -- "$f" "$TMPD/help" || fail "--help does not mention $f"
 done
 "$TPSERVER" -V >"$TMPD/version" 2>&1 || fail "-V did not exit 0"
@@ -45,6 +45,8 @@ done <<'CASES'
 --listen proxy:127.0.0.1|--listen|'proxy:127.0.0.1'
 --spare-threads=5000|--spare-threads|out of range
 --proxy-timeout=soon|--proxy-timeout|'soon'
+--proxy-trust 10.0.0.0/33|--proxy-trust|'10.0.0.0/33'
+--proxy-trust=localhost|--proxy-trust|'localhost'
 --defer-accept=2h|--defer-accept|out of range
 --busy-poll=5x|--busy-poll|'5x'
 --busy-poll=2s|--busy-poll|out of range

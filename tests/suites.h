@@ -20,6 +20,7 @@
     X(lib_close)      \
     X(lib_mail)       \
     X(lib_proxy)      \
+    X(proxyproto)     \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);
