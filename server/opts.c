@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sockaddr.h"
 #include "units.h"
 
 enum kind {
@@ -193,37 +194,16 @@ static const char *add_listen(struct parse *p, const char *spec)
     return NULL;
 }
 
-/* The prefix after '/': 0..max in plain decimal (no sign, no leading 0). */
-static int cidr_prefix(const char *s, int max)
-{
-    long long v;
-
-    if (s[0] == '0' && s[1] != '\0')
-        return -1;
-    if (tpsrv_parse_count(s, &v) < 0 || v > max)
-        return -1;
-    return (int)v;
-}
-
 /* The syntax tps_server_proxy_trust() takes ("10.0.0.0/8", "127.0.0.1",
- * "::1/128"), checked here so that a typo exits 2 before anything is
- * bound; main.c hands the range to the library, which has the last word. */
+ * "::1/128"), checked here with the library's own parser so that a typo
+ * exits 2 before anything is bound; main.c hands the range on. */
 static const char *add_trust(struct parse *p, const char *cidr)
 {
-    char addr[INET6_ADDRSTRLEN];
-    unsigned char bin[16];
-    const char *slash = strchr(cidr, '/');
-    size_t n = slash ? (size_t)(slash - cidr) : strlen(cidr);
-    int v6 = memchr(cidr, ':', n) != NULL;
+    tps__cidr range;
+    int host_bits;
 
-    if (n == 0 || n >= sizeof addr)
-        return fail(p, "invalid address range '%s' (use ADDR or ADDR/BITS)", cidr);
-    memcpy(addr, cidr, n);
-    addr[n] = '\0';
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
-        return fail(p, "invalid address in '%s' (use ADDR or ADDR/BITS)", cidr);
-    if (slash && cidr_prefix(slash + 1, v6 ? 128 : 32) < 0)
-        return fail(p, "invalid prefix length in '%s' (0..%d)", cidr, v6 ? 128 : 32);
+    if (tps__cidr_parse(cidr, &range, &host_bits) < 0)
+        return fail(p, "invalid address range '%s' (use ADDR or ADDR/BITS, e.g. 10.0.0.0/8)", cidr);
     if (p->o->ntrust >= TPSRV_MAX_TRUST)
         return fail(p, "too many ranges at '%s' (max %d)", cidr, TPSRV_MAX_TRUST);
     p->o->trust[p->o->ntrust++] = cidr;

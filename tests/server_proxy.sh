@@ -14,7 +14,7 @@ sock="$TMPD/must-not-exist.sock"
 "$TPSERVER" --listen "proxy:unix:$sock" --proxy-trust 10.0.0.0/33 >"$SRV_OUT" 2>"$SRV_ERR"
 rc=$?
 [ $rc -eq 2 ] || fail "--proxy-trust 10.0.0.0/33 exited $rc, not 2"
-grep -qF -- "--proxy-trust: invalid prefix length in '10.0.0.0/33'" "$SRV_ERR" ||
+grep -qF -- "--proxy-trust: invalid address range '10.0.0.0/33'" "$SRV_ERR" ||
     fail "no message naming the range: $(cat "$SRV_ERR")"
 [ ! -e "$sock" ] || fail "a listener was bound before the bad --proxy-trust"
 
