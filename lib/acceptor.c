@@ -242,6 +242,8 @@ static void *acceptor_main(void *arg)
         short ev = may_accept(&a, &timeout) ? POLLIN : 0;
         for (unsigned i = 0; i < n; i++)
             pfd[i].events = ev;
+        /* Any return, EINTR included, goes round the loop, which checks
+         * the run state first: a stop needs no timeout to be seen. */
         if (poll(pfd, n + 1, timeout) < 0 && errno != EINTR) {
             tps__log_errno(srv, TPS_LOG_ERROR, errno, "poll() failed");
             pause_accepting(&a);
@@ -258,14 +260,15 @@ static void *acceptor_main(void *arg)
     tps__listeners_close(srv);
     atomic_store(&srv->acceptor_done, true);
     for (unsigned i = 0; i < srv->nworkers; i++)
-        tps__wake(srv->workers[i].wakefd);
+        tps__wake(srv, srv->workers[i].wakefd);
+    tps__wake_log(srv); /* a failed ring of the stop's, in a signal handler */
     return NULL;
 }
 
 void tps__acceptor_kick(tps_server *srv)
 {
-    if (atomic_load(&srv->acceptor_waiting))
-        tps__wake(srv->acceptor_wakefd);
+    if (atomic_load(&srv->acceptor_waiting)) /* a worker's, maybe under w->lock: no log */
+        tps__ring(srv, srv->acceptor_wakefd);
 }
 
 int tps__acceptor_start(tps_server *srv)
