@@ -48,8 +48,16 @@ static void flush_wakes(struct acc *a)
 
 static void reject(tps_server *srv, int fd, const char *line, int stat)
 {
-    /* Best effort: the peer may already be gone. */
-    (void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    /* Best effort: the peer may already be gone (then an error, or EAGAIN
+     * on a full buffer, ends it); an interrupted or partial send goes on. */
+    size_t len = strlen(line), done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, line + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            done += (size_t)n;
+        else if (n == 0 || errno != EINTR)
+            break;
+    }
     close(fd);
     tps__count(&srv->acc_stats, stat, 1);
 }
@@ -189,10 +197,11 @@ static bool may_accept(struct acc *a, int *timeout)
     return false;
 }
 
+/* One read takes the whole count; EAGAIN: nothing to take. */
 static void drain_eventfd(int fd)
 {
     uint64_t v;
-    while (read(fd, &v, sizeof(v)) > 0)
+    while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
         ;
 }
 

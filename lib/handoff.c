@@ -193,7 +193,8 @@ static void *monitor_main(void *arg)
         }
         if (poll(&pfd, 1, timeout) > 0) {
             uint64_t v;
-            (void)!read(srv->monitor_evfd, &v, sizeof(v));
+            while (read(srv->monitor_evfd, &v, sizeof(v)) < 0 && errno == EINTR)
+                ;
             idle_ticks = 0;
         }
         atomic_store(&srv->monitor_asleep, false);
