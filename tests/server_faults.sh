@@ -116,7 +116,7 @@ def gone():
     try:
         with open("/proc/%d/stat" % PID) as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
+    except OSError:                     # ENOENT once reaped, ESRCH while it goes
         return True
 
 async def idle():
