@@ -19,6 +19,7 @@
     X(lib_stop)       \
     X(lib_mail)       \
     X(lib_proxy)      \
+    X(lib_wake)       \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);
