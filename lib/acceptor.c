@@ -55,7 +55,16 @@ static void flush_wakes(struct acc *a)
  * be gone. */
 static void reject(tps_server *srv, int fd, const char *line, int stat)
 {
-    (void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    /* An error, or EAGAIN on a full buffer, ends it; an interrupted or
+     * partial send goes on. */
+    size_t len = strlen(line), done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, line + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            done += (size_t)n;
+        else if (n == 0 || errno != EINTR)
+            break;
+    }
     close(fd);
     tps__count(&srv->acc_stats, stat, 1);
 }
@@ -207,10 +216,11 @@ static bool may_accept(struct acc *a, int *timeout)
     return false;
 }
 
+/* One read takes the whole count; EAGAIN: nothing to take. */
 static void drain_eventfd(int fd)
 {
     uint64_t v;
-    while (read(fd, &v, sizeof(v)) > 0)
+    while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
         ;
 }
 
@@ -260,6 +270,8 @@ static void *acceptor_main(void *arg)
         short ev = may_accept(&a, &timeout) ? POLLIN : 0;
         for (unsigned i = 0; i < n; i++)
             pfd[i].events = ev;
+        /* Any return, EINTR included, goes round the loop, which checks
+         * the run state first: a stop needs no timeout to be seen. */
         if (poll(pfd, n + 1, timeout) < 0 && errno != EINTR) {
             tps__log_errno(srv, TPS_LOG_ERROR, errno, "poll() failed");
             pause_accepting(&a);
@@ -276,14 +288,15 @@ static void *acceptor_main(void *arg)
     tps__listeners_close(srv);
     atomic_store(&srv->acceptor_done, true);
     for (unsigned i = 0; i < srv->nworkers; i++)
-        tps__wake(srv->workers[i].wakefd);
+        tps__wake(srv, srv->workers[i].wakefd);
+    tps__wake_log(srv); /* a failed ring of the stop's, in a signal handler */
     return NULL;
 }
 
 void tps__acceptor_kick(tps_server *srv)
 {
-    if (atomic_load(&srv->acceptor_waiting))
-        tps__wake(srv->acceptor_wakefd);
+    if (atomic_load(&srv->acceptor_waiting)) /* a worker's, maybe under w->lock: no log */
+        tps__ring(srv, srv->acceptor_wakefd);
 }
 
 int tps__acceptor_start(tps_server *srv)

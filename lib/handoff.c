@@ -41,7 +41,7 @@ void tps__callback_enter(tps_conn *c)
     if (tps__runs(w, tps__self())) {
         atomic_store(&w->cb_seq, atomic_load_explicit(&w->cb_seq, memory_order_relaxed) + 1);
         if (atomic_load(&w->srv->monitor_asleep) && atomic_exchange(&w->srv->monitor_asleep, false))
-            tps__wake(w->srv->monitor_evfd);
+            tps__ring(w->srv, w->srv->monitor_evfd); /* under w->lock: no log */
     }
     tps__worker_unlock(w);
 }
@@ -127,7 +127,7 @@ void tps__worker_done(tps__worker *w)
     }
     pthread_mutex_unlock(&srv->runners_lock);
     if (srv->monitor_evfd >= 0)
-        tps__wake(srv->monitor_evfd);
+        tps__wake(srv, srv->monitor_evfd);
 }
 
 /* ---- the monitor --------------------------------------------------------- */
@@ -193,7 +193,8 @@ static void *monitor_main(void *arg)
         }
         if (poll(&pfd, 1, timeout) > 0) {
             uint64_t v;
-            (void)!read(srv->monitor_evfd, &v, sizeof(v));
+            while (read(srv->monitor_evfd, &v, sizeof(v)) < 0 && errno == EINTR)
+                ;
             idle_ticks = 0;
         }
         atomic_store(&srv->monitor_asleep, false);
@@ -221,7 +222,7 @@ void tps__handoff_stop(tps_server *srv)
         pthread_mutex_lock(&srv->runners_lock);
         srv->runners_quit = true;
         pthread_mutex_unlock(&srv->runners_lock);
-        tps__wake(srv->monitor_evfd);
+        tps__wake(srv, srv->monitor_evfd);
         pthread_join(srv->monitor, NULL);
         srv->monitor_started = false;
     }

@@ -265,7 +265,9 @@ struct tps_server {
     tps__cidr *trusted; /* proxy: listeners' balancers (empty: anyone); */
     unsigned ntrusted;  /* set before start, read by the acceptor */
 
-    _Atomic int run_state; /* TPS__RUN_* */
+    _Atomic int run_state;    /* TPS__RUN_* */
+    _Atomic int wake_errno;   /* first failed doorbell write (tps__ring), 0 if none */
+    _Atomic bool wake_logged; /* ... and it was logged */
     _Atomic int64_t drain_deadline_ms;
     bool started, joined;
 
@@ -341,7 +343,17 @@ void tps__acceptor_kick(tps_server *srv);
 int tps__workers_start(tps_server *srv);
 void tps__worker_destroy(tps__worker *w);
 void tps__runners_join(tps_server *srv);
-void tps__wake(int eventfd);
+/* Doorbells (eventfds the acceptor, workers and monitor wait on). A ring
+ * is never lost: EINTR is retried and EAGAIN means the counter is already
+ * non-zero, i.e. rung. Any other error (a closed or wrong descriptor: a
+ * bug) is recorded in srv->wake_errno and logged once.
+ * tps__ring only records: it is async-signal-safe (tps_server_stop) and
+ * fit to call under a lock. tps__wake also logs, so its caller holds no
+ * lock (the log callback is the host's code). */
+int tps__ring(tps_server *srv, int eventfd);
+void tps__wake(tps_server *srv, int eventfd);
+/* Log a recorded doorbell failure, once per server (no lock held). */
+void tps__wake_log(tps_server *srv);
 /* Work was published for w (owed, inbox_ready): ring its doorbell if it
  * may be asleep. The caller's publishing RMW must be seq_cst. */
 void tps__worker_notify(tps__worker *w);

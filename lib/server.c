@@ -257,11 +257,12 @@ int tps_server_stop(tps_server *srv, unsigned drain_ms)
         ; /* a second stop can only bring the deadline closer */
     int state = TPS__RUN_RUNNING;
     atomic_compare_exchange_strong(&srv->run_state, &state, TPS__RUN_DRAINING);
+    /* tps__ring, not tps__wake: no logging in a signal handler. */
     if (srv->acceptor_wakefd >= 0)
-        tps__wake(srv->acceptor_wakefd);
+        tps__ring(srv, srv->acceptor_wakefd);
     for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
         if (srv->workers[i].wakefd >= 0)
-            tps__wake(srv->workers[i].wakefd);
+            tps__ring(srv, srv->workers[i].wakefd);
     return 0;
 }
 
@@ -276,6 +277,7 @@ int tps_server_wait(tps_server *srv)
     tps__handoff_stop(srv);
     tps__runners_join(srv);
     tps__listeners_close(srv); /* if the acceptor never ran */
+    tps__wake_log(srv);
     srv->joined = true;
     atomic_store(&srv->run_state, TPS__RUN_STOPPED);
     tps__log(srv, TPS_LOG_INFO, "stopped");

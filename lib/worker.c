@@ -41,17 +41,52 @@ tps__runner *tps__self(void)
     return self;
 }
 
-void tps__wake(int fd)
+/* A ring that does not happen can leave a thread asleep for good: the
+ * acceptor waits in poll(-1) and an idle worker in epoll_wait(-1), and
+ * neither has a periodic wakeup to fall back on (an idle server costs no
+ * CPU). So: EINTR is retried; EAGAIN is an eventfd whose counter is at its
+ * maximum, already rung; anything else cannot happen to a valid eventfd
+ * (EBADF, EINVAL: a bug), is recorded and logged once. errno is kept for
+ * the caller (tps_server_stop may run in a signal handler). */
+int tps__ring(tps_server *srv, int fd)
 {
-    uint64_t one = 1;
-    /* EAGAIN means the counter is already non-zero: awake anyway. */
-    (void)!write(fd, &one, sizeof(one));
+    static const uint64_t one = 1;
+    int saved = errno, err = 0;
+    for (;;) {
+        ssize_t n = write(fd, &one, sizeof(one));
+        if (n == (ssize_t)sizeof(one))
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        err = n < 0 ? errno : EIO;
+        int none = 0;
+        atomic_compare_exchange_strong(&srv->wake_errno, &none, err);
+        break;
+    }
+    errno = saved;
+    return -err;
+}
+
+void tps__wake(tps_server *srv, int fd)
+{
+    if (tps__ring(srv, fd) < 0)
+        tps__wake_log(srv);
+}
+
+void tps__wake_log(tps_server *srv)
+{
+    int err = atomic_load(&srv->wake_errno);
+    if (err != 0 && !atomic_exchange(&srv->wake_logged, true))
+        tps__log_errno(srv, TPS_LOG_ERROR, err,
+                       "cannot ring a thread's eventfd (logged once; a wakeup may be late)");
 }
 
 void tps__worker_notify(tps__worker *w)
 {
     if (atomic_load(&w->waiting))
-        tps__wake(w->wakefd);
+        tps__wake(w->srv, w->wakefd);
 }
 
 void tps__ready_push(tps__worker *w, tps_conn *c)
@@ -196,7 +231,10 @@ static int busy_poll(tps__worker *w, int *timeout)
 }
 
 /* Wait for events, for at most timeout ms (-1: no timer). Called without
- * w's lock. epoll_wait's count. */
+ * w's lock. epoll_wait's count, or -1: on any return, EINTR included,
+ * worker_run goes round and checks the published work and the run state
+ * before it waits again, so whatever wakes us (a ring, a signal, a timer)
+ * is enough to see a stop: the stop needs no timeout of its own. */
 static int wait_events(tps__worker *w, int timeout)
 {
     if (timeout != 0 && w->srv->opt[TPS_OPT_BUSY_POLL_US] > 0) {
@@ -247,7 +285,7 @@ static void worker_run(tps__worker *w, tps__runner *r)
     /* Handed off while in a callback: the new runner may be asleep in
      * epoll_wait and must see what our turn left (ready pushes, a close). */
     tps__worker_unlock(w);
-    tps__wake(w->wakefd);
+    tps__wake(w->srv, w->wakefd);
 }
 
 static void *runner_main(void *arg)

@@ -21,6 +21,7 @@
     X(lib_mail)       \
     X(lib_proxy)      \
     X(proxyproto)     \
+    X(lib_wake)       \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);
