@@ -41,7 +41,7 @@ deadline = time.monotonic() + 20
 while time.monotonic() < deadline:
     try:
         st = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # ESRCH while it exits
         break
     if st == "Z":
         break
