@@ -392,7 +392,11 @@ START_TEST(test_proxy_v2_tlvs)
         close(fd);
         tu_wait_stat(srv, TPS_STAT_CLOSED, (uint64_t)crc + 1, 3000);
     }
-    ck_assert_str_eq(tlv_at_close, "conn-4242-xy"); /* still there in on_close */
+    /* still there in on_close (written by the worker before CLOSED counts) */
+    for (int i = 0; i < 500 && atomic_load(&tlv_closes) < 2; i++)
+        tu_sleep_ms(10);
+    ck_assert_int_eq(atomic_load(&tlv_closes), 2);
+    ck_assert_str_eq(tlv_at_close, "conn-4242-xy");
     /* v1, and v2 without TLVs: nothing to find */
     int fd = tu_connect(tu_port(srv, 0), 0);
     ck_assert_int_eq(tu_write_all(fd, v1_tcp4, strlen(v1_tcp4), 1000), 0);

@@ -20,18 +20,32 @@ grep -q "^tpserver: statistics (final)" "$SRV_ERR" || fail "no final statistics"
 [ "$(stat_value accepted)" = 1 ] || fail "accepted '$(stat_value accepted)'"
 check_clean
 
-# A chargen client that never reads cannot drain: the first SIGTERM waits
-# (drain and send timeouts are 60 s), the second stops at once.
-start_server "$TPSERVER" --listen 127.0.0.1:0 --workers 1 --handler chargen \
-    --drain-timeout 60s --send-timeout 60s
+# A client that never reads its echo cannot drain: the server holds more
+# than the high water of its output and stops reading, so the connection
+# always owes output. The first SIGTERM waits (drain and send timeouts
+# are 60 s; it is quiet, but owes), the second stops at once.
+start_server "$TPSERVER" --listen 127.0.0.1:0 --workers 1 \
+    --drain-timeout 60s --send-timeout 60s --linger 200ms
 py "$SRV_PORT" "$SRV_PID" <<'PY' || fail "second SIGTERM"
 import os, signal, socket, sys, time
 pid = int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-time.sleep(0.5)                       # let the server fill the buffers
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.setblocking(False)
+sent, end = 0, time.monotonic() + 10
+while time.monotonic() < end:         # until the server stops reading
+    try:
+        sent += s.send(b"x" * 65536)
+    except BlockingIOError:
+        time.sleep(0.2)
+        try:
+            sent += s.send(b"x" * 65536)
+        except BlockingIOError:
+            break
+assert sent > 2 << 20, "the server took only %d bytes" % sent
 os.kill(pid, signal.SIGTERM)
-time.sleep(1.0)
+time.sleep(1.0)                       # five times --linger: quiet, but owing
 state = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
 assert state != "Z", "exited before its drain deadline"
 os.kill(pid, signal.SIGTERM)
