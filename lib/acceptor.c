@@ -293,12 +293,6 @@ static void *acceptor_main(void *arg)
     return NULL;
 }
 
-void tps__acceptor_kick(tps_server *srv)
-{
-    if (atomic_load(&srv->acceptor_waiting)) /* a worker's, maybe under w->lock: no log */
-        tps__ring(srv, srv->acceptor_wakefd);
-}
-
 int tps__acceptor_start(tps_server *srv)
 {
     int rc = pthread_create(&srv->acceptor, NULL, acceptor_main, srv);

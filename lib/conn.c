@@ -97,12 +97,81 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     w->dead = c;
 }
 
-void tps__conn_close_later(tps_conn *c, int reason)
+/* ---- the clocks timers.c reads ---------------------------------------------
+ * Each list is kept in the order its timeout expires (timers.c). */
+
+/* nginx's lingering_time: a peer that keeps talking after our FIN is cut
+ * off after this long in all, however short its pauses. */
+#define LINGER_MAX_MS 30000
+
+/* Output state changed: keep send_since = time of the last progress while
+ * output is pending (0 when none), and the send list in that order. */
+static void send_clock(tps__worker *w, tps_conn *c, bool progress)
 {
-    if (!(c->flags & TPS__CF_CLOSING)) {
-        c->flags |= TPS__CF_CLOSING;
-        c->close_reason = reason;
+    bool linked = tps__list_linked(&c->send_link);
+    if (c->out.len == 0) {
+        c->send_since_ms = 0;
+        if (linked)
+            tps__list_unlink(&c->send_link);
+        return;
     }
+    if (!progress && c->send_since_ms != 0)
+        return; /* stuck: the clock keeps running */
+    c->send_since_ms = w->now_ms;
+    if (c->away)
+        return; /* linked when the callback returns */
+    if (linked)
+        tps__list_unlink(&c->send_link);
+    tps__list_append(&w->send_list, &c->send_link);
+}
+
+/* A lingering connection read input (or just began to linger): restart
+ * its quiet clock (timers.c closes it once quiet for LINGER_MS). false
+ * once it has lingered too long in all: close it. */
+static bool linger_clock(tps__worker *w, tps_conn *c)
+{
+    if (w->now_ms - c->linger_since_ms > LINGER_MAX_MS)
+        return false;
+    c->send_since_ms = w->now_ms;
+    if (tps__list_linked(&c->send_link))
+        tps__list_unlink(&c->send_link);
+    tps__list_append(&w->linger_list, &c->send_link);
+    return true;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+/* The output buffer just emptied: lift backpressure, offer on_writable. */
+static void output_drained(tps__worker *w, tps_conn *c)
+{
+    if (c->srv->handler->on_writable && !(c->flags & TPS__CF_CLOSING)) {
+        c->flags |= TPS__CF_WANT_WRITABLE;
+        tps__ready_push(w, c);
+    }
+}
+
+static void after_flush(tps__worker *w, tps_conn *c, size_t before, size_t sent)
+{
+    size_t hw = tps__opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER);
+    if (sent > 0)
+        tps__conn_touch(w, c);
+    send_clock(w, c, sent > 0);
+    if ((c->flags & TPS__CF_READ_PAUSED) && c->out.len <= hw / 2) {
+        c->flags &= ~TPS__CF_READ_PAUSED;
+        tps__ready_push(w, c); /* data may wait in the socket: no new edge */
+    }
+    if (before > 0 && c->out.len == 0)
+        output_drained(w, c);
+}
+
+void tps__conn_flush(tps__worker *w, tps_conn *c)
+{
+    size_t before, sent;
+    int rc = tps__out_flush(w, c, &before, &sent);
+    if (rc < 0)
+        tps__conn_close(w, c, tps__close_reason_for(rc));
+    else if (before > 0)
+        after_flush(w, c, before, sent);
 }
 
 /* Does a close for this reason follow output the peer must still read?
@@ -131,7 +200,7 @@ void tps__conn_half_close(tps__worker *w, tps_conn *c, int reason)
     shutdown(c->fd, SHUT_WR);
     tps__buf_free(&c->in); /* nobody will consume it now */
     c->linger_since_ms = w->now_ms;
-    tps__timers_linger_input(w, c);
+    linger_clock(w, c);
     tps__ready_push(w, c); /* read, and discard, what is already there */
 }
 
@@ -280,7 +349,7 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
         return n == 0 ? 0 : -errno;
     tps__count(&w->stats, TPS_STAT_BYTES_IN, (uint64_t)n);
     tps__conn_touch(w, c);
-    if ((c->flags & TPS__CF_LINGER) && !tps__timers_linger_input(w, c)) {
+    if ((c->flags & TPS__CF_LINGER) && !linger_clock(w, c)) {
         tps__conn_close(w, c, c->close_reason); /* it never stops talking */
         return -EPIPE;
     }

@@ -334,19 +334,19 @@ int tps__proxy_tlvs_keep(tps_conn *c, const char *p, size_t n);
 /* The TLVs c came with as text for a debug line ("unique_id=... crc32c"). */
 void tps__proxy_tlvs_describe(const tps_conn *c, char *buf, size_t cap);
 
-/* acceptor.c */
-int tps__acceptor_start(tps_server *srv);
-/* A worker freed room (queue pop, conn close): wake a waiting acceptor. */
-void tps__acceptor_kick(tps_server *srv);
+/* ---- the modules, from the top down ----------------------------------------
+ * Calls go down this list, never up: server -> runner -> worker -> {mail,
+ * timers} -> conn -> {handoff, output} -> leaves (wake, conntab, proxy,
+ * buf, log...); server -> acceptor -> leaves. What a lower module needs of
+ * a higher one's state is a static inline below (the ready list, the
+ * doorbell, the calling thread's runner), not a call back up.
+ * scripts/lib-callgraph.py --check verifies it (make check runs it where
+ * cflow is installed). */
 
-/* worker.c */
-int tps__workers_start(tps_server *srv);
-void tps__worker_destroy(tps__worker *w);
-void tps__runners_join(tps_server *srv);
-/* Doorbells (eventfds the acceptor, workers and monitor wait on). A ring
- * is never lost: EINTR is retried and EAGAIN means the counter is already
- * non-zero, i.e. rung. Any other error (a closed or wrong descriptor: a
- * bug) is recorded in srv->wake_errno and logged once.
+/* wake.c: doorbells (eventfds the acceptor, workers and monitor wait on).
+ * A ring is never lost: EINTR is retried and EAGAIN means the counter is
+ * already non-zero, i.e. rung. Any other error (a closed or wrong
+ * descriptor: a bug) is recorded in srv->wake_errno and logged once.
  * tps__ring only records: it is async-signal-safe (tps_server_stop) and
  * fit to call under a lock. tps__wake also logs, so its caller holds no
  * lock (the log callback is the host's code). */
@@ -354,18 +354,54 @@ int tps__ring(tps_server *srv, int eventfd);
 void tps__wake(tps_server *srv, int eventfd);
 /* Log a recorded doorbell failure, once per server (no lock held). */
 void tps__wake_log(tps_server *srv);
-/* Work was published for w (owed, inbox_ready): ring its doorbell if it
- * may be asleep. The caller's publishing RMW must be seq_cst. */
-void tps__worker_notify(tps__worker *w);
-void tps__ready_push(tps__worker *w, tps_conn *c);
-/* Start a runner thread with its scratch; parked unless w != NULL. */
-tps__runner *tps__runner_new(tps_server *srv, tps__worker *w);
-/* The runner of the calling thread (NULL outside the library's threads). */
-tps__runner *tps__self(void);
+
+/* acceptor.c */
+int tps__acceptor_start(tps_server *srv);
+
+/* runner.c: the threads. Runners (one per worker, plus spares started on
+ * demand for may-block handlers), the spare pool and the monitor that
+ * hands a worker blocked in a callback to a spare. Starts and joins them. */
+int tps__runners_start(tps_server *srv);
+/* Stop the monitor and join every runner (after the acceptor ended). */
+void tps__runners_join(tps_server *srv);
+/* Only runner.c writes it: the runner of the calling thread (NULL outside
+ * the library's threads). */
+extern _Thread_local tps__runner *tps__self_ __attribute__((visibility("hidden")));
+static inline tps__runner *tps__self(void)
+{
+    return tps__self_;
+}
 /* Is r still the one running w's loop? (w->lock held, or not may-block) */
 static inline bool tps__runs(const tps__worker *w, const tps__runner *r)
 {
     return w->runner == r;
+}
+
+/* worker.c: a worker's loop. */
+int tps__worker_init(tps_server *srv, tps__worker *w, unsigned id);
+void tps__worker_destroy(tps__worker *w);
+/* Run w's loop while r runs it. true: w is finished (the server stopped
+ * and it has no connection left); false: w was handed to another runner. */
+bool tps__worker_run(tps__worker *w, tps__runner *r);
+/* Work was published for w (owed, inbox_ready): ring its doorbell if it
+ * may be asleep. The caller's publishing RMW must be seq_cst. */
+static inline void tps__worker_notify(tps__worker *w)
+{
+    if (atomic_load(&w->waiting))
+        tps__wake(w->srv, w->wakefd);
+}
+/* c is owed a turn without an event (w's runner, or w->lock held). */
+static inline void tps__ready_push(tps__worker *w, tps_conn *c)
+{
+    if (!tps__list_linked(&c->ready_link))
+        tps__list_append(&w->ready, &c->ready_link);
+}
+/* A worker freed room (queue pop): wake the acceptor if it waits for it
+ * (acceptor_waiting, seq_cst: see acceptor.c). */
+static inline void tps__acceptor_kick(tps_server *srv)
+{
+    if (atomic_load(&srv->acceptor_waiting))
+        tps__wake(srv, srv->acceptor_wakefd);
 }
 
 /* mail.c: tps_server_conn_send/close from any thread. */
@@ -374,17 +410,9 @@ void tps__mail_destroy(tps__worker *w);
 /* Deliver what other threads queued for w's connections (runner of w). */
 void tps__mail_run(tps__worker *w);
 
-/* handoff.c: may-block callbacks and what happens when they block. */
-int tps__handoff_start(tps_server *srv);
-void tps__handoff_stop(tps_server *srv);
-/* Around every callback of a may-block handler (w->lock held on entry and
- * on return; released in between). */
-void tps__callback_enter(tps_conn *c);
-void tps__callback_leave(tps_conn *c);
-/* r no longer runs a worker: park it as a spare until it is given one
- * (returned) or the server ends (NULL). */
-tps__worker *tps__runner_park(tps__runner *r);
-void tps__worker_done(tps__worker *w);
+/* timers.c: idle/send/linger timeouts, the drain's quiet rule and its
+ * deadline. Returns ms until the next, or -1. */
+int tps__timers_run(tps__worker *w);
 
 /* conn.c: a turn is one pass over a connection: read, call on_data, flush,
  * maybe close. `events` are epoll events (0 = "try everything"). */
@@ -395,27 +423,36 @@ void tps__conn_turn_begin(tps_conn *c);
 void tps__conn_turn_end(tps__worker *w, tps_conn *c);
 void tps__conn_close(tps__worker *w, tps_conn *c, int reason);
 /* Close once the turn is over (the reason of the first call stands). */
-void tps__conn_close_later(tps_conn *c, int reason);
+static inline void tps__conn_close_later(tps_conn *c, int reason)
+{
+    if (!(c->flags & TPS__CF_CLOSING)) {
+        c->flags |= TPS__CF_CLOSING;
+        c->close_reason = reason;
+    }
+}
 void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c);
 /* The lingering close of a connection that owes no output: SHUT_WR, then
  * discard input until the peer's EOF or LINGER_MS of quiet (timers.c). */
 void tps__conn_half_close(tps__worker *w, tps_conn *c, int reason);
 void tps__conn_touch(tps__worker *w, tps_conn *c);
 bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c);
+/* Send the turn's output and any backlog (output.c), then act on what
+ * happened: close on a socket error, restart the send clock, lift
+ * backpressure, offer on_writable. */
+void tps__conn_flush(tps__worker *w, tps_conn *c);
+
+/* handoff.c: around every callback of a may-block handler (w->lock held
+ * on entry and on return; released in between, the connection away). */
+void tps__callback_enter(tps_conn *c);
+void tps__callback_leave(tps_conn *c);
 
 /* output.c: the turn's output and c->out (tps_conn_send is there too). */
-/* Send the turn's output and any backlog; keep what the socket refuses. */
-void tps__conn_flush(tps__worker *w, tps_conn *c);
+/* Write the turn's output and any backlog, keeping what the socket
+ * refuses. 0, or -errno of a failed send (the caller closes); *before is
+ * what was owed, *sent what went out. Touches nothing else. */
+int tps__out_flush(tps__worker *w, tps_conn *c, size_t *before, size_t *sent);
 /* Forget the turn's output (a new turn, or the connection closed). */
 void tps__turn_out_reset(tps__runner *r);
-
-/* timers.c: idle/send/linger timeouts, the drain's quiet rule and its
- * deadline. */
-int tps__timers_run(tps__worker *w); /* returns ms until next, or -1 */
-void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress);
-/* A lingering connection read input (or just began to linger): restart
- * its quiet clock. false once it has lingered too long in all: close it. */
-bool tps__timers_linger_input(tps__worker *w, tps_conn *c);
 
 /* A timeout or the drain deadline closes c: if the handler (or a limit)
  * had already closed it and it was lingering, that reason stands. */

@@ -121,58 +121,33 @@ static ssize_t send_some(tps__worker *w, tps_conn *c, const char *p, size_t len)
     return (ssize_t)done;
 }
 
-/* The output buffer just emptied: lift backpressure, offer on_writable. */
-static void output_drained(tps__worker *w, tps_conn *c)
-{
-    if (c->srv->handler->on_writable && !(c->flags & TPS__CF_CLOSING)) {
-        c->flags |= TPS__CF_WANT_WRITABLE;
-        tps__ready_push(w, c);
-    }
-}
-
-static void after_flush(tps__worker *w, tps_conn *c, size_t before, size_t sent)
-{
-    size_t hw = tps__opt_size(c->srv, TPS_OPT_OUTPUT_HIGH_WATER);
-    if (sent > 0)
-        tps__conn_touch(w, c);
-    tps__timers_on_output(w, c, sent > 0);
-    if ((c->flags & TPS__CF_READ_PAUSED) && c->out.len <= hw / 2) {
-        c->flags &= ~TPS__CF_READ_PAUSED;
-        tps__ready_push(w, c); /* data may wait in the socket: no new edge */
-    }
-    if (before > 0 && c->out.len == 0)
-        output_drained(w, c);
-}
-
 /* Write the turn's output and any backlog: one send() when the socket
- * keeps up. What it does not take is kept in c->out. */
-void tps__conn_flush(tps__worker *w, tps_conn *c)
+ * keeps up. What it does not take is kept in c->out. What follows from
+ * it (a close, the send clock, backpressure, on_writable) is conn.c's. */
+int tps__out_flush(tps__worker *w, tps_conn *c, size_t *before, size_t *sent)
 {
     tps__runner *r = c->r;
     const char *p = r->oref_len > 0 ? r->oref : r->obuf.data;
-    size_t len = turn_out_len(r), before = len + c->out.len, sent = 0;
+    size_t len = turn_out_len(r);
     ssize_t n = 0;
+    *before = len + c->out.len;
+    *sent = 0;
     if (len > 0) {
         /* c->out is empty here: tps_conn_send moves the turn's output
          * into it before anything goes after it */
         n = send_some(w, c, p, len);
         if (n >= 0) {
-            sent = (size_t)n;
-            if (out_append(c, p + n, len - sent, SIZE_MAX) < 0)
+            *sent = (size_t)n;
+            if (out_append(c, p + n, len - *sent, SIZE_MAX) < 0)
                 n = -ENOMEM; /* never drop output silently */
         }
         tps__turn_out_reset(r);
     } else if (c->out.len > 0) {
         n = send_some(w, c, tps__buf_head(&c->out), c->out.len);
         if (n > 0) {
-            sent = (size_t)n;
-            tps__buf_consume(&c->out, sent, 0);
+            *sent = (size_t)n;
+            tps__buf_consume(&c->out, *sent, 0);
         }
     }
-    if (n < 0) {
-        tps__conn_close(w, c, tps__close_reason_for(n));
-        return;
-    }
-    if (before > 0)
-        after_flush(w, c, before, sent);
+    return n < 0 ? (int)n : 0;
 }

@@ -184,7 +184,7 @@ static int start_threads(tps_server *srv)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = tps__workers_start(srv);
+    int rc = tps__runners_start(srv);
     if (rc == 0)
         rc = tps__acceptor_start(srv);
     if (rc == 0) {
@@ -274,7 +274,6 @@ int tps_server_wait(tps_server *srv)
         return 0;
     if (srv->acceptor_started)
         pthread_join(srv->acceptor, NULL);
-    tps__handoff_stop(srv);
     tps__runners_join(srv);
     tps__listeners_close(srv); /* if the acceptor never ran */
     tps__wake_log(srv);

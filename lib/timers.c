@@ -11,45 +11,9 @@
 
 #include "internal.h"
 
-/* nginx's lingering_time: a peer that keeps talking after our FIN is cut
- * off after this long in all, however short its pauses. */
-#define LINGER_MAX_MS 30000
-
 static int64_t min_next(int64_t next, int64_t cand)
 {
     return next < 0 || cand < next ? cand : next;
-}
-
-/* Output state changed: keep send_since = time of the last progress while
- * output is pending (0 when none), and the send list in that order. */
-void tps__timers_on_output(tps__worker *w, tps_conn *c, bool progress)
-{
-    bool linked = tps__list_linked(&c->send_link);
-    if (c->out.len == 0) {
-        c->send_since_ms = 0;
-        if (linked)
-            tps__list_unlink(&c->send_link);
-        return;
-    }
-    if (!progress && c->send_since_ms != 0)
-        return; /* stuck: the clock keeps running */
-    c->send_since_ms = w->now_ms;
-    if (c->away)
-        return; /* linked when the callback returns */
-    if (linked)
-        tps__list_unlink(&c->send_link);
-    tps__list_append(&w->send_list, &c->send_link);
-}
-
-bool tps__timers_linger_input(tps__worker *w, tps_conn *c)
-{
-    if (w->now_ms - c->linger_since_ms > LINGER_MAX_MS)
-        return false;
-    c->send_since_ms = w->now_ms;
-    if (tps__list_linked(&c->send_link))
-        tps__list_unlink(&c->send_link);
-    tps__list_append(&w->linger_list, &c->send_link);
-    return true;
 }
 
 static int64_t expire_idle(tps__worker *w, int64_t idle)

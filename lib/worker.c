@@ -34,67 +34,6 @@
 
 #include "internal.h"
 
-static _Thread_local tps__runner *self;
-
-tps__runner *tps__self(void)
-{
-    return self;
-}
-
-/* A ring that does not happen can leave a thread asleep for good: the
- * acceptor waits in poll(-1) and an idle worker in epoll_wait(-1), and
- * neither has a periodic wakeup to fall back on (an idle server costs no
- * CPU). So: EINTR is retried; EAGAIN is an eventfd whose counter is at its
- * maximum, already rung; anything else cannot happen to a valid eventfd
- * (EBADF, EINVAL: a bug), is recorded and logged once. errno is kept for
- * the caller (tps_server_stop may run in a signal handler). */
-int tps__ring(tps_server *srv, int fd)
-{
-    static const uint64_t one = 1;
-    int saved = errno, err = 0;
-    for (;;) {
-        ssize_t n = write(fd, &one, sizeof(one));
-        if (n == (ssize_t)sizeof(one))
-            break;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        err = n < 0 ? errno : EIO;
-        int none = 0;
-        atomic_compare_exchange_strong(&srv->wake_errno, &none, err);
-        break;
-    }
-    errno = saved;
-    return -err;
-}
-
-void tps__wake(tps_server *srv, int fd)
-{
-    if (tps__ring(srv, fd) < 0)
-        tps__wake_log(srv);
-}
-
-void tps__wake_log(tps_server *srv)
-{
-    int err = atomic_load(&srv->wake_errno);
-    if (err != 0 && !atomic_exchange(&srv->wake_logged, true))
-        tps__log_errno(srv, TPS_LOG_ERROR, err,
-                       "cannot ring a thread's eventfd (logged once; a wakeup may be late)");
-}
-
-void tps__worker_notify(tps__worker *w)
-{
-    if (atomic_load(&w->waiting))
-        tps__wake(w->srv, w->wakefd);
-}
-
-void tps__ready_push(tps__worker *w, tps_conn *c)
-{
-    if (!tps__list_linked(&c->ready_link))
-        tps__list_append(&w->ready, &c->ready_link);
-}
-
 /* A connection away in a callback gets its turn when it is back. */
 static bool defer_if_away(tps_conn *c, uint32_t events)
 {
@@ -248,8 +187,7 @@ static int wait_events(tps__worker *w, int timeout)
     return epoll_wait(w->epfd, w->evs, TPS__MAX_EVENTS, timeout);
 }
 
-/* Run w's loop until r no longer runs it (handed off) or w is finished. */
-static void worker_run(tps__worker *w, tps__runner *r)
+bool tps__worker_run(tps__worker *w, tps__runner *r)
 {
     tps__worker_lock(w);
     w->now_ms = tps__now_ms(); /* adoptions stamp it: never the epoch */
@@ -263,8 +201,7 @@ static void worker_run(tps__worker *w, tps__runner *r)
         if (finished(w, r) && tps__runs(w, r)) {
             w->finished = true;
             tps__worker_unlock(w);
-            tps__worker_done(w);
-            return;
+            return true;
         }
         if (!tps__runs(w, r)) /* an on_open while adopting leftovers blocked */
             break;
@@ -286,78 +223,7 @@ static void worker_run(tps__worker *w, tps__runner *r)
      * epoll_wait and must see what our turn left (ready pushes, a close). */
     tps__worker_unlock(w);
     tps__wake(w->srv, w->wakefd);
-}
-
-static void *runner_main(void *arg)
-{
-    tps__runner *r = arg;
-    tps_server *srv = r->srv;
-    self = r;
-#ifdef HAVE_PTHREAD_SETNAME_NP
-    char name[16];
-    snprintf(name, sizeof(name), "tps-run-%u", r->id);
-    pthread_setname_np(pthread_self(), name);
-#endif
-    pthread_mutex_lock(&srv->runners_lock);
-    while (r->w == NULL && !srv->runners_quit)
-        pthread_cond_wait(&r->cond, &srv->runners_lock);
-    tps__worker *w = r->w;
-    pthread_mutex_unlock(&srv->runners_lock);
-    while (w != NULL) {
-        worker_run(w, r);
-        w = tps__runner_park(r);
-    }
-    return NULL;
-}
-
-static void runner_free(tps__runner *r)
-{
-    pthread_cond_destroy(&r->cond);
-    free(r->rbuf);
-    free(r->obuf.data);
-    free(r);
-}
-
-tps__runner *tps__runner_new(tps_server *srv, tps__worker *w)
-{
-    tps__runner *r = calloc(1, sizeof(*r));
-    if (r == NULL)
-        return NULL;
-    r->srv = srv;
-    r->w = w;
-    r->rbuf = malloc(TPS__RBUF_SIZE);
-    r->obuf.data = malloc(TPS__OBUF_SIZE);
-    r->obuf.cap = TPS__OBUF_SIZE;
-    pthread_cond_init(&r->cond, NULL);
-    if (r->rbuf == NULL || r->obuf.data == NULL) {
-        runner_free(r);
-        return NULL;
-    }
-    pthread_mutex_lock(&srv->runners_lock);
-    r->id = srv->nrunners;
-    int rc = srv->nrunners < srv->max_runners ? pthread_create(&r->thread, NULL, runner_main, r)
-                                              : EAGAIN;
-    if (rc == 0)
-        srv->runners[srv->nrunners++] = r;
-    pthread_mutex_unlock(&srv->runners_lock);
-    if (rc != 0) {
-        tps__log_errno(srv, TPS_LOG_ERROR, rc, "cannot start a runner thread");
-        runner_free(r);
-        return NULL;
-    }
-    return r;
-}
-
-void tps__runners_join(tps_server *srv)
-{
-    /* The monitor, the only one that starts runners after start, is gone:
-     * nrunners no longer changes. */
-    for (unsigned i = 0; i < srv->nrunners; i++)
-        pthread_join(srv->runners[i]->thread, NULL);
-    /* Only now: a runner signals the others' conditions until it ends. */
-    for (unsigned i = 0; i < srv->nrunners; i++)
-        runner_free(srv->runners[i]);
-    srv->nrunners = 0;
+    return false;
 }
 
 static int epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
@@ -366,7 +232,7 @@ static int epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static int worker_init(tps_server *srv, tps__worker *w, unsigned id)
+int tps__worker_init(tps_server *srv, tps__worker *w, unsigned id)
 {
     w->srv = srv;
     w->id = id;
@@ -399,33 +265,4 @@ void tps__worker_destroy(tps__worker *w)
         pthread_mutex_destroy(&w->lock);
         tps__mail_destroy(w);
     }
-}
-
-int tps__workers_start(tps_server *srv)
-{
-    long long spares = srv->may_block ? srv->opt[TPS_OPT_SPARE_THREADS] : 0;
-    srv->max_runners = srv->nworkers + (unsigned)spares;
-    srv->runners = calloc(srv->max_runners, sizeof(*srv->runners));
-    if (srv->runners == NULL)
-        return TPS_ENOMEM;
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        int rc = worker_init(srv, &srv->workers[i], i);
-        if (rc < 0)
-            return rc;
-    }
-    /* Each worker's runner is set before any thread starts: tps__runs()
-     * reads it without a lock in the pinned case. */
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        tps__runner *r = tps__runner_new(srv, NULL);
-        if (r == NULL)
-            return TPS_ENOMEM;
-        srv->workers[i].runner = r;
-    }
-    pthread_mutex_lock(&srv->runners_lock);
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        srv->runners[i]->w = &srv->workers[i];
-        pthread_cond_signal(&srv->runners[i]->cond);
-    }
-    pthread_mutex_unlock(&srv->runners_lock);
-    return srv->may_block ? tps__handoff_start(srv) : 0;
 }
