@@ -81,11 +81,12 @@ int tps_server_set(tps_server *srv, enum tps_option o, long long value)
     return 0;
 }
 
-long long tps_server_get(const tps_server *srv, enum tps_option o)
+int tps_server_get(const tps_server *srv, enum tps_option o, long long *value)
 {
-    if (srv == NULL || (int)o < 0 || o >= TPS_OPT_COUNT_)
+    if (srv == NULL || value == NULL || (int)o < 0 || o >= TPS_OPT_COUNT_)
         return TPS_EINVAL;
-    return srv->opt[o];
+    *value = srv->opt[o];
+    return 0;
 }
 
 const char *tps_option_name(enum tps_option o)

@@ -183,26 +183,33 @@ extern const tps_handler tps_echo_handler;
 /* Queue output for c; it is written after the current callback returns
  * (one write per turn). The caller's buffer may be reused at once: the
  * bytes are copied, except a slice of on_data's input, which is written
- * from where it lies (echoing costs no copy). Only from a callback of c.
- * Returns 0, TPS_ENOTCONN if c is closing, or TPS_ENOBUFS if the output
- * would pass TPS_OPT_MAX_OUTPUT (nothing is queued; c is then closed with
- * TPS_CLOSE_OUTPUT_LIMIT). Above TPS_OPT_OUTPUT_HIGH_WATER the library
- * stops reading c until the peer has read enough (backpressure). */
+ * from where it lies (echoing costs no copy). Only from a callback of c
+ * (its worker's thread; other threads use tps_server_conn_send()).
+ * Returns 0, TPS_ENOTCONN if c is closing, TPS_ENOBUFS if the output
+ * would pass TPS_OPT_MAX_OUTPUT, or TPS_ENOMEM if memory for it ran out;
+ * on either error nothing is queued and c is closed with
+ * TPS_CLOSE_OUTPUT_LIMIT after what was queued before is written. Above
+ * TPS_OPT_OUTPUT_HIGH_WATER the library stops reading c until the peer
+ * has read enough (backpressure). */
 int tps_conn_send(tps_conn *c, const void *data, size_t len);
 
-/* Bytes queued for c and not yet written. */
+/* Bytes queued for c and not yet written. Only from a callback of c. */
 size_t tps_conn_pending(const tps_conn *c);
 
-/* Close c once its queued output is written (bounded by the send timeout).
- * Deferred: safe inside any callback of c; no further on_data. */
+/* Close c once its queued output is written (bounded by the send timeout),
+ * gracefully (see TPS_OPT_LINGER_MS). Deferred: safe inside any callback
+ * of c; no further on_data. Only from a callback of c (other threads:
+ * tps_server_conn_close()). */
 void tps_conn_close(tps_conn *c);
 
 /* A 64-bit id unique for the life of the server (slot and generation), so
- * a reused descriptor number never names another client. */
+ * a reused descriptor number never names another client. Only from a
+ * callback of c; the id itself may go to any thread (tps_server_conn_*). */
 uint64_t tps_conn_id(const tps_conn *c);
 
-/* The peer address as "1.2.3.4:5", "[::1]:5" or "unix" into buf.
- * Returns 0 or TPS_ENOBUFS/TPS_EINVAL. */
+/* The peer address as "1.2.3.4:5", "[::1]:5" or "unix" into buf (the
+ * caller's). Returns 0 or TPS_ENOBUFS/TPS_EINVAL. Only from a callback of
+ * c. */
 int tps_conn_peer(const tps_conn *c, char *buf, size_t len);
 
 /* PROXY protocol v2 TLVs (the spec's PP2_TYPE_* and PP2_SUBTYPE_SSL_*):
@@ -235,11 +242,14 @@ enum tps_pp2_type {
  * memory is the library's, valid until on_close returns. */
 int tps_conn_proxy_tlv(const tps_conn *c, unsigned type, const void **value, size_t *len);
 
-/* Per-connection pointer for the handler (NULL at on_open). */
+/* Per-connection pointer for the handler (NULL at on_open); the library
+ * never dereferences or frees it (on_close is where the handler does).
+ * Only from a callback of c. */
 void *tps_conn_get_data(const tps_conn *c);
 void tps_conn_set_data(tps_conn *c, void *data);
 
-/* The server's handler pointer (tps_server_set_handler's ud). */
+/* The server's handler pointer (tps_server_set_handler's ud). From any
+ * callback. */
 void *tps_conn_handler_data(const tps_conn *c);
 
 /* ---- reaching a connection from other threads ---------------------------- */
@@ -270,7 +280,7 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
  * DEFER_ACCEPT_MS sets TCP_DEFER_ACCEPT on TCP listeners: the kernel
  * finishes the handshake but hands the connection over only when the
  * client's first bytes arrive, so they are there when the worker adopts
- * it. That spares a wakeup per connection (bench/RESULTS.md, churn), but it
+ * it. That spares a wakeup per connection (measured on connection churn), but it
  * only suits protocols where the client speaks first: a greeting sent from
  * on_open waits until the client says something. A silent client is
  * accepted anyway after about this long (rounded up to whole seconds, then
@@ -282,7 +292,7 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
  * its connections without sleeping for up to this long before it sleeps.
  * A peer whose next message comes within that time then does not pay for
  * waking the worker, which is most of a round trip on loopback or a VM
- * (bench/RESULTS.md: one connection's p50 56 -> 20 us at 50 us). The cost
+ * (measured: one connection's p50 56 -> 20 us at 50 us). The cost
  * is that a worker stays busy for this long after every burst of work:
  * up to a whole core per worker under steady light load, nothing when
  * idle. Give busy-polling workers cores of their own; on a core shared
@@ -394,12 +404,17 @@ int tps_server_new(tps_server **out);
 void tps_server_free(tps_server *srv);
 
 /* Set an integer option. TPS_EINVAL for an unknown option, TPS_ERANGE for a
- * value outside [min, max], TPS_EBUSY once started. */
+ * value outside [min, max], TPS_EBUSY once started. Before start, from the
+ * thread that owns srv. */
 int tps_server_set(tps_server *srv, enum tps_option opt, long long value);
-/* The option's current value (the default until set; auto values are
- * resolved by tps_server_start()). */
-long long tps_server_get(const tps_server *srv, enum tps_option opt);
-/* Lower-case option name ("max_conns") and description; NULL if unknown. */
+/* The option's current value into *value (the default until set; auto
+ * values are resolved by tps_server_start()): 0, or TPS_EINVAL for an
+ * unknown option or a NULL argument (*value is then untouched). From the
+ * thread that owns srv, or any thread once it is started (options no
+ * longer change then). */
+int tps_server_get(const tps_server *srv, enum tps_option opt, long long *value);
+/* Lower-case option name ("max_conns") and description; NULL if unknown.
+ * Static storage, any thread. */
 const char *tps_option_name(enum tps_option opt);
 const char *tps_option_desc(enum tps_option opt);
 
@@ -414,10 +429,12 @@ const char *tps_option_desc(enum tps_option opt);
 int tps_server_set_handler_size(tps_server *srv, const tps_handler *h, size_t size, void *ud);
 
 /* Log callback and the most verbose level passed to it. fn may be NULL (the
- * default: nothing is logged). Set before start. */
+ * default: nothing is logged). Before start, from the thread that owns
+ * srv. */
 int tps_server_set_log(tps_server *srv, tps_log_fn fn, void *ud, int level);
 
-/* Bind and listen now (so errors show before start): "HOST:PORT",
+/* Bind and listen now (so errors show before start; from the thread that
+ * owns srv, before tps_server_start(): TPS_EBUSY after): "HOST:PORT",
  * "[V6ADDR]:PORT", ":PORT" or "*:PORT" (all addresses, dual-stack IPv6 and
  * IPv4), "unix:/path" (a stale socket file is replaced). PORT 0 picks a
  * free port; see tps_server_address(). TPS_EINVAL for a malformed spec,
@@ -447,18 +464,22 @@ int tps_server_listen(tps_server *srv, const char *spec);
 int tps_server_proxy_trust(tps_server *srv, const char *cidr);
 
 /* Serve an already listening socket (systemd socket activation, inherited
- * descriptor). The server owns fd from then on. */
+ * descriptor). The server owns fd from then on (closes it at free, also
+ * on error). Before start, from the thread that owns srv. */
 int tps_server_listen_fd(tps_server *srv, int fd);
 
 /* Number of listeners, and listener idx's bound address as text
- * ("127.0.0.1:41234", "[::]:80", "unix:/path"). */
+ * ("127.0.0.1:41234", "[::]:80", "unix:/path") into the caller's buf.
+ * Any thread: listeners do not change after start. */
 unsigned tps_server_listener_count(const tps_server *srv);
 int tps_server_address(const tps_server *srv, unsigned idx, char *buf, size_t len);
 /* The bound TCP port of listener idx, or a negative code (unix). */
 int tps_server_port(const tps_server *srv, unsigned idx);
 
-/* Start the acceptor and workers and return. Resolves auto options, warns
- * through the log if MAX_CONNS cannot fit RLIMIT_NOFILE. TPS_EINVAL with
+/* Start the acceptor and workers and return. Resolves auto options; a
+ * MAX_CONNS that RLIMIT_NOFILE cannot hold is clamped to what it can (a
+ * warning through the log names the value in force). From the thread that
+ * owns srv. TPS_EINVAL with
  * no listener, TPS_EALREADY if started. Threads block all signals and
  * inherit the caller's scheduling policy, except that the acceptor of a
  * SCHED_OTHER caller runs SCHED_BATCH, so that a new connection does not

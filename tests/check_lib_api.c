@@ -60,19 +60,24 @@ START_TEST(test_api_option_ranges)
         ck_assert_ptr_nonnull(tps_option_name(o));
         ck_assert_str_eq(tps_option_name(o), want);
         ck_assert_ptr_nonnull(tps_option_desc(o));
-        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].def);
+        ck_assert_int_eq(tu_get(srv, o), opt_info[i].def);
         ck_assert_msg(tps_server_set(srv, o, opt_info[i].min - 1) == TPS_ERANGE,
                       "%s: min-1 accepted", want);
         ck_assert_msg(tps_server_set(srv, o, opt_info[i].max + 1) == TPS_ERANGE,
                       "%s: max+1 accepted", want);
-        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].def);
+        ck_assert_int_eq(tu_get(srv, o), opt_info[i].def);
         ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].max), 0);
-        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].max);
+        ck_assert_int_eq(tu_get(srv, o), opt_info[i].max);
         ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].min), 0);
-        ck_assert_int_eq(tps_server_get(srv, o), opt_info[i].min);
+        ck_assert_int_eq(tu_get(srv, o), opt_info[i].min);
         ck_assert_int_eq(tps_server_set(srv, o, opt_info[i].def), 0);
     }
     ck_assert_int_eq(tps_server_set(srv, TPS_OPT_COUNT_, 1), TPS_EINVAL);
+    long long untouched = 42; /* an error is a code, never a value */
+    ck_assert_int_eq(tps_server_get(srv, TPS_OPT_COUNT_, &untouched), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_get(srv, (enum tps_option) - 1, &untouched), TPS_EINVAL);
+    ck_assert_int_eq(tps_server_get(srv, TPS_OPT_QUEUE, NULL), TPS_EINVAL);
+    ck_assert_int_eq(untouched, 42);
     ck_assert_int_eq(tps_server_set(srv, (enum tps_option) - 1, 1), TPS_EINVAL);
     ck_assert_ptr_null(tps_option_name(TPS_OPT_COUNT_));
     ck_assert_int_eq(tps_server_set_handler_size(srv, NULL, sizeof(tps_handler), NULL), TPS_EINVAL);
@@ -87,11 +92,11 @@ START_TEST(test_api_busy_after_start)
 {
     tps_server *srv = tu_server_start(NULL, NULL, NULL, NULL, NULL);
     ck_assert_int_eq(tps_server_set(srv, TPS_OPT_QUEUE, 5), TPS_EBUSY);
-    ck_assert_int_eq(tps_server_get(srv, TPS_OPT_QUEUE), 1024);
+    ck_assert_int_eq(tu_get(srv, TPS_OPT_QUEUE), 1024);
     ck_assert_int_eq(tps_server_set_handler(srv, &tps_echo_handler, NULL), TPS_EBUSY);
     ck_assert_int_eq(tps_server_start(srv), TPS_EALREADY);
-    ck_assert_int_gt(tps_server_get(srv, TPS_OPT_WORKERS), 0);   /* resolved */
-    ck_assert_int_gt(tps_server_get(srv, TPS_OPT_MAX_CONNS), 0); /* resolved */
+    ck_assert_int_gt(tu_get(srv, TPS_OPT_WORKERS), 0);   /* resolved */
+    ck_assert_int_gt(tu_get(srv, TPS_OPT_MAX_CONNS), 0); /* resolved */
     int fd = tu_connect(tu_port(srv, 0), 0);
     echo_ok(fd); /* the default handler is echo */
     close(fd);

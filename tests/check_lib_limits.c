@@ -196,7 +196,7 @@ START_TEST(test_limits_max_conns)
 {
     const tu_opt opts[] = {{TPS_OPT_MAX_CONNS, 3}, TU_OPT_END};
     tps_server *srv = tu_server_start(NULL, NULL, opts, NULL, NULL);
-    ck_assert_int_eq(tps_server_get(srv, TPS_OPT_MAX_CONNS), 3);
+    ck_assert_int_eq(tu_get(srv, TPS_OPT_MAX_CONNS), 3);
     int port = tu_port(srv, 0), fds[3];
     for (int i = 0; i < 3; i++) {
         fds[i] = tu_connect(port, 0);
@@ -696,7 +696,7 @@ START_TEST(test_limits_max_conns_clamped)
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, {TPS_OPT_MAX_CONNS, 100000}, TU_OPT_END};
     tps_server *srv = tu_server_start(NULL, NULL, opts, &log, NULL);
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
-    long long eff = tps_server_get(srv, TPS_OPT_MAX_CONNS);
+    long long eff = tu_get(srv, TPS_OPT_MAX_CONNS);
     char want[64], dump[1024];
     snprintf(want, sizeof want, "using %lld", eff);
     /* The server's own 7 (2 epolls, 2 eventfds, acceptor, reserve,

@@ -441,3 +441,10 @@ int tu_connect_rcvbuf(int port, int rcvbuf, int nonblock)
         ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
     return fd;
 }
+
+long long tu_get(const tps_server *srv, enum tps_option opt)
+{
+    long long v = 0;
+    ck_assert_int_eq(tps_server_get(srv, opt, &v), 0);
+    return v;
+}

@@ -76,6 +76,8 @@ tps_server *tu_server_start(const tps_handler *h, void *ud, const tu_opt *opts, 
                             const char *spec);
 /* Like tu_server_start but does not start: add listeners, then start. */
 tps_server *tu_server_new(const tps_handler *h, void *ud, const tu_opt *opts, tu_log *log);
+/* An option's value (asserts tps_server_get succeeds). */
+long long tu_get(const tps_server *srv, enum tps_option opt);
 /* TCP port of listener idx (aborts the test if it has none). */
 int tu_port(const tps_server *srv, unsigned idx);
 
