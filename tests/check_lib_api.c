@@ -259,16 +259,6 @@ static const tps_handler rec_handler = {
     .on_writable = rec_on_writable,
     .on_close = rec_on_close,
 };
-static const tps_handler rec_handler_mayblock = {
-    .name = "rec",
-    .on_open = rec_on_open,
-    .on_data = rec_on_data,
-    .on_writable = rec_on_writable,
-    .on_close = rec_on_close,
-    .flags = TPS_HANDLER_MAY_BLOCK,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const rec_by_mode[2] = {&rec_handler, &rec_handler_mayblock};
 
 static void peer_is(const char *want)
 {
@@ -361,7 +351,7 @@ START_TEST(test_api_on_open_rejects)
 {
     rec_reset();
     atomic_store(&reject_odd, 1);
-    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
     for (int i = 0; i < 4; i++) {
         int fd = tu_connect(tu_port(srv, 0), 0);
         if (i % 2 == 0) {
@@ -385,7 +375,7 @@ END_TEST
 START_TEST(test_api_close_reasons_and_send_after_close)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
     int port = tu_port(srv, 0);
 
     int fd = tu_connect(port, 0); /* handler returns <0 */
@@ -422,7 +412,7 @@ END_TEST
 START_TEST(test_api_peer_reset)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
     int port = tu_port(srv, 0);
     int fd = tu_connect(port, 0);
     echo_ok(fd);
@@ -452,7 +442,7 @@ START_TEST(test_api_no_sigpipe)
     }
     ck_assert_msg(sa.sa_handler == SIG_DFL, "SIGPIPE must be at default");
     rec_reset();
-    tps_server *srv = tu_server_start(rec_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
     int port = tu_port(srv, 0);
     for (int i = 0; i < 20; i++) {
         int fd = tu_connect(port, 0);
@@ -475,7 +465,7 @@ END_TEST
 
 START_TEST(test_api_byte_counters_exact)
 {
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const size_t n = 100000;
     char *back = malloc(n);
@@ -499,7 +489,7 @@ END_TEST
 START_TEST(test_api_defer_accept)
 {
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, {TPS_OPT_DEFER_ACCEPT_MS, 30000}, TU_OPT_END};
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, opts, NULL, NULL);
     int silent = tu_connect(tu_port(srv, 0), 0);
     int fd = tu_connect(tu_port(srv, 0), 0);
     tu_sleep_ms(300);
@@ -523,7 +513,7 @@ START_TEST(test_api_busy_poll)
                            {TPS_OPT_BUSY_POLL_US, 1000000},
                            {TPS_OPT_IDLE_TIMEOUT_MS, 600},
                            TU_OPT_END};
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, opts, NULL, NULL);
     int a = tu_connect(tu_port(srv, 0), 0);
     ck_assert_int_eq(tu_echo_roundtrip(a, "a\n", 2, 3000), 0);
     int64_t t0 = tu_now_us(), cpu0 = tu_cpu_us();

@@ -192,7 +192,7 @@ START_TEST(test_echo_many_clients)
     const unsigned nclients = (unsigned)tu_scale(1000, 100);
     const unsigned nmsg = (unsigned)tu_scale(6, 3);
     raise_nofile(nclients);
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, NULL, NULL, NULL);
     int port = tu_port(srv, 0);
     ec_driver d[2];
     pthread_t th[2];
@@ -228,7 +228,7 @@ END_TEST
 
 START_TEST(test_echo_trickle_writer)
 {
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const unsigned char *pat = tu_pattern();
     const size_t n = 300;
@@ -302,7 +302,7 @@ static char *pattern_bytes(size_t n)
 START_TEST(test_echo_slow_reader)
 {
     const tu_opt opts[] = {{TPS_OPT_OUTPUT_HIGH_WATER, 65536}, TU_OPT_END};
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 16384, 1);
     const size_t total = 16u << 20; /* past every kernel buffer */
     char *data = pattern_bytes(total);
@@ -336,8 +336,6 @@ static long twice_on_data(tps_conn *c, const char *data, size_t len)
 }
 
 static const tps_handler twice_handler = {.name = "twice", .on_data = twice_on_data};
-static const tps_handler twice_handler_mayblock = {
-    .name = "twice", .on_data = twice_on_data, .flags = TPS_HANDLER_MAY_BLOCK};
 
 /* Lines of 1..300 letters; *out gets what twice_handler answers. */
 static char *twice_lines(size_t want, size_t *len, char **out, size_t *out_len)
@@ -366,8 +364,7 @@ static char *twice_lines(size_t want, size_t *len, char **out, size_t *out_len)
 START_TEST(test_echo_input_slices)
 {
     const tu_opt opts[] = {{TPS_OPT_OUTPUT_HIGH_WATER, 65536}, TU_OPT_END};
-    tps_server *srv =
-        tu_server_start(_i ? &twice_handler_mayblock : &twice_handler, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&twice_handler, _i), NULL, opts, NULL, NULL);
     /* a small receive buffer: the server's sends come up short */
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 16384, 1);
     size_t in_len, want_len;
@@ -383,7 +380,7 @@ END_TEST
 
 START_TEST(test_echo_half_close)
 {
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     const size_t n = 65536;
     char *back = malloc(n);
@@ -439,7 +436,7 @@ static void *churn_main(void *arg)
 START_TEST(test_echo_churn)
 {
     const int per = (int)tu_scale(500, 100);
-    tps_server *srv = tu_server_start(tu_echo_handler(_i), NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&tps_echo_handler, _i), NULL, NULL, NULL, NULL);
     churn_arg a[2] = {{tu_port(srv, 0), per, 0}, {tu_port(srv, 0), per, 0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)

@@ -78,15 +78,6 @@ static const tps_handler lim_handler = {
     .on_data = lim_on_data,
     .on_close = lim_on_close,
 };
-static const tps_handler lim_handler_mayblock = {
-    .name = "limits",
-    .on_open = lim_on_open,
-    .on_data = lim_on_data,
-    .on_close = lim_on_close,
-    .flags = TPS_HANDLER_MAY_BLOCK,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const lim_handler_by_mode[2] = {&lim_handler, &lim_handler_mayblock};
 
 /* Wait until reasons[r] reaches want; returns the microseconds waited or
  * -1 on timeout. */
@@ -355,7 +346,7 @@ START_TEST(test_limits_idle_timeout)
     lim_reset();
     const long t_ms = tu_scale(400, 1000); /* the idle timeout */
     const tu_opt opts[] = {{TPS_OPT_IDLE_TIMEOUT_MS, t_ms}, TU_OPT_END};
-    tps_server *srv = tu_server_start(lim_handler_by_mode[_i], NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&lim_handler, _i), NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     int idle = tu_connect(port, 0), busy = tu_connect(port, 0);
     echo_ok(busy, "busy client's first message");
@@ -417,16 +408,6 @@ static const tps_handler producer_handler = {
     .on_writable = prod_fill,
     .on_close = lim_on_close,
 };
-static const tps_handler producer_handler_mayblock = {
-    .name = "producer",
-    .on_open = prod_on_open,
-    .on_writable = prod_fill,
-    .on_close = lim_on_close,
-    .flags = TPS_HANDLER_MAY_BLOCK,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const producer_handler_by_mode[2] = {&producer_handler,
-                                                               &producer_handler_mayblock};
 
 START_TEST(test_limits_send_timeout)
 {
@@ -435,7 +416,7 @@ START_TEST(test_limits_send_timeout)
                            {TPS_OPT_MAX_OUTPUT, 262144},
                            {TPS_OPT_OUTPUT_HIGH_WATER, 65536},
                            TU_OPT_END};
-    tps_server *srv = tu_server_start(producer_handler_by_mode[_i], NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&producer_handler, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 8192, 0); /* and never reads */
     int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, tu_scale(5000, 15000));
     ck_assert_msg(waited >= 0,
@@ -473,21 +454,12 @@ static const tps_handler flood_handler = {
     .on_data = flood_on_data,
     .on_close = lim_on_close,
 };
-static const tps_handler flood_handler_mayblock = {
-    .name = "flood",
-    .on_data = flood_on_data,
-    .on_close = lim_on_close,
-    .flags = TPS_HANDLER_MAY_BLOCK,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const flood_handler_by_mode[2] = {&flood_handler,
-                                                            &flood_handler_mayblock};
 
 START_TEST(test_limits_max_output)
 {
     lim_reset();
     const tu_opt opts[] = {{TPS_OPT_MAX_OUTPUT, 262144}, TU_OPT_END};
-    tps_server *srv = tu_server_start(flood_handler_by_mode[_i], NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&flood_handler, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 8192, 0);
     ck_assert_int_eq(tu_write_all(fd, "x", 1, 1000), 0);
     ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, 5000) >= 0,
@@ -504,7 +476,7 @@ START_TEST(test_limits_max_input)
 {
     lim_reset();
     const tu_opt opts[] = {{TPS_OPT_MAX_INPUT, 65536}, TU_OPT_END};
-    tps_server *srv = tu_server_start(lim_handler_by_mode[_i], NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&lim_handler, _i), NULL, opts, NULL, NULL);
     int port = tu_port(srv, 0);
     int other = tu_connect(port, 0), hog = tu_connect(port, 0);
     echo_ok(other, "neighbour before");

@@ -40,14 +40,6 @@ static const tps_handler reg_plain = {
     .on_open = reg_on_open,
     .on_data = reg_on_data,
 };
-static const tps_handler reg_mayblock = {
-    .name = "reg-mayblock",
-    .flags = TPS_HANDLER_MAY_BLOCK,
-    .on_open = reg_on_open,
-    .on_data = reg_on_data,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const reg_by_mode[2] = {&reg_plain, &reg_mayblock};
 
 static void reset_ids(void)
 {
@@ -85,7 +77,7 @@ START_TEST(test_mail_send_and_close)
 {
     reset_ids();
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, TU_OPT_END};
-    tps_server *srv = tu_server_start(reg_by_mode[_i], NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&reg_plain, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     uint64_t id = id_of(0);
     ck_assert_int_eq(tps_server_conn_send(srv, id, "hello\n", 6), 0);
@@ -173,7 +165,7 @@ START_TEST(test_mail_many_threads)
 {
     reset_ids();
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, {TPS_OPT_MAX_OUTPUT, 4096}, TU_OPT_END};
-    tps_server *srv = tu_server_start(reg_by_mode[_i], NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&reg_plain, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     sender s[NTHREADS];
     pthread_t th[NTHREADS];
@@ -199,7 +191,7 @@ START_TEST(test_mail_waits_for_callback)
 {
     reset_ids();
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, TU_OPT_END};
-    tps_server *srv = tu_server_start(&reg_mayblock, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&reg_plain, 1), NULL, opts, NULL, NULL);
     int sl = tu_connect(tu_port(srv, 0), 0);
     uint64_t sid = id_of(0);
     int other = tu_connect(tu_port(srv, 0), 0);
@@ -234,7 +226,7 @@ START_TEST(test_mail_bounded)
     reset_ids();
     const tu_opt opts[] = {
         {TPS_OPT_WORKERS, 1}, {TPS_OPT_SPARE_THREADS, 0}, {TPS_OPT_MAX_OUTPUT, 4096}, TU_OPT_END};
-    tps_server *srv = tu_server_start(&reg_mayblock, NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&reg_plain, 1), NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     uint64_t id = id_of(0);
     ck_assert_int_eq(tu_write_all(fd, "S", 1, 1000), 0);

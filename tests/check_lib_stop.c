@@ -49,29 +49,12 @@ static const tps_handler rec_handler = {
     .on_data = rec_on_data,
     .on_close = rec_on_close,
 };
-static const tps_handler rec_handler_mayblock = {
-    .name = "rec-echo",
-    .on_data = rec_on_data,
-    .on_close = rec_on_close,
-    .flags = TPS_HANDLER_MAY_BLOCK,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const rec_handler_by_mode[2] = {&rec_handler, &rec_handler_mayblock};
 static const tps_handler bye_handler = {
     .name = "bye-echo",
     .on_data = rec_on_data,
     .on_close = rec_on_close,
     .on_shutdown = bye_on_shutdown,
 };
-static const tps_handler bye_handler_mayblock = {
-    .name = "bye-echo",
-    .on_data = rec_on_data,
-    .on_close = rec_on_close,
-    .on_shutdown = bye_on_shutdown,
-    .flags = TPS_HANDLER_MAY_BLOCK,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const bye_handler_by_mode[2] = {&bye_handler, &bye_handler_mayblock};
 
 static void echo_ok(int fd)
 {
@@ -142,7 +125,7 @@ START_TEST(test_stop_graceful_under_traffic)
 {
     rec_reset();
     const int n = (int)tu_scale(16, 6);
-    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
     pp_client *cl = calloc((size_t)n, sizeof *cl);
     pthread_t *th = calloc((size_t)n, sizeof *th);
     for (int i = 0; i < n; i++) {
@@ -178,7 +161,7 @@ END_TEST
 START_TEST(test_stop_drain_zero_force_closes)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
     int fds[4];
     for (int i = 0; i < 4; i++) {
         fds[i] = tu_connect(tu_port(srv, 0), 0);
@@ -244,7 +227,7 @@ START_TEST(test_stop_calls_on_shutdown)
 {
     enum { NSHUT = 20 };
     rec_reset();
-    tps_server *srv = tu_server_start(bye_handler_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&bye_handler, _i), NULL, NULL, NULL, NULL);
     int fds[NSHUT];
     /* All echo at once just before the stop, so that some are still in
      * the middle of their turn when it begins: each must still get
@@ -316,21 +299,13 @@ static const tps_handler big_handler = {
     .on_data = big_on_data,
     .on_close = rec_on_close,
 };
-static const tps_handler big_handler_mayblock = {
-    .name = "big",
-    .on_data = big_on_data,
-    .on_close = rec_on_close,
-    .flags = TPS_HANDLER_MAY_BLOCK,
-};
-/* [0] plain, [1] TPS_HANDLER_MAY_BLOCK */
-static const tps_handler *const big_handler_by_mode[2] = {&big_handler, &big_handler_mayblock};
 
 /* Output queued when the stop begins is delivered in full before the EOF,
  * to a client that only starts reading later (within the drain time). */
 START_TEST(test_stop_drain_delivers_queued_output)
 {
     rec_reset();
-    tps_server *srv = tu_server_start(big_handler_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&big_handler, _i), NULL, NULL, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     ck_assert_int_eq(tu_write_all(fd, "g", 1, 1000), 0);
     tu_sleep_ms(100);
@@ -362,7 +337,7 @@ START_TEST(test_stop_drain_deadline_respected)
 {
     rec_reset();
     const tu_opt opts[] = {{TPS_OPT_SEND_TIMEOUT_MS, 0}, TU_OPT_END};
-    tps_server *srv = tu_server_start(big_handler_by_mode[_i], NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&big_handler, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
     int small = 8192;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -474,7 +449,7 @@ static void *churner_main(void *arg)
 
 START_TEST(test_stop_during_connection_churn)
 {
-    tps_server *srv = tu_server_start(rec_handler_by_mode[_i], NULL, NULL, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
     churner ch[2] = {{.port = tu_port(srv, 0)}, {.port = tu_port(srv, 0)}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)

@@ -114,20 +114,13 @@ const char *tu_log_dump(tu_log *log, char *buf, size_t len)
 
 /* ---- servers ------------------------------------------------------------- */
 
-static long echo_on_data(tps_conn *c, const char *data, size_t len)
+const tps_handler *tu_mode(const tps_handler *h, int mayblock)
 {
-    return tps_conn_send(c, data, len) == 0 ? (long)len : -1;
-}
-
-const tps_handler tu_echo_mayblock = {
-    .name = "echo-mayblock",
-    .flags = TPS_HANDLER_MAY_BLOCK,
-    .on_data = echo_on_data,
-};
-
-const tps_handler *tu_echo_handler(int mayblock)
-{
-    return mayblock ? &tu_echo_mayblock : &tps_echo_handler;
+    static _Thread_local tps_handler copy;
+    copy = *h;
+    if (mayblock)
+        copy.flags |= TPS_HANDLER_MAY_BLOCK;
+    return &copy;
 }
 
 tps_server *tu_server_new(const tps_handler *h, void *ud, const tu_opt *opts, tu_log *log)

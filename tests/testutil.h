@@ -53,11 +53,11 @@ const char *tu_log_dump(tu_log *log, char *buf, size_t len);
 
 /* ---- servers ------------------------------------------------------------- */
 
-/* Echo with TPS_HANDLER_MAY_BLOCK: the same bytes through the may-block
- * path (unlocked callbacks, handoff). tu_echo_handler(i): i = 0 the
- * library's echo, 1 this. */
-extern const tps_handler tu_echo_mayblock;
-const tps_handler *tu_echo_handler(int mayblock);
+/* h as it is (mayblock 0) or with TPS_HANDLER_MAY_BLOCK added (1): one
+ * handler definition serves both dispatch modes. Points to the calling
+ * thread's copy, valid until the next call: hand it straight to
+ * tu_server_start() (tps_server_set_handler copies it). */
+const tps_handler *tu_mode(const tps_handler *h, int mayblock);
 
 /* One option assignment; arrays end with { TPS_OPT_COUNT_, 0 }. */
 typedef struct tu_opt {
