@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tpbench: a TCP request/response load generator. This file is the
  * program's orchestration only: command line, the per-second progress
  * and interval files while a run goes, the final reports, the

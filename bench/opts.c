@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts: tpbench's command line (wrk's short flags where they exist) and the
  * small value parsers it needs: durations, sizes, C escapes, percentile
  * targets. Usage errors are reported as text; main.c exits 2 on them. */

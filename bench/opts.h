@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts: the tpbench command line, parsed into one plain struct. Parsing is
  * pure (no I/O but the error text it writes into `err`), so the unit tests
  * drive it directly. Owned by bench/main.c; the engine only reads it. */

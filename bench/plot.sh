@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plot.sh: turn tpbench output files into plots with gnuplot.
 #   bench/plot.sh [-o PREFIX] [-t TITLE] FILE[=LABEL] ...
 # FILE ending in .hgrm (or any --hist output) -> latency by percentile,
@@ -14,11 +15,11 @@ while getopts o:t:h opt; do
     case $opt in
     o) prefix=$OPTARG ;;
     t) title=$OPTARG ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    *) sed -n '3,11p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,10p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,11p' "$0"; exit 2; }
 command -v gnuplot > /dev/null || { echo "plot.sh: gnuplot is not installed" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

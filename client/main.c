@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - tpclient: connect to a TCP or unix stream service, send stdin or
  * -m messages, print the replies. The only place that prints errors and
  * exits; the exit codes are listed in client.h and in --help. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.c - tpclient's connection phase: resolve HOST PORT with getaddrinfo
  * and try each address with a bounded non-blocking connect, or connect to a
  * unix socket. Decides which exit code a failure deserves (refused and

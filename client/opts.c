@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.c - parses tpclient's command line (see opts.h for why it is not
  * getopt): option table, numbers, durations, C escapes, the target
  * (HOST PORT or unix:PATH) and the --help text. Nothing here prints. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.h - the command line of tpclient, parsed into a struct without side
  * effects: no printing, no exit, no global state (unlike getopt), so every
  * rule can be unit-tested (tests/check_client_opts.c). Errors come back as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* session.c - tpclient's exchange on a connected socket: one poll loop over
  * the socket and stdin, so sending never waits for a reply and a server
  * that answers while we still send (an echo of megabytes) cannot deadlock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handoff.c - what keeps a blocking callback (TPS_HANDLER_MAY_BLOCK) from
  * stalling the other connections of its worker.
  *

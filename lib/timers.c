@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timers.c - the timeouts of a worker's connections and the drain
  * deadline. No timer wheel is needed: every connection shares one idle
  * timeout and one send timeout, so keeping the lists in activity order

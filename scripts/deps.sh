@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install the Debian packages tpserv needs to build and test, if missing.
 # Safe to rerun: does nothing when everything is present. Needs root (or
 # sudo) only when something is missing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.c - tpserver's command-line parser: a table of flags, each with a
  * kind that says how its value is checked and where it is stored. Every
  * error names the flag as the user spelled it and the bad value; nothing

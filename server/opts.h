@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.h - tpserver's command line, parsed into a struct.
  *
  * The parser never exits and never prints: it fills struct tpsrv_opts or

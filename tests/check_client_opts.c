@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_client_opts.c - unit tests of tpclient's command-line module
  * (client/opts.c): good values, garbage and overflowing numbers, missing
  * values, durations, C escapes, targets and option combinations. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # client_basic.sh - tpclient against a python3 echo server it starts on
 # loopback: -m/-n, --crlf, escapes, --lines/--expect-bytes cuts, piped
 # stdin (text, binary, 2 MB that the server echoes while we still send),

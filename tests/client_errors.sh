@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # client_errors.sh - tpclient's documented exit codes, each provoked for
 # real on loopback: 2 for bad command lines (before any connect), 3 for a
 # refused port, a missing unix socket or an unknown host, 4 for silence

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # client_tpserver.sh - tpclient against the project's own server
 # (server/tpserver, echo handler) on an ephemeral loopback port and on a
 # unix socket: -m/-n, piped stdin with the half-close at its end, a binary

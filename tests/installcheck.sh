@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # installcheck.sh LIBDIR KVSERVER_C - build the embedding example against
 # the *installed* header, library and tpserv.pc, as the README tells users,
 # then run it and check that it answers. Run by `make installcheck` (and so

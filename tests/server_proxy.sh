@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_proxy.sh - tpserver behind a real HAProxy (Debian's package) that
 # sends the PROXY protocol, v1 (send-proxy) and v2 (send-proxy-v2): echoes
 # come back whole (the header is consumed, not echoed), the server logs the
