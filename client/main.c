@@ -28,7 +28,8 @@ static int run(const struct tpc_opts *o)
     int fd = -1;
     int rc = tpc_connect(o, &fd, err, sizeof err);
     if (rc == TPC_EXIT_OK) {
-        rc = tpc_session_run(o, fd, err, sizeof err);
+        /* -z: connecting was the whole question. */
+        rc = o->zero_io ? TPC_EXIT_OK : tpc_session_run(o, fd, err, sizeof err);
         close(fd);
     }
     /* An empty message means "nothing worth saying" (stdout's reader left). */

@@ -113,8 +113,9 @@ static void report_peer(const struct tpc_opts *o, int fd)
 
 static int connect_tcp(const struct tpc_opts *o, int *fd, char *err, size_t errlen)
 {
-    struct addrinfo hints = {
-        .ai_family = o->family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {.ai_family = o->family,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | (o->numeric ? AI_NUMERICHOST : 0)};
     struct addrinfo *res, *ai;
     int rc = getaddrinfo(o->host, o->port, &hints, &res);
     if (rc != 0) {
