@@ -13,6 +13,7 @@ missing=0
 for f in $(git ls-files | grep -E '(\.(c|h|sh|py|am|ac|in|pc\.in|clang-format)|^\.ci/run|^debian/(rules|control|copyright|[^/]*\.(install|links|docs|manpages|symbols))|^\.gitignore|^man/[^/]*\.[1-9])$'); do
     [ -f "$f" ] || continue
     first=$(head -n 1 "$f")
+    case $first in .so\ *) continue ;; esac # a one-line man page link
     case $first in '#!'*) line=$(sed -n 2p "$f") ;; *) line=$first ;; esac
     case $line in *"$tag"*) continue ;; esac
     if [ $fix -eq 0 ]; then

@@ -116,6 +116,11 @@ const char *tpsrv_opts_flag_name(size_t i)
     return i < NDEFS ? defs[i].name : NULL;
 }
 
+char tpsrv_opts_flag_short(size_t i)
+{
+    return i < NDEFS ? defs[i].short_name : 0;
+}
+
 /* Index of s in names[0..n), or -1. */
 static int lookup(const char *const *names, int n, const char *s)
 {
