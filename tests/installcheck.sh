@@ -94,12 +94,18 @@ pid=
 echo "installcheck: installed tpclient talked to installed tpserver"
 
 for f in "$includedir/tpserv.h" "$libdir/libtpserv.a" "$libdir/libtpserv.so" \
-    "$libdir/pkgconfig/tpserv.pc" "$docdir/README.md" "$docdir/LICENSE" \
-    "$docdir/bench/README.md" "$docdir/bench/RESULTS.md"; do
+    "$libdir/pkgconfig/tpserv.pc"; do
     [ -e "$f" ] || bad "$f is not installed"
 done
+# Docs, compressed (a Debian package) or not.
+for f in README.md bench/README.md bench/RESULTS.md; do
+    [ -e "$docdir/$f" ] || [ -e "$docdir/$f.gz" ] || bad "$docdir/$f is not installed"
+done
+# The license: LICENSE, or a Debian package's copyright file.
+[ -e "$docdir/LICENSE" ] || [ -e "$docdir/copyright" ] || bad "no LICENSE in $docdir"
+# Man pages, compressed (a Debian package) or not.
 for page in man1/tpserver.1 man1/tpclient.1 man1/tpbench.1 man1/tpbench-plot.1 man3/tpserv.3; do
-    [ -f "$mandir/$page" ] || bad "$mandir/$page is not installed"
+    [ -f "$mandir/$page" ] || [ -f "$mandir/$page.gz" ] || bad "$mandir/$page is not installed"
 done
 # Every public function of the installed header has its page.
 for fn in $(sed 's|/\*.*\*/||' "$includedir/tpserv.h" | grep -E '^[a-z].*\btps_[a-z0-9_]+\(' |
