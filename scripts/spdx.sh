@@ -10,7 +10,7 @@ fix=0
 [ "${1:-}" = --fix ] && fix=1
 tag="SPDX-License-Identifier: MIT"
 missing=0
-for f in $(git ls-files | grep -E '(\.(c|h|sh|py|am|ac|in|pc\.in|clang-format)|^\.ci/run|^debian/(rules|control|copyright|[^/]*\.(install|links|docs|manpages|symbols))|^\.gitignore|^man/[^/]*\.[1-9])$'); do
+for f in $(git ls-files | grep -E '(\.(c|h|sh|py|am|ac|in|pc\.in|clang-format)|^\.ci/run|^debian/(rules|control|[^/]*\.(install|links|docs|manpages|symbols))|^\.gitignore|^man/[^/]*\.[1-9])$'); do
     [ -f "$f" ] || continue
     first=$(head -n 1 "$f")
     case $first in .so\ *) continue ;; esac # a one-line man page link
