@@ -102,8 +102,8 @@ END_TEST
 START_TEST(netcat_letters)
 {
     struct tpc_opts o;
-    ck_assert_int_eq(PARSE(&o, "-w", "3", "-q", "1", "-N", "-C", "-v", "-n", "-4", "127.0.0.1", "7"),
-                     0);
+    ck_assert_int_eq(
+        PARSE(&o, "-w", "3", "-q", "1", "-N", "-C", "-v", "-n", "-4", "127.0.0.1", "7"), 0);
     ck_assert_int_eq(o.timeout_ms, 3000);        /* -w seconds */
     ck_assert_int_eq(o.quit_after_eof_ms, 1000); /* -q seconds */
     ck_assert_int_eq(o.half_close, 1);
@@ -153,7 +153,8 @@ static const struct {
     const char *args[6];
     const char *want;
 } bad[] = {
-    {{"--count", "abc", "--message", "x", "h", "1"}, "invalid value 'abc' for --count: not a number"},
+    {{"--count", "abc", "--message", "x", "h", "1"},
+     "invalid value 'abc' for --count: not a number"},
     {{"--count", "-3", "--message", "x", "h", "1"}, "'-3' for --count: not a number"},
     {{"--count", " 3", "--message", "x", "h", "1"}, "not a number"},
     {{"--count", "3x", "--message", "x", "h", "1"}, "not a number"},
