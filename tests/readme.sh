@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # readme.sh - the README's C code works as printed: every ```c block of
-# README.md is compiled with -Wall -Wextra -Werror against the built
+# README.md (and the EXAMPLES program of man/tpserv.3) is compiled with -Wall -Wextra -Werror against the built
 # header and library; each complete program (one with main) is linked,
 # started on a free port ("127.0.0.1:0" as its first argument), must print
 # "listening on HOST:PORT", answer a line "hello" with a reply containing
@@ -17,10 +17,23 @@ awk -v dir="$tmp" '
 ' "$top_srcdir/README.md"
 set -- "$tmp"/block*.c
 [ -e "$1" ] || { echo "FAIL: no \`\`\`c block in README.md"; exit 1; }
+# tpserv(3)'s EXAMPLES program too, its roff escapes undone.
+awk '
+    /^\.Sh EXAMPLES/ { ex = 1; next }
+    /^\.Sh / { ex = 0 }
+    ex && /^\.Bd -literal/ { inblk = 1; next }
+    inblk && /^\.Ed/ { inblk = 0; exit }
+    inblk { gsub(/\\e/, "\\"); gsub(/\\-/, "-"); print }
+' "$top_srcdir/man/tpserv.3" >"$tmp/tpserv.3-example.c"
+[ -s "$tmp/tpserv.3-example.c" ] || { echo "FAIL: no example program in man/tpserv.3"; exit 1; }
+set -- "$@" "$tmp/tpserv.3-example.c"
 fail=0
 for src; do
     b=${src%.c}
-    name="README.md $(basename "$b")"
+    case $b in
+    */tpserv.3-example) name="man/tpserv.3 EXAMPLES" ;;
+    *) name="README.md $(basename "$b")" ;;
+    esac
     # shellcheck disable=SC2086 # flags lists are meant to be split
     if ! $CC -std=gnu11 -Wall -Wextra -Werror $TPS_TEST_CFLAGS -I"$top_srcdir/lib" \
         -c "$src" -o "$b.o" 2>"$b.err"; then
