@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # What a blocking handler costs the other connections: tpserver's sleep
 # handler (a line echo whose "sleep MS" blocks in on_data, may-block) with
 # CONNS-1 connections in ping-pong and, alongside, one connection that asks

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Compare tpserver with what a C programmer would otherwise use: the
 # reference echo servers of bench/compare (raw epoll, libuv, libevent, each
 # with 1 and 2 loops), redis and memcached (request/response only), all

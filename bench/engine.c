@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine: starting, watching and joining the load threads of one run
  * (the per-thread work is in loop.c), and merging their figures. */
 #include "engine.h"

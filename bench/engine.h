@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine: the load itself. main.c fills a tpb_run, tpb_run_start() starts
  * one thread per --threads, each with its own epoll loop over its share of
  * the connections (connection ids are dealt round-robin); the caller

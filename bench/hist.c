@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hist: log-linear histogram buckets, percentiles and merging. See hist.h
  * for the shape and its error bound (<= 1/256 of the value). */
 #include "hist.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hist: a log-linear latency histogram (HdrHistogram's idea, fixed shape).
  * Values are nanoseconds. Below 2^HIST_SUB_BITS+1 every value has its own
  * bucket; above, each power of two is cut into 2^HIST_SUB_BITS buckets, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop: one load thread. It owns a share of the connections (ids dealt
  * round-robin), one epoll descriptor and one read buffer, and drives them
  * without locks: connect, fill each connection's pipeline (closed loop:

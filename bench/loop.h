@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop: one thread's epoll engine (see loop.c). */
 #ifndef TPB_LOOP_H
 #define TPB_LOOP_H

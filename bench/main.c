@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* tpbench: a TCP request/response load generator. This file is the
  * program's orchestration only: command line, the per-second progress
  * and interval files while a run goes, the final reports, the
  * --max-rate-under search and the exit status. The load is in engine.c
  * and loop.c, the figures in hist.c and report.c. */
+#include "config.h"
+
 #include "engine.h"
 #include "merge.h"
 #include "report.h"
@@ -14,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TPB_VERSION "tpbench 1.0"
+#define TPB_VERSION "tpbench (tpserv) " PACKAGE_VERSION
 
 static volatile sig_atomic_t interrupted;
 

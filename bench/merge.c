@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* merge: combine the --json results of several tpbench processes (on one
  * or several machines, run at the same time) into one report. The JSON
  * carries every histogram as a sparse bucket list, so merged percentiles

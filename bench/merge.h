@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* merge: `tpbench merge A.json B.json ...` (see merge.c). */
 #ifndef TPB_MERGE_H
 #define TPB_MERGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net: target resolution, the early probe connect, non-blocking connect
  * with a rotating source address in 127.0.0.0/8 (so one process can open
  * more loopback connections than one address has ephemeral ports), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net: socket helpers of the engine (see net.c). */
 #ifndef TPB_NET_H
 #define TPB_NET_H

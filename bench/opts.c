@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts: tpbench's command line (wrk's short flags where they exist) and the
  * small value parsers it needs: durations, sizes, C escapes, percentile
  * targets. Usage errors are reported as text; main.c exits 2 on them. */
@@ -44,9 +45,9 @@ const char tpb_usage_text[] =
     "      --expect-len N    ... or expect any reply of N bytes\n"
     "      --expect-term STR ... or any reply ending with STR (e.g. '\\r\\n')\n"
     "Output:\n"
-    "      --json            print one JSON object (fields in bench/README.md)\n"
+    "      --json            print one JSON object (fields: man tpbench)\n"
     "      --hist FILE       write the latency percentile distribution (HdrHistogram\n"
-    "                        text format) for bench/plot.sh; open loop also writes\n"
+    "                        text format) for tpbench-plot; open loop also writes\n"
     "                        FILE.uncorrected\n"
     "      --json-interval FILE  one JSON line per second (rate, errors, p50, p99)\n"
     "  -q, --quiet           no progress line (it is only shown on a terminal)\n"
@@ -56,11 +57,11 @@ const char tpb_usage_text[] =
     "Client:\n"
     "      --busy-poll T     each thread polls for T (e.g. 50us) before it sleeps,\n"
     "                        so that replies do not wait for tpbench's own wakeup\n"
-    "                        (costs a core per thread; see bench/README.md)\n"
+    "                        (costs a core per thread)\n"
     "  -h, --help            this text;  -V, --version  the version\n"
     "\n"
     "Exit status: 0 ok, 1 run failed (cannot connect, errors), 2 usage error.\n"
-    "JSON fields and methodology: bench/README.md. Plots: bench/plot.sh FILE.hgrm FILE.jsonl\n"
+    "JSON fields and methodology: man tpbench. Plots: tpbench-plot FILE.hgrm FILE.jsonl\n"
     "Examples:\n"
     "  tpbench -c 50 -d 10s 127.0.0.1:7000\n"
     "  tpbench -c 50 --request 'PING\\r\\n' --expect '+PONG\\r\\n' 127.0.0.1:6379\n"
@@ -234,6 +235,7 @@ enum {
     O_BUSY_POLL
 };
 
+static const char short_opts[] = "c:t:d:w:D:R:s:qhV";
 static const struct option long_opts[] = {
     {"connections", required_argument, 0, 'c'},
     {"threads", required_argument, 0, 't'},
@@ -259,6 +261,15 @@ static const struct option long_opts[] = {
     {"busy-poll", required_argument, 0, O_BUSY_POLL},
     {0, 0, 0, 0},
 };
+
+const char *tpb_opts_flag(size_t i, char *short_name)
+{
+    if (i >= sizeof long_opts / sizeof long_opts[0] - 1) /* the {0} end */
+        return NULL;
+    int v = long_opts[i].val;
+    *short_name = v > 0 && v < 128 && strchr(short_opts, v) && v != ':' ? (char)v : 0;
+    return long_opts[i].name;
+}
 
 static int fail(char *err, size_t n, const char *fmt, ...)
 {
@@ -458,7 +469,7 @@ int tpb_opts_parse(tpb_opts *o, int argc, char **argv, char *err, size_t n)
     int c;
     optind = 0; /* GNU: full reinitialisation, so tests can parse twice */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:t:d:w:D:R:s:qhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         if (c == '?' || c == ':')
             return fail(err, n, "unknown option or missing value: '%s' (see --help)",
                         argv[optind - 1]);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts: the tpbench command line, parsed into one plain struct. Parsing is
  * pure (no I/O but the error text it writes into `err`), so the unit tests
  * drive it directly. Owned by bench/main.c; the engine only reads it. */
@@ -43,4 +44,7 @@ char *tpb_unescape(const char *s, size_t *len);
 int tpb_parse_pct_target(const char *s, double *p, uint64_t *ns);
 const char *tpb_mode_name(enum tpb_mode m);
 extern const char tpb_usage_text[];
+/* The parser's i-th option, for the man page test: its long name, and in
+ * *short_name its letter (0 if none); NULL past the last. */
+const char *tpb_opts_flag(size_t i, char *short_name);
 #endif

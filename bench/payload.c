@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* payload: request generation and byte-for-byte reply verification. */
 #include "payload.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* payload: what tpbench sends and how it checks what comes back.
  * Echo payloads carry the connection id and a per-connection sequence
  * number, and every other byte is a function of both, so a flipped,

@@ -1,31 +1,49 @@
 #!/bin/sh
-# plot.sh: turn tpbench output files into plots with gnuplot.
-#   bench/plot.sh [-o PREFIX] [-t TITLE] FILE[=LABEL] ...
-# FILE ending in .hgrm (or any --hist output) -> latency by percentile,
-#   PREFIX-latency.png and .svg (x axis: percentile on a 1/(1-p) log scale,
-#   as HdrHistogram's plotter draws it; several files are overlaid).
-# FILE ending in .jsonl / .ndjson (--json-interval output) -> requests/s and
-#   p99 over time, PREFIX-rate.png and .svg.
-# Default PREFIX: tpbench. Needs gnuplot (and python3 for the JSON lines).
+# SPDX-License-Identifier: MIT
+# plot.sh: turn tpbench output files into plots with gnuplot. Installed as
+# tpbench-plot (the Makefile puts the version in); see tpbench-plot(1).
 set -e
+version=source-tree
+name=$(basename "$0")
+usage() {
+    cat <<EOF
+Usage: $name [-o PREFIX] [-t TITLE] FILE[=LABEL] ...
+Plot tpbench output with gnuplot.
+  FILE ending in .hgrm (or any tpbench --hist output): latency by
+    percentile, PREFIX-latency.png and .svg (x axis: percentile on a
+    1/(1-p) log scale, as HdrHistogram's plotter draws it; several files
+    are overlaid).
+  FILE ending in .jsonl / .ndjson (tpbench --json-interval output):
+    requests/s and p99 over time, PREFIX-rate.png and .svg.
+  -o PREFIX   output file prefix (default: tpbench)
+  -t TITLE    plot title (default: tpbench)
+  LABEL       the legend of FILE's curve (default: its file name)
+Needs gnuplot (and python3 for the JSON lines).
+EOF
+}
+case ${1:-} in
+--help) usage; exit 0 ;;
+--version) echo "tpbench-plot (tpserv) $version"; exit 0 ;;
+esac
 prefix=tpbench
 title=tpbench
 while getopts o:t:h opt; do
     case $opt in
     o) prefix=$OPTARG ;;
     t) title=$OPTARG ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    h) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,10p' "$0"; exit 2; }
-command -v gnuplot > /dev/null || { echo "plot.sh: gnuplot is not installed" >&2; exit 1; }
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+command -v gnuplot > /dev/null || { echo "$name: gnuplot is not installed" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 lat=""; rate=""; i=0
 for arg in "$@"; do
     f=${arg%%=*}; label=${arg#*=}; [ "$label" = "$arg" ] && label=$(basename "$f")
-    [ -r "$f" ] || { echo "plot.sh: cannot read $f" >&2; exit 1; }
+    [ -r "$f" ] || { echo "$name: cannot read $f" >&2; exit 1; }
     i=$((i + 1))
     case $f in
     *.jsonl|*.ndjson|*interval*)

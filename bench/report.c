@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report: summary text, JSON, percentile files (see report.h). */
 #include "report.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report: turning a run's figures into text for people (summary, live
  * progress) and for tools (JSON object, per-second JSON lines, HdrHistogram
  * style percentile file). Also read back by merge.c, so the JSON field

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Compare tpbench with redis-benchmark against the same redis-server: same
 # connection count, same request (inline PING, no pipelining), one client
 # thread each, the two tools alternating for ROUNDS rounds in one

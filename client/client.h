@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client.h - what the pieces of tpclient share: its exit codes (documented
  * in --help, so scripts can tell a refused connection from a timeout) and
  * the connection and session entry points that main.c glues together. Each

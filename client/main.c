@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - tpclient: connect to a TCP or unix stream service, send stdin or
  * -m messages, print the replies. The only place that prints errors and
  * exits; the exit codes are listed in client.h and in --help. */
@@ -27,7 +28,8 @@ static int run(const struct tpc_opts *o)
     int fd = -1;
     int rc = tpc_connect(o, &fd, err, sizeof err);
     if (rc == TPC_EXIT_OK) {
-        rc = tpc_session_run(o, fd, err, sizeof err);
+        /* -z: connecting was the whole question. */
+        rc = o->zero_io ? TPC_EXIT_OK : tpc_session_run(o, fd, err, sizeof err);
         close(fd);
     }
     /* An empty message means "nothing worth saying" (stdout's reader left). */

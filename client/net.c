@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.c - tpclient's connection phase: resolve HOST PORT with getaddrinfo
  * and try each address with a bounded non-blocking connect, or connect to a
  * unix socket. Decides which exit code a failure deserves (refused and
@@ -112,8 +113,9 @@ static void report_peer(const struct tpc_opts *o, int fd)
 
 static int connect_tcp(const struct tpc_opts *o, int *fd, char *err, size_t errlen)
 {
-    struct addrinfo hints = {
-        .ai_family = o->family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {.ai_family = o->family,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | (o->numeric ? AI_NUMERICHOST : 0)};
     struct addrinfo *res, *ai;
     int rc = getaddrinfo(o->host, o->port, &hints, &res);
     if (rc != 0) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.c - parses tpclient's command line (see opts.h for why it is not
  * getopt): option table, numbers, durations, C escapes, the target
  * (HOST PORT or unix:PATH) and the --help text. Nothing here prints. */
@@ -182,6 +183,10 @@ enum opt_id {
     OPT_LINES,
     OPT_IPV4,
     OPT_IPV6,
+    OPT_QUIT_AFTER_EOF,
+    OPT_UNIX,
+    OPT_ZERO_IO,
+    OPT_NUMERIC,
     OPT_QUIET,
     OPT_VERBOSE,
     OPT_HELP,
@@ -195,22 +200,30 @@ struct opt_def {
     enum opt_id id;
 };
 
+/* Short letters that netcat (Debian's netcat-openbsd) also has mean what
+ * they mean there: -4 -6 -C -h -N -n -q -U -v -w -z. tpclient's own
+ * options are long only (-e aside, which nc does not have), so that a
+ * script written for nc never hits a letter that means something else. */
 static const struct opt_def opt_table[] = {
-    {'m', "message", 1, OPT_MESSAGE},
-    {'n', "count", 1, OPT_COUNT},
+    {0, "message", 1, OPT_MESSAGE},
+    {0, "count", 1, OPT_COUNT},
     {'e', "escapes", 0, OPT_ESCAPES},
-    {0, "crlf", 0, OPT_CRLF},
-    {'N', "no-newline", 0, OPT_NO_NEWLINE},
-    {0, "half-close", 0, OPT_HALF_CLOSE},
-    {'t', "timeout", 1, OPT_TIMEOUT},
-    {'b', "expect-bytes", 1, OPT_EXPECT_BYTES},
-    {'l', "lines", 1, OPT_LINES},
+    {'C', "crlf", 0, OPT_CRLF},
+    {0, "no-newline", 0, OPT_NO_NEWLINE},
+    {'N', "half-close", 0, OPT_HALF_CLOSE},
+    {'w', "timeout", 1, OPT_TIMEOUT},
+    {'q', "quit-after-eof", 1, OPT_QUIT_AFTER_EOF},
+    {0, "expect-bytes", 1, OPT_EXPECT_BYTES},
+    {0, "lines", 1, OPT_LINES},
     {'4', NULL, 0, OPT_IPV4},
     {'6', NULL, 0, OPT_IPV6},
-    {'q', "quiet", 0, OPT_QUIET},
+    {'U', "unix", 0, OPT_UNIX},
+    {'z', "zero-io", 0, OPT_ZERO_IO},
+    {'n', "numeric", 0, OPT_NUMERIC},
+    {0, "quiet", 0, OPT_QUIET},
     {'v', "verbose", 0, OPT_VERBOSE},
     {'h', "help", 0, OPT_HELP},
-    {'V', "version", 0, OPT_VERSION},
+    {0, "version", 0, OPT_VERSION},
 };
 #define OPT_COUNT_ (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -220,7 +233,7 @@ struct parse_state {
     const char *message_raw;
     const char *pos[3];
     int npos;
-    int four, six, count_set, no_newline;
+    int four, six, count_set, no_newline, unix_flag;
 };
 
 static int bad_value(char *err, size_t errlen, const char *name, const char *value, const char *why)
@@ -250,6 +263,14 @@ static int apply_valued(struct parse_state *st, enum opt_id id, const char *name
         break;
     case OPT_LINES:
         rc = tpc_parse_u64(v, 1, UINT64_MAX, &o->lines, why, sizeof why);
+        break;
+    case OPT_QUIT_AFTER_EOF:
+        /* nc: a negative number of seconds waits forever (the default). */
+        if (v[0] == '-' && v[1] >= '0' && v[1] <= '9' &&
+            strspn(v + 1, "0123456789") == strlen(v + 1))
+            o->quit_after_eof_ms = -1;
+        else
+            rc = tpc_parse_duration(v, &o->quit_after_eof_ms, why, sizeof why);
         break;
     default:
         break;
@@ -281,6 +302,15 @@ static void apply_flag(struct parse_state *st, enum opt_id id)
         break;
     case OPT_QUIET:
         o->quiet = 1;
+        break;
+    case OPT_UNIX:
+        st->unix_flag = 1;
+        break;
+    case OPT_ZERO_IO:
+        o->zero_io = 1;
+        break;
+    case OPT_NUMERIC:
+        o->numeric = 1;
         break;
     case OPT_VERBOSE:
         o->verbose++;
@@ -390,11 +420,15 @@ static int set_target(struct parse_state *st, char *err, size_t errlen)
 {
     struct tpc_opts *o = st->o;
     if (st->npos == 0)
-        return fail(err, errlen, "missing HOST and PORT (or unix:PATH)");
+        return fail(err, errlen,
+                    st->unix_flag ? "-U needs a socket PATH"
+                                  : "missing HOST and PORT (or unix:PATH)");
     if (st->npos > 2)
         return fail(err, errlen, "unexpected argument '%s'", st->pos[2]);
-    if (strncmp(st->pos[0], "unix:", 5) == 0) {
-        const char *path = st->pos[0] + 5;
+    /* -U PATH as with nc, or unix:PATH. */
+    int is_unix = st->unix_flag || strncmp(st->pos[0], "unix:", 5) == 0;
+    if (is_unix) {
+        const char *path = st->pos[0] + (strncmp(st->pos[0], "unix:", 5) == 0 ? 5 : 0);
         if (st->npos == 2)
             return fail(err, errlen, "unexpected argument '%s' after '%s'", st->pos[1], st->pos[0]);
         if (*path == '\0')
@@ -434,18 +468,20 @@ static int check_combination(struct parse_state *st, char *err, size_t errlen)
         return fail(err, errlen, "-4 and -6 exclude each other");
     if ((st->four || st->six) && o->unix_path)
         return fail(err, errlen, "-4/-6 make no sense with a unix socket");
+    if (o->numeric && o->unix_path)
+        return fail(err, errlen, "-n makes no sense with a unix socket");
+    if (o->zero_io && st->message_raw)
+        return fail(err, errlen, "-z sends nothing: --message makes no sense with it");
     if (!st->message_raw) {
         if (st->count_set)
-            return fail(err, errlen, "-n/--count needs -m/--message");
+            return fail(err, errlen, "--count needs --message");
         if (o->escapes)
-            return fail(err, errlen, "-e/--escapes needs -m/--message");
+            return fail(err, errlen, "-e/--escapes needs --message");
         if (st->no_newline)
-            return fail(err, errlen, "-N/--no-newline needs -m/--message");
-        if (o->half_close)
-            return fail(err, errlen, "--half-close needs -m/--message");
+            return fail(err, errlen, "--no-newline needs --message");
     }
     if (st->no_newline && o->crlf)
-        return fail(err, errlen, "--crlf and -N/--no-newline exclude each other");
+        return fail(err, errlen, "-C/--crlf and --no-newline exclude each other");
     return 0;
 }
 
@@ -478,6 +514,7 @@ int tpc_opts_parse(struct tpc_opts *o, int argc, char *const argv[], char *err, 
     o->count = 1;
     o->eol = "\n";
     o->timeout_ms = TPC_DEFAULT_TIMEOUT_MS;
+    o->quit_after_eof_ms = -1;
     if (parse_args(&st, argc, argv, err, errlen) < 0)
         goto failed;
     if (o->action != TPC_RUN) /* --help / --version: nothing else matters */
@@ -500,62 +537,80 @@ void tpc_opts_free(struct tpc_opts *o)
     o->host = NULL;
 }
 
+int tpc_opts_flag(size_t i, const char **long_name, char *short_name)
+{
+    if (i >= OPT_COUNT_)
+        return 0;
+    *long_name = opt_table[i].long_name;
+    *short_name = opt_table[i].short_name;
+    return 1;
+}
+
 const char *tpc_usage(void)
 {
     return "Usage: tpclient [OPTIONS] HOST PORT\n"
-           "       tpclient [OPTIONS] unix:PATH\n"
+           "       tpclient [OPTIONS] unix:PATH | -U PATH\n"
            "A client for any line- or byte-oriented TCP (or unix socket) service.\n"
            "\n"
-           "Without -m, stdin is sent as it comes (a terminal: line by line) while\n"
-           "replies are printed as they arrive; at end of stdin the sending side is\n"
-           "shut down and replies are printed until the peer closes or --timeout of\n"
-           "silence. With -m, the message is sent COUNT times and replies are read\n"
-           "until --lines/--expect-bytes are met, the peer closes, or --timeout of\n"
-           "silence. Replies are written to stdout as raw bytes.\n"
+           "Without --message, stdin is sent as it comes (a terminal: line by line)\n"
+           "while replies are printed as they arrive; at end of stdin the sending side\n"
+           "is shut down and replies are printed until the peer closes, -w of silence\n"
+           "or -q after the end. With --message, the message is sent COUNT times and\n"
+           "replies are read until --lines/--expect-bytes are met, the peer closes,\n"
+           "or -w of silence. Replies are written to stdout as raw bytes.\n"
+           "Options that netcat also has mean what they mean in nc(1).\n"
            "\n"
-           "  -m, --message MSG       send MSG (plus a line ending) instead of stdin\n"
-           "  -n, --count N           send the message N times (default 1)\n"
-           "  -e, --escapes           decode C escapes in MSG: \\n \\r \\t \\\\ \\0 \\NNN \\xHH "
-           "...\n"
-           "      --crlf              end MSG with \\r\\n instead of \\n; on stdin, send\n"
-           "                          each bare \\n as \\r\\n\n"
-           "  -N, --no-newline        send MSG without a line ending\n"
-           "      --half-close        shut down the sending side after the messages\n"
-           "                          (as at end of stdin), for servers that answer\n"
-           "                          and close on end of input\n"
-           "  -l, --lines N           done (exit 0) after N reply lines; exactly those\n"
-           "                          are printed\n"
-           "  -b, --expect-bytes N    done (exit 0) after N reply bytes; exactly those\n"
-           "                          are printed (with --lines: after both)\n"
-           "  -t, --timeout DURATION  connect timeout, and the silence after which\n"
+           "  -w, --timeout DURATION  connect timeout, and the silence after which\n"
            "                          waiting for replies stops: 500ms, 2s, 1.5s, 1m, 1h;\n"
            "                          a plain number is seconds; 0 = wait forever\n"
            "                          (default 5s)\n"
+           "  -q, --quit-after-eof DURATION\n"
+           "                          once everything is sent (end of stdin, or the\n"
+           "                          messages), wait at most DURATION for replies;\n"
+           "                          negative = until the peer closes (default)\n"
+           "  -N, --half-close        shut down the sending side after the messages too\n"
+           "                          (at end of stdin it always is), for servers that\n"
+           "                          answer and close on end of input\n"
+           "  -C, --crlf              send each bare \\n of stdin as \\r\\n; end MSG with\n"
+           "                          \\r\\n instead of \\n\n"
+           "  -U, --unix              the one argument is a unix socket PATH\n"
+           "  -z, --zero-io           connect, close at once, and exit 0 if that worked\n"
+           "  -n, --numeric           HOST must be a numeric address (no DNS lookup)\n"
            "  -4, -6                  use only IPv4 / IPv6 addresses\n"
-           "  -q, --quiet             print no replies and no runtime errors; only the\n"
-           "                          exit status tells (usage errors are still shown)\n"
            "  -v, --verbose           report connection attempts, the connected peer and\n"
            "                          byte counts on stderr\n"
+           "      --message MSG       send MSG (plus a line ending) instead of stdin\n"
+           "      --count N           send the message N times (default 1)\n"
+           "  -e, --escapes           decode C escapes in MSG: \\n \\r \\t \\\\ \\0 \\NNN \\xHH "
+           "...\n"
+           "      --no-newline        send MSG without a line ending\n"
+           "      --lines N           done (exit 0) after N reply lines; exactly those\n"
+           "                          are printed\n"
+           "      --expect-bytes N    done (exit 0) after N reply bytes; exactly those\n"
+           "                          are printed (with --lines: after both)\n"
+           "      --quiet             print no replies and no runtime errors; only the\n"
+           "                          exit status tells (usage errors are still shown)\n"
            "  -h, --help              show this help and exit\n"
-           "  -V, --version           show the version and exit\n"
+           "      --version           show the version and exit\n"
            "\n"
            "HOST may be a name, an IPv4 or IPv6 address ([::1] works too); every\n"
            "address it resolves to is tried in turn.\n"
            "\n"
            "Exit status:\n"
-           "  0  done: the peer closed, --timeout of silence passed with no reply\n"
-           "     expected, or --lines/--expect-bytes were received\n"
+           "  0  done: the peer closed, -w of silence or -q passed with no reply\n"
+           "     expected, or --lines/--expect-bytes were received; -z: connected\n"
            "  1  other error (out of memory, stdout or stdin failed, ...)\n"
            "  2  usage error\n"
            "  3  could not connect: refused, unreachable, host or socket not found\n"
-           "  4  timed out: connecting, or --timeout of silence while --lines or\n"
-           "     --expect-bytes were not yet met (or messages could not be sent)\n"
+           "  4  timed out: connecting, or -w/-q while --lines or --expect-bytes\n"
+           "     were not yet met (or messages could not be sent)\n"
            "  5  the peer closed before --lines/--expect-bytes were met or before\n"
            "     all messages were sent, or reset the connection\n"
            "\n"
            "Examples:\n"
            "  printf 'hi\\n' | tpclient 127.0.0.1 7000\n"
-           "  tpclient -m PING --crlf --lines 1 localhost 6379\n"
-           "  tpclient --crlf -e -m 'GET / HTTP/1.0\\r\\n' --half-close example.org 80\n"
-           "  tpclient --crlf -m stats --timeout 500ms unix:/run/memcached.sock\n";
+           "  tpclient --message PING -C --lines 1 localhost 6379\n"
+           "  tpclient -C -e --message 'GET / HTTP/1.0\\r\\n' -N example.org 80\n"
+           "  tpclient -C --message stats -w 500ms -U /run/memcached.sock\n"
+           "  tpclient -z -w 1 db.example 5432 && echo open\n";
 }

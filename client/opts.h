@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.h - the command line of tpclient, parsed into a struct without side
  * effects: no printing, no exit, no global state (unlike getopt), so every
  * rule can be unit-tested (tests/check_client_opts.c). Errors come back as
@@ -33,11 +34,15 @@ struct tpc_opts {
     const char *eol; /* "\n", "\r\n" (--crlf) or "" (--no-newline) */
     int crlf;        /* also: translate LF to CRLF on stdin */
     int escapes;
-    int half_close; /* shutdown(SHUT_WR) after the -m messages */
+    int half_close; /* -N: shutdown(SHUT_WR) after the --message messages
+                       (at the end of stdin it always happens) */
 
-    long timeout_ms;       /* connect and inactivity; 0 = none */
-    uint64_t expect_bytes; /* 0 = no expectation */
-    uint64_t lines;        /* 0 = no expectation */
+    long timeout_ms;        /* -w: connect and inactivity; 0 = none */
+    long quit_after_eof_ms; /* -q: quit this long after all is sent; -1 = never */
+    int zero_io;            /* -z: connect, close, report */
+    int numeric;            /* -n: HOST must be a numeric address */
+    uint64_t expect_bytes;  /* 0 = no expectation */
+    uint64_t lines;         /* 0 = no expectation */
 
     int quiet;
     int verbose;
@@ -66,5 +71,10 @@ int tpc_decode_escapes(const char *in, char **out, size_t *outlen, char *err, si
 
 /* The --help text (static storage). */
 const char *tpc_usage(void);
+
+/* The option table, for the man page test: the i-th option's long name
+ * (NULL if it has none) and short letter (0 if none); returns 0 past the
+ * end, 1 otherwise. */
+int tpc_opts_flag(size_t i, const char **long_name, char *short_name);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* session.c - tpclient's exchange on a connected socket: one poll loop over
  * the socket and stdin, so sending never waits for a reply and a server
  * that answers while we still send (an echo of megabytes) cannot deadlock
@@ -39,6 +40,7 @@ struct session {
 
     uint64_t tx_bytes, rx_bytes, rx_lines;
     long long last_progress; /* ms; silence is measured from here */
+    long long sent_all_at;   /* ms when everything was sent, for -q; 0 = not yet */
     char rbuf[RECV_BUF];
 };
 
@@ -302,6 +304,27 @@ static int timed_out(struct session *s)
     return TPC_EXIT_OK; /* no reply was required: silence ends the wait */
 }
 
+/* -q: the wait after everything was sent is over. Like silence, that is
+ * the end unless a reply was required and has not come. */
+static int quit_after_eof(struct session *s)
+{
+    char prog[128];
+    if (!expecting(s))
+        return TPC_EXIT_OK;
+    progress_text(s, prog, sizeof prog);
+    return say(s, TPC_EXIT_TIMEOUT, "quit %ld ms after sending everything (received %s)",
+               s->o->quit_after_eof_ms, prog);
+}
+
+/* Milliseconds left of -q's wait (>= 0), or -1 if it is not running. */
+static long long quit_left(const struct session *s)
+{
+    if (s->o->quit_after_eof_ms < 0 || s->sent_all_at == 0)
+        return -1;
+    long long left = s->sent_all_at + s->o->quit_after_eof_ms - tpc_now_ms();
+    return left < 0 ? 0 : left;
+}
+
 /* Half-closes once everything is sent, when that is what the mode wants:
  * always at the end of stdin, after -m only with --half-close. */
 static void maybe_shutdown(struct session *s)
@@ -318,16 +341,21 @@ static void maybe_shutdown(struct session *s)
  * --timeout, else what is left of the silence allowance (>= 0). */
 static int poll_timeout(const struct session *s)
 {
+    long long quit = quit_left(s);
     if (s->o->timeout_ms == 0 || waiting_for_stdin(s))
-        return -1;
+        return (int)quit;
     long long left = s->last_progress + s->o->timeout_ms - tpc_now_ms();
-    return left < 0 ? 0 : (int)left;
+    if (left < 0)
+        left = 0;
+    return (int)(quit >= 0 && quit < left ? quit : left);
 }
 
 static int loop(struct session *s)
 {
     for (;;) {
         maybe_shutdown(s);
+        if (s->sent_all_at == 0 && send_complete(s))
+            s->sent_all_at = tpc_now_ms();
         struct pollfd p[2] = {
             {.fd = s->fd, .events = POLLIN | (send_idle(s) ? 0 : POLLOUT)},
             {.fd = waiting_for_stdin(s) ? STDIN_FILENO : -1, .events = POLLIN},
@@ -338,6 +366,8 @@ static int loop(struct session *s)
             continue;
         if (n < 0)
             return say(s, TPC_EXIT_ERROR, "poll() failed: %s", strerror(errno));
+        if (n == 0 && wait >= 0 && quit_left(s) == 0)
+            return quit_after_eof(s);
         if (n == 0 && wait >= 0 && poll_timeout(s) == 0)
             return timed_out(s);
         int rc = -1;

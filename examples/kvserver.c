@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kvserver.c - a small in-memory key-value server embedding libtpserv,
  * written against the installed header only, as an application would.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acceptor.c - the acceptor thread: accept4() on every listener, apply the
  * admission limits, push descriptors to the worker queue. It never runs
  * handler code and never blocks on a worker.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.c - growable front-consumed byte buffers for connection input and
  * output. Growth doubles (amortised O(1) appends) within an optional soft
  * bound; an emptied buffer is released so that an idle connection costs

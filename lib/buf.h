@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.h - a growable byte buffer consumed from the front: the bytes are
  * data[off, off + len). Owned by one thread at a time; never shared. */
 #ifndef TPS_BUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.c - one connection's life: adoption, turns (read, on_data, flush),
  * and the one close path; the output side is output.c. A turn runs on
  * the runner in c->r, which runs the connection's worker (or ran it when

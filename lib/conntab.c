@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conntab.c - the connection table: slots in chunks that live as long as
  * the server, recycled through a free list with a generation bump. A
  * slot's memory is never returned while the server runs, so a stale

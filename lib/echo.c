@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo.c - the default handler: every byte comes back. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c - the error, close-reason and log-level tables, made from the
  * X-macro maps in tpserv.h so that names and messages cannot drift. */
 #include "config.h"

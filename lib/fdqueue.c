@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdqueue.c - bounded queue of accepted descriptors; see fdqueue.h. */
 #include "config.h"
 

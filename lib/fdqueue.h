@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdqueue.h - the bounded MPMC queue of accepted descriptors between the
  * acceptor and the workers. A mutex guards the ring: one push and one pop
  * per connection, never per message. Waking a worker is the acceptor's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handoff.c - the runner's side of a may-block callback
  * (TPS_HANDLER_MAY_BLOCK): it releases its worker's lock for the length
  * of each callback, with the connection away from the worker's lists, and

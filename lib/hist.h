@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hist.h - the library's latency histograms: log-linear buckets of
  * nanoseconds (HdrHistogram's shape: every power of two cut into
  * 2^TPS__HIST_SUB_BITS buckets, so a reported value is within 1/32 of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - declarations shared by the library's modules, never
  * installed. Names here are tps__ (non-static, internal).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iplimit.c - connection counts per source address, for the per-address
  * cap. A chained hash under one mutex: touched once at accept (acceptor)
  * and once at close (worker), never per message. Entries whose count drops

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener.c - opening, adopting and closing the server's listening
  * sockets. Binding happens in tps_server_listen() so that a wrong address
  * is reported before any thread starts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c - the library's only way to speak: format into a stack buffer and
  * hand the line to the user's callback. Never prints itself. */
 #include "config.h"

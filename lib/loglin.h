@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loglin.h - the bucket arithmetic of a log-linear histogram
  * (HdrHistogram's shape), shared by the library's histograms (lib/hist.c)
  * and tpbench's (bench/hist.c), which differ only in precision. Values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mail.c - how other threads reach a connection: tps_server_conn_send()
  * and tps_server_conn_close() by connection id.
  *

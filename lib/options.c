@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* options.c - the option, statistic and histogram tables, from the X-macro
  * maps in tpserv.h: names, defaults, ranges and descriptions in one place. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* output.c - a connection's output: tps_conn_send and the flush after a
  * turn. A turn's output goes to the runner's output scratch, except a
  * first send of a slice of the input just read: that is kept as a

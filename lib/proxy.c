@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy.c - what surrounds the PROXY header parser (proxyproto.c) on a
  * "proxy:" listener: who may send a header at all (the trusted balancers'
  * addresses, checked by the acceptor), and what the handler may read of a

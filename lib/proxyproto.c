@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxyproto.c - the PROXY protocol header (HAProxy's, versions 1 and 2)
  * that a load balancer sends first on each connection it forwards, saying
  * which client it forwards for. Pure parsing: bytes in, peer and TLVs out;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxyproto.h - parse a PROXY protocol header (v1 text or v2 binary). */
 #ifndef TPS_PROXYPROTO_H
 #define TPS_PROXYPROTO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner.c - the library's threads and their lives: the runners (a
  * thread with its own scratch buffers that runs a worker's loop: one per
  * worker, plus spares for may-block handlers), the spare pool, and the

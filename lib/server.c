@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server.c - the server's life: create, configure, listen, start, stop,
  * wait, free, and the statistics. The only module that starts or joins
  * threads. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockaddr.c - listen specs to socket addresses and addresses to text. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockaddr.h - listen-address parsing and compact peer addresses. Knows
  * nothing of servers or event loops. */
 #ifndef TPS_SOCKADDR_H

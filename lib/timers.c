@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timers.c - the timeouts of a worker's connections, the drain's quiet
  * rule and its deadline. No timer wheel is needed: every connection
  * shares one idle timeout, one send timeout and one linger time, so

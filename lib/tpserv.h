@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tpserv.h - the whole public API of libtpserv, a thread-pool multi-client
  * TCP server library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wake.c - doorbells: the eventfds the acceptor, the workers and the
  * monitor sleep on, and the one way to ring them. A leaf: it knows
  * nothing of who waits. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.c - a worker's loop over the connections it adopted (edge-
  * triggered, registered once) and the runner threads that run the loops.
  *

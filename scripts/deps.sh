@@ -1,13 +1,25 @@
 #!/bin/sh
-# Install the Debian packages tpserv needs to build and test, if missing.
+# SPDX-License-Identifier: MIT
+# deps.sh [build|test] - install the Debian packages tpserv needs, if missing.
+#   build (default): what building and running needs: compiler, autotools,
+#                    pkg-config.
+#   test:            that, plus the unit-test framework and everything the
+#                    test suite and benchmarks drive: python3, real servers
+#                    (redis, memcached, haproxy), reference libraries
+#                    (libuv, libevent), gnuplot, mandoc (man page lint),
+#                    netcat-openbsd (tpclient's nc compatibility), lintian.
 # Safe to rerun: does nothing when everything is present. Needs root (or
 # sudo) only when something is missing.
 set -e
-need="autoconf automake libtool pkg-config make gcc check python3"
-# Optional: real servers and libraries for integration tests and benchmarks.
-want="redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time"
+build="autoconf automake libtool pkg-config make gcc libc6-dev"
+test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian"
+case ${1:-build} in
+build) want=$build ;;
+test) want="$build $test" ;;
+*) echo "usage: sh scripts/deps.sh [build|test]" >&2; exit 2 ;;
+esac
 missing=
-for p in $need $want; do
+for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
         missing="$missing $p"
 done

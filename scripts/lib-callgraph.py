@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """lib-callgraph.py - which files of lib/ call which, and the cycles.
 
 Reads what each compiled object of lib/ defines and what it needs from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handlers.c - discard, chargen, daytime and sleep, each a few callbacks
  * over the public API only. chargen shows the producer pattern: it queues one chunk
  * and sends the next from on_writable, when the previous chunk has been

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handlers.h - the handlers tpserver can serve besides the library's echo:
  * the classic inetd test services discard (RFC 863), chargen (RFC 864) and
  * daytime (RFC 867), and sleep, a line echo whose "sleep MS" blocks. */

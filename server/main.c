@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - tpserver: the library's server as a program. Parse the command
  * line (exit 2 on a bad flag, before anything is bound), raise the
  * open-file limit, bind every listener (exit 1 naming the address on

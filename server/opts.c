@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.c - tpserver's command-line parser: a table of flags, each with a
  * kind that says how its value is checked and where it is stored. Every
  * error names the flag as the user spelled it and the bad value; nothing
@@ -118,6 +119,11 @@ const char *tpsrv_handler_kind_name(enum tpsrv_handler_kind k)
 const char *tpsrv_opts_flag_name(size_t i)
 {
     return i < NDEFS ? defs[i].name : NULL;
+}
+
+char tpsrv_opts_flag_short(size_t i)
+{
+    return i < NDEFS ? defs[i].short_name : 0;
 }
 
 /* Index of s in names[0..n), or -1. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opts.h - tpserver's command line, parsed into a struct.
  *
  * The parser never exits and never prints: it fills struct tpsrv_opts or
@@ -64,5 +65,7 @@ const char *tpsrv_handler_kind_name(enum tpsrv_handler_kind k);
 /* The long name (without "--") of the i-th flag the parser knows, or NULL
  * past the last: lets the tests hold the usage text to the parser. */
 const char *tpsrv_opts_flag_name(size_t i);
+/* Its short letter, or 0 if it has none (or past the last). */
+char tpsrv_opts_flag_short(size_t i);
 
 #endif

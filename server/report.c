@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c - tpserver's stderr: log lines and statistics. Lines start with
  * "tpserver: " so that a supervisor's merged log says who wrote them, and
  * each is written with one stdio call, which holds the stream lock, so

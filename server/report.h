@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.h - everything tpserver writes to stderr: the library's log lines,
  * its own log lines, and statistics blocks. */
 #ifndef TPSRV_REPORT_H

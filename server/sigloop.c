@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigloop.c - signals as events: all of them are blocked in every thread
  * and the main thread takes them with sigwaitinfo(), so the reaction runs
  * as ordinary code (no async-signal-safety limits, no EINTR in workers).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigloop.h - tpserver's main thread after start: it waits for signals
  * and turns them into server calls, until the server has stopped. */
 #ifndef TPSRV_SIGLOOP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* units.c - strict parsers for counts, durations and sizes given on the
  * command line. strtoll() is not used: it skips spaces, accepts signs and
  * reports overflow only through errno, and each of those has let a bad

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* units.h - strict parsers for tpserver's numeric option values.
  *
  * Each accepts only its whole string: decimal digits, then an optional

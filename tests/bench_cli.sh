@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tpbench's command line: --help documents the flags, usage errors exit 2
 # before doing anything, an unreachable target exits 1 with a clear message.
 . "${top_srcdir:-.}/tests/bench_lib.sh"

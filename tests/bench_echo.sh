@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Closed loop against a correct echo server: verified replies, no errors,
 # JSON fields present, histogram file written, two results merge into one.
 . "${top_srcdir:-.}/tests/bench_lib.sh"

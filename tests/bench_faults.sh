@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The verifier catches a server that flips one byte, drops a byte, answers
 # on the wrong connection, closes, or sends garbage: each is counted under
 # its kind, the run ends normally (no crash) and exits 1.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared helpers of the tests/bench_*.sh scripts (sourced, not run).
 # Sets TPBENCH and TESTSRV, starts misbehaving servers, reads JSON fields,
 # and kills everything it started on exit.

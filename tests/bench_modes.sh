@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The other load shapes against a correct echo server: connection churn,
 # idle connections with a few active, throughput streaming, connect ramp.
 . "${top_srcdir:-.}/tests/bench_lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Open loop corrects coordinated omission: a server that freezes 500 ms
 # once must push the corrected p99 to >= 400 ms, while the uncorrected
 # p99 (measured from the actual send) stays lower.

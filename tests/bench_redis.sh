@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tpbench against real third-party servers: redis-server (PING -> +PONG,
 # exact reply) and memcached (version -> VERSION x.y.z, terminator mode).
 # 0 errors and a nonzero rate. Skips (77) when the servers are absent.

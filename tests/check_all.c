@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one Check runner: runs every suite listed in suites.h. Set
  * CK_RUN_SUITE=name to run one; CK_FORK=no to debug in one process. */
 #include "suites.h"

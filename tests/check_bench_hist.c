@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of bench/hist.c: bucket geometry, and percentiles of known
  * distributions against exact sorted order statistics (within 1%). */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of bench/opts.c: value parsers and the command line. */
 #include <check.h>
 #include <stdlib.h>

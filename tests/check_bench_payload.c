@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of bench/payload.c: echo payloads verify byte for byte and
  * tell corruption, reordering and another connection's bytes apart;
  * fixed requests match exact bytes, a length or a terminator. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of bench/report.c and bench/merge.c: the --json document
  * reads back through the merge reader with the same counts and the same
  * percentiles, merging two copies doubles counts and keeps percentiles,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_client_opts.c - unit tests of tpclient's command-line module
  * (client/opts.c): good values, garbage and overflowing numbers, missing
  * values, durations, C escapes, targets and option combinations. */
@@ -45,8 +46,9 @@ END_TEST
 START_TEST(all_options)
 {
     struct tpc_opts o;
-    ck_assert_int_eq(PARSE(&o, "-m", "PING", "--count=3", "--crlf", "-t", "250ms", "--expect-bytes",
-                           "21", "-l2", "-6", "-qv", "--half-close", "[::1]", "6379"),
+    ck_assert_int_eq(PARSE(&o, "--message", "PING", "--count=3", "--crlf", "-w", "250ms",
+                           "--expect-bytes", "21", "--lines=2", "-6", "--quiet", "-v",
+                           "--half-close", "[::1]", "6379"),
                      0);
     ck_assert_str_eq(o.message, "PING");
     ck_assert_uint_eq(o.message_len, 4);
@@ -67,13 +69,13 @@ END_TEST
 START_TEST(options_after_target_and_dashdash)
 {
     struct tpc_opts o;
-    ck_assert_int_eq(PARSE(&o, "localhost", "80", "-4", "-N", "-m", "x"), 0);
+    ck_assert_int_eq(PARSE(&o, "localhost", "80", "-4", "--no-newline", "--message", "x"), 0);
     ck_assert_int_eq(o.family, AF_INET);
     ck_assert_str_eq(o.eol, "");
     tpc_opts_free(&o);
-    /* After "--", "-m" is a host name. */
-    ck_assert_int_eq(PARSE(&o, "--", "-m", "80"), 0);
-    ck_assert_str_eq(o.host, "-m");
+    /* After "--", "-v" is a host name. */
+    ck_assert_int_eq(PARSE(&o, "--", "-v", "80"), 0);
+    ck_assert_str_eq(o.host, "-v");
     tpc_opts_free(&o);
 }
 END_TEST
@@ -96,14 +98,50 @@ START_TEST(unix_target)
 }
 END_TEST
 
+/* Letters netcat also has mean what they mean in nc (issue 13). */
+START_TEST(netcat_letters)
+{
+    struct tpc_opts o;
+    ck_assert_int_eq(
+        PARSE(&o, "-w", "3", "-q", "1", "-N", "-C", "-v", "-n", "-4", "127.0.0.1", "7"), 0);
+    ck_assert_int_eq(o.timeout_ms, 3000);        /* -w seconds */
+    ck_assert_int_eq(o.quit_after_eof_ms, 1000); /* -q seconds */
+    ck_assert_int_eq(o.half_close, 1);
+    ck_assert_int_eq(o.crlf, 1);
+    ck_assert_int_eq(o.verbose, 1);
+    ck_assert_int_eq(o.numeric, 1);
+    ck_assert_int_eq(o.family, AF_INET);
+    tpc_opts_free(&o);
+    ck_assert_int_eq(PARSE(&o, "-q", "-1", "h", "1"), 0); /* negative: forever */
+    ck_assert_int_eq(o.quit_after_eof_ms, -1);
+    tpc_opts_free(&o);
+    ck_assert_int_eq(PARSE(&o, "h", "1"), 0);
+    ck_assert_int_eq(o.quit_after_eof_ms, -1); /* the default, as nc's */
+    tpc_opts_free(&o);
+    ck_assert_int_eq(PARSE(&o, "-Uz", "/run/x.sock"), 0);
+    ck_assert_str_eq(o.unix_path, "/run/x.sock");
+    ck_assert_int_eq(o.zero_io, 1);
+    tpc_opts_free(&o);
+    ck_assert_int_eq(PARSE(&o, "-U"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "-U needs a socket PATH"));
+    ck_assert_int_eq(PARSE(&o, "-n", "unix:/x"), -1);
+    /* nc letters tpclient does not take are refused, never misread. */
+    const char *refused[] = {"-l", "-k", "-u", "-p", "-s", "-t", "-b", "-d", "-m", "-V", "-x"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        ck_assert_int_eq(PARSE(&o, refused[i], "h", "1"), -1);
+        ck_assert_ptr_nonnull(strstr(err, "unknown option"));
+    }
+}
+END_TEST
+
 START_TEST(help_and_version)
 {
     struct tpc_opts o;
     ck_assert_int_eq(PARSE(&o, "--help"), 0);
     ck_assert_int_eq(o.action, TPC_HELP);
     tpc_opts_free(&o);
-    ck_assert_int_eq(PARSE(&o, "-V", "--bogus-later-is-still-an-error"), -1);
-    ck_assert_int_eq(PARSE(&o, "-V"), 0);
+    ck_assert_int_eq(PARSE(&o, "--version", "--bogus-later-is-still-an-error"), -1);
+    ck_assert_int_eq(PARSE(&o, "--version"), 0);
     ck_assert_int_eq(o.action, TPC_VERSION);
     tpc_opts_free(&o);
     ck_assert_ptr_nonnull(strstr(tpc_usage(), "Exit status"));
@@ -115,25 +153,26 @@ static const struct {
     const char *args[6];
     const char *want;
 } bad[] = {
-    {{"-n", "abc", "-m", "x", "h", "1"}, "invalid value 'abc' for -n: not a number"},
-    {{"--count", "-3", "-m", "x", "h", "1"}, "'-3' for --count: not a number"},
-    {{"--count", " 3", "-m", "x", "h", "1"}, "not a number"},
-    {{"--count", "3x", "-m", "x", "h", "1"}, "not a number"},
-    {{"--count", "0", "-m", "x", "h", "1"}, "too small"},
-    {{"-n", "18446744073709551616", "-m", "x", "h", "1"}, "too large"},
+    {{"--count", "abc", "--message", "x", "h", "1"},
+     "invalid value 'abc' for --count: not a number"},
+    {{"--count", "-3", "--message", "x", "h", "1"}, "'-3' for --count: not a number"},
+    {{"--count", " 3", "--message", "x", "h", "1"}, "not a number"},
+    {{"--count", "3x", "--message", "x", "h", "1"}, "not a number"},
+    {{"--count", "0", "--message", "x", "h", "1"}, "too small"},
+    {{"--count", "18446744073709551616", "--message", "x", "h", "1"}, "too large"},
     {{"--lines", "", "h", "1"}, "not a number"},
     {{"--expect-bytes=0", "h", "1"}, "too small"},
     {{"--timeout", "soon", "h", "1"}, "'soon' for --timeout: not a duration"},
-    {{"-t", "5parsecs", "h", "1"}, "unknown unit 'parsecs'"},
-    {{"-t", "1.s", "h", "1"}, "not a duration"},
-    {{"-t", "99999999999999999999", "h", "1"}, "out of range"},
-    {{"-t", "25d", "h", "1"}, "unknown unit"},
-    {{"-t", "600h", "h", "1"}, "out of range"},
+    {{"-w", "5parsecs", "h", "1"}, "unknown unit 'parsecs'"},
+    {{"-w", "1.s", "h", "1"}, "not a duration"},
+    {{"-w", "99999999999999999999", "h", "1"}, "out of range"},
+    {{"-w", "25d", "h", "1"}, "unknown unit"},
+    {{"-w", "600h", "h", "1"}, "out of range"},
     {{"h", "1", "--lines"}, "option '--lines' needs a value"},
-    {{"h", "1", "-m"}, "option '-m' needs a value"},
+    {{"h", "1", "-w"}, "option '-w' needs a value"},
     {{"--verbose=2", "h", "1"}, "'--verbose' takes no value"},
     {{"--nope", "h", "1"}, "unknown option '--nope'"},
-    {{"-qz", "h", "1"}, "unknown option '-z'"},
+    {{"-vm", "3", "h", "1"}, "unknown option '-m'"},
     {{"--mess", "x", "h", "1"}, "unknown option '--mess'"},
     {{"h", "0"}, "invalid PORT '0'"},
     {{"h", "65536"}, "invalid PORT '65536'"},
@@ -143,14 +182,14 @@ static const struct {
     {{"h", "1", "2"}, "unexpected argument '2'"},
     {{"[]", "1"}, "empty HOST"},
     {{"-4", "-6", "h", "1"}, "-4 and -6"},
-    {{"-n", "2", "h", "1"}, "-n/--count needs -m"},
-    {{"-e", "h", "1"}, "needs -m"},
-    {{"--half-close", "h", "1"}, "needs -m"},
-    {{"-N", "--crlf", "-m", "x", "h", "1"}, "exclude each other"},
-    {{"-e", "-m", "a\\q", "h", "1"}, "unknown escape '\\q'"},
-    {{"-e", "-m", "a\\", "h", "1"}, "trailing backslash"},
-    {{"-e", "-m", "\\xg", "h", "1"}, "'\\x' needs hex digits"},
-    {{"-e", "-m", "\\400", "h", "1"}, "above \\377"},
+    {{"--count", "2", "h", "1"}, "--count needs --message"},
+    {{"-e", "h", "1"}, "needs --message"},
+    {{"-z", "--message", "x", "h", "1"}, "-z sends nothing"},
+    {{"--no-newline", "-C", "--message", "x", "h", "1"}, "exclude each other"},
+    {{"-e", "--message", "a\\q", "h", "1"}, "unknown escape '\\q'"},
+    {{"-e", "--message", "a\\", "h", "1"}, "trailing backslash"},
+    {{"-e", "--message", "\\xg", "h", "1"}, "'\\x' needs hex digits"},
+    {{"-e", "--message", "\\400", "h", "1"}, "above \\377"},
 };
 
 START_TEST(bad_command_lines)
@@ -262,12 +301,12 @@ END_TEST
 START_TEST(message_with_escapes_and_eol)
 {
     struct tpc_opts o;
-    ck_assert_int_eq(PARSE(&o, "-e", "-m", "a\\0b", "h", "1"), 0);
+    ck_assert_int_eq(PARSE(&o, "-e", "--message", "a\\0b", "h", "1"), 0);
     ck_assert_uint_eq(o.message_len, 3);
     ck_assert_mem_eq(o.message, "a\0b", 3);
     tpc_opts_free(&o);
     /* Without -e the backslashes are sent as typed. */
-    ck_assert_int_eq(PARSE(&o, "-m", "a\\0b", "h", "1"), 0);
+    ck_assert_int_eq(PARSE(&o, "--message", "a\\0b", "h", "1"), 0);
     ck_assert_uint_eq(o.message_len, 4);
     tpc_opts_free(&o);
     /* --crlf also applies to stdin, without -m. */
@@ -284,6 +323,7 @@ Suite *client_opts_suite(void)
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, all_options);
     tcase_add_test(tc, options_after_target_and_dashdash);
+    tcase_add_test(tc, netcat_letters);
     tcase_add_test(tc, unix_target);
     tcase_add_test(tc, help_and_version);
     tcase_add_loop_test(tc, bad_command_lines, 0, (int)(sizeof bad / sizeof bad[0]));

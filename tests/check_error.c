@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_error.c - the error, close-reason, option and stat tables. */
 #include <check.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_api.c - integration suite of libtpserv's public surface, from
  * the contract in tpserv.h: option ranges and EBUSY after start, listen spec
  * errors, the error/reason/stat/level tables, peer formatting, unique

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_block.c - integration suite of handlers that may block
  * (TPS_HANDLER_MAY_BLOCK), from the contract in tpserv.h: a callback that
  * sleeps stalls only its own connection (its worker is handed to a spare

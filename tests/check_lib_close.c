@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_close.c - integration suite of "lose nothing": every close
  * that follows output lets the peer read all of it, then a clean EOF.
  * - A handler's close (tps_conn_close, on_data < 0) or an output-limit

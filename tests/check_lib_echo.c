@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_echo.c - integration suite of libtpserv's echo path, written
  * from the contract in tpserv.h: many concurrent clients echoing messages of
  * skewed random sizes verified byte for byte (driven by two client threads

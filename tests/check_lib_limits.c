@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_limits.c - integration suite of libtpserv's bounds, from the
  * contract in tpserv.h: accept queue full (reject or hold), max connections
  * total and per source address, idle and send timeouts (and a connection

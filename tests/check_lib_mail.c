@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_mail.c - integration suite of tps_server_conn_send() and
  * tps_server_conn_close(): other threads reach a connection by id, in
  * order, never a newer connection in the same slot, with or without

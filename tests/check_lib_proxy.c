@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_proxy.c - integration suite of "proxy:" listeners (the PROXY
  * protocol, v1 and v2, as HAProxy and nginx send it) through real sockets:
  * the header is consumed, on_open and tps_conn_peer() see the client it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_stop.c - integration suite of stopping a libtpserv server, from
  * the contract in tpserv.h: a graceful stop in the middle of ping-pong
  * traffic loses no echo and ends every connection with a clean EOF, a stop

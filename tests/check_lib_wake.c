@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_lib_wake.c - the doorbell writes (tps__ring, tps__wake in
  * lib/worker.c), what tests/server_faults.sh cannot reach through its
  * shim: an eventfd whose counter is at its maximum answers EAGAIN, which

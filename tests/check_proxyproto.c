@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_proxyproto.c - unit suite of the pure PROXY header parser
  * (lib/proxyproto.c) and of the address ranges of the trust list
  * (lib/sockaddr.c): tables of good and malformed v1 and v2 headers, each

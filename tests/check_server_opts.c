@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_server_opts.c - unit tests of tpserver's command-line parser
  * (server/opts.c) and its value parsers (server/units.c): good values in
  * every accepted form, each kind of bad value, overflow, duplicates and

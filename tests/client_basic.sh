@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # client_basic.sh - tpclient against a python3 echo server it starts on
 # loopback: -m/-n, --crlf, escapes, --lines/--expect-bytes cuts, piped
 # stdin (text, binary, 2 MB that the server echoes while we still send),
@@ -8,7 +9,7 @@
 start_server echo 127.0.0.1 0
 p=$port
 
-tc -m hello -n 3 --lines 3 127.0.0.1 "$p"
+tc --message hello --count 3 --lines 3 127.0.0.1 "$p"
 expect_rc 0 "-m hello -n 3 --lines 3"
 expect_out 'hello\nhello\nhello\n' "-m -n 3"
 
@@ -16,28 +17,28 @@ tc --message=hi --crlf --lines 1 127.0.0.1 "$p"
 expect_rc 0 "--crlf"
 expect_out 'hi\r\n' "--crlf appends CRLF"
 
-tc -e -m 'a\tb\x41\101\\' -l1 127.0.0.1 "$p"
+tc -e --message 'a\tb\x41\101\\' --lines 1 127.0.0.1 "$p"
 expect_rc 0 "-e escapes"
 expect_out 'a\tbAA\\\n' "-e decodes \\\\t \\\\x41 \\\\101 \\\\\\\\"
 
-tc -m abcdef --expect-bytes 4 127.0.0.1 "$p"
+tc --message abcdef --expect-bytes 4 127.0.0.1 "$p"
 expect_rc 0 "--expect-bytes 4"
 expect_out 'abcd' "--expect-bytes prints exactly 4 bytes"
 
-tc -e -m 'one\ntwo\nthree' --lines 2 127.0.0.1 "$p"
+tc -e --message 'one\ntwo\nthree' --lines 2 127.0.0.1 "$p"
 expect_rc 0 "--lines 2 of 3"
 expect_out 'one\ntwo\n' "--lines prints exactly 2 lines"
 
-tc -m 'x' -N --half-close 127.0.0.1 "$p"
+tc --message 'x' --no-newline --half-close 127.0.0.1 "$p"
 expect_rc 0 "--half-close, no expectation: ends at peer close"
 expect_out 'x' "-N sends no newline"
 
-tc -q -m hello --lines 1 127.0.0.1 "$p"
+tc --quiet --message hello --lines 1 127.0.0.1 "$p"
 expect_rc 0 "-q"
 expect_out '' "-q prints no reply"
 
 # 1000 copies in one go: the count is honoured and nothing is lost.
-tc -m 0123456789 -n 1000 --lines 1000 127.0.0.1 "$p"
+tc --message 0123456789 --count 1000 --lines 1000 127.0.0.1 "$p"
 expect_rc 0 "-n 1000"
 [ "$(wc -c <"$out")" -eq 11000 ] || fail "-n 1000: $(wc -c <"$out") bytes, want 11000"
 
@@ -134,24 +135,24 @@ tc_in=$tmp/in.big tc --timeout 20s 127.0.0.1 "$p"
 expect_rc 0 "2 MB stdin"
 cmp -s "$tmp/in.big" "$out" || fail "2 MB stdin: echo differs ($(wc -c <"$out") bytes)"
 
-tc -m big --expect-bytes 4000000 -n 1000000 --timeout 20s 127.0.0.1 "$p"
+tc --message big --expect-bytes 4000000 --count 1000000 --timeout 20s 127.0.0.1 "$p"
 expect_rc 0 "-n 1000000 while the echo comes back"
 [ "$(wc -c <"$out")" -eq 4000000 ] || fail "-n 1000000: $(wc -c <"$out") bytes"
 
 # -v names the connected peer on stderr.
-tc -v -m hi --lines 1 localhost "$p"
+tc -v --message hi --lines 1 localhost "$p"
 expect_rc 0 "-v localhost"
 expect_err "connected to 127\.0\.0\.1:$p" "-v names the peer"
 
 # -4 with an IPv4 literal; -6 with it cannot resolve: 3.
-tc -4 -m hi -l 1 127.0.0.1 "$p"
+tc -4 --message hi --lines 1 127.0.0.1 "$p"
 expect_rc 0 "-4"
-tc -6 -m hi -l 1 127.0.0.1 "$p"
+tc -6 --message hi --lines 1 127.0.0.1 "$p"
 expect_rc 3 "-6 with an IPv4 address"
 
 # Unix socket, -m and piped.
 start_server echo - "unix:$tmp/echo.sock"
-tc -m unixhi --lines 1 "unix:$tmp/echo.sock"
+tc --message unixhi --lines 1 "unix:$tmp/echo.sock"
 expect_rc 0 "unix socket -m"
 expect_out 'unixhi\n' "unix socket echo"
 tc_in=$tmp/in.hi tc -v "unix:$tmp/echo.sock"
@@ -163,11 +164,11 @@ tc_in=
 # IPv6 loopback, if this host has it.
 if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
     start_server echo ::1 0
-    tc -6 -v -m six --lines 1 ::1 "$port"
+    tc -6 -v --message six --lines 1 ::1 "$port"
     expect_rc 0 "-6 ::1"
     expect_out 'six\n' "IPv6 echo"
     expect_err "connected to \[::1\]:$port" "-v names [::1]"
-    tc -m six --lines 1 "[::1]" "$port"
+    tc --message six --lines 1 "[::1]" "$port"
     expect_rc 0 "[::1] in brackets"
 else
     echo "skip: no IPv6 loopback"
@@ -180,12 +181,12 @@ if command -v redis-server >/dev/null 2>&1; then
         --dir "$tmp" >"$tmp/redis.log" 2>&1 &
     server_pids="$server_pids $!"
     i=0
-    until "$TPCLIENT" -q -m PING --crlf --lines 1 --timeout 1s 127.0.0.1 "$rport"; do
+    until "$TPCLIENT" --quiet --message PING --crlf --lines 1 --timeout 1s 127.0.0.1 "$rport"; do
         i=$((i + 1))
         [ $i -le 50 ] || { fail "redis-server did not start"; break; }
         sleep 0.1
     done
-    tc -m PING --crlf -n 3 --lines 3 127.0.0.1 "$rport"
+    tc --message PING --crlf --count 3 --lines 3 127.0.0.1 "$rport"
     expect_rc 0 "redis: 3 pipelined PINGs"
     expect_out '+PONG\r\n+PONG\r\n+PONG\r\n' "redis: 3 PONGs"
     printf 'SET tpc v1\nGET tpc\n' >"$tmp/in.redis"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # client_lib.sh - sourced by the tests/client_*.sh black-box tests of
 # tpclient (not a test itself): a scratch directory cleaned by a trap,
 # small python3 servers on loopback or unix sockets that the tests start

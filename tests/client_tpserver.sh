@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # client_tpserver.sh - tpclient against the project's own server
 # (server/tpserver, echo handler) on an ephemeral loopback port and on a
 # unix socket: -m/-n, piped stdin with the half-close at its end, a binary
@@ -36,7 +37,7 @@ case $p in
     '' | *[!0-9]*) echo "FAIL: no port in tpserver's line '$addr'"; exit 1 ;;
 esac
 
-tc -m hello -n 5 --lines 5 127.0.0.1 "$p"
+tc --message hello --count 5 --lines 5 127.0.0.1 "$p"
 expect_rc 0 "tpserver: -m hello -n 5 --lines 5"
 expect_out 'hello\nhello\nhello\nhello\nhello\n' "tpserver echoes 5 lines"
 
@@ -50,12 +51,12 @@ tc_in=$tmp/in.big tc --timeout 20s 127.0.0.1 "$p"
 expect_rc 0 "tpserver: 1 MB binary stdin"
 cmp -s "$tmp/in.big" "$out" || fail "tpserver: 1 MB echo differs ($(wc -c <"$out") bytes)"
 
-tc -v -m x --lines 1 127.0.0.1 "$p"
+tc -v --message x --lines 1 127.0.0.1 "$p"
 expect_rc 0 "tpserver: -v"
 expect_err "connected to 127\.0\.0\.1:$p" "tpserver: -v names the peer"
 
 start_tpserver "unix:$tmp/tps.sock"
-tc -m viaunix --lines 1 "unix:$tmp/tps.sock"
+tc --message viaunix --lines 1 "unix:$tmp/tps.sock"
 expect_rc 0 "tpserver over a unix socket"
 expect_out 'viaunix\n' "tpserver unix echo"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* faultinj.c - an LD_PRELOAD shim that makes a fraction of the server's
  * system calls fail or come up short, the way the kernel is allowed to,
  * so that a test can see whether every caller copes (tests/server_faults.sh).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib_callgraph.sh - calls in lib/ go down: no cycle across files in the
 # linker's call graph of the built objects (scripts/lib-callgraph.py;
 # docs/ARCHITECTURE.md has the order and why).

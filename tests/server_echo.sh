@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_echo.sh - tpserver's default handler from outside: several
 # concurrent clients get back exactly what they sent (small lines and a
 # 256 KB block), SIGUSR1 prints statistics, SIGTERM exits 0 with final

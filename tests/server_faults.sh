@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_faults.sh - tpserver under injected system-call faults (issue 11,
 # item 5). The LD_PRELOAD shim tests/faultinj.c makes a fraction of the
 # server's read/write/recv/send/accept4/epoll_wait/poll/sigwaitinfo calls

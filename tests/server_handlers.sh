@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_handlers.sh - tpserver's other handlers from outside: discard
 # (RFC 863) answers nothing, chargen (RFC 864) streams the rotating
 # 72-character pattern, daytime (RFC 867) sends the time and closes, and

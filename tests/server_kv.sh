@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_kv.sh - the embedding example examples/kvserver from outside:
 # SET/GET/DEL semantics, errors for bad lines, a value shared across
 # connections (one table for all workers), the line-length limit.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_lib.sh - helpers sourced by the tpserver black-box tests
 # (tests/server_*.sh). POSIX sh. Each test starts a built server on an
 # ephemeral loopback port (or a unix socket in its own temporary

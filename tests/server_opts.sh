@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_opts.sh - tpserver's command line from outside: --help and
 # --version, every kind of bad flag exits 2 naming the flag and the value
 # before anything is bound, and a listen error exits 1 naming the address.

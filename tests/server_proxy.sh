@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_proxy.sh - tpserver's proxy: listeners. First without HAProxy:
 # --proxy-trust lets only the named balancers send a header (a client from
 # 127.0.0.9 is closed unserved and counted; a bad range exits 2 before

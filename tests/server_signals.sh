@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_signals.sh - how tpserver answers signals: SIGTERM drains and
 # closes an idle client then exits 0; a second SIGTERM stops at once when
 # a client never reads; SIGINT stops like SIGTERM; SIGHUP is ignored.

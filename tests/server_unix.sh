@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # server_unix.sh - tpserver on a unix socket and TCP at once: one
 # "listening on" line per listener, echo through both.
 . "${top_srcdir:-.}/tests/server_lib.sh"

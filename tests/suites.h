@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Check suites of tests/check_all: one line per module. Each
  * tests/check_<module>.c defines Suite *<module>_suite(void). */
 #ifndef TPS_TESTS_SUITES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testsrv_fault: a deliberately misbehaving echo server for tpbench's
  * black-box tests. Single thread, poll(), loopback only. It listens on
  * 127.0.0.1 (port 0 = any; the port is printed as "PORT n" on stdout) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.c - helpers for the Check suites that drive a real tps_server:
  * starting servers inside the test, loopback clients, deadline-bounded I/O,
  * clocks, load scaling for sanitizer runs and a recording log callback.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h - helpers shared by the Check suites that drive a real
  * tps_server over loopback: start a server inside the test (never in an
  * unchecked fixture: forking a multithreaded parent breaks Check's fork mode

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/compare.sh's command line: every wrong flag value stops it at once
 # with status 2 and a message naming the value (before it installs,
 # builds or starts anything), and -h lists every server it accepts.

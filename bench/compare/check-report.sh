@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/compare/report.py on a results directory written here with known
 # figures: medians over the ok runs only, the ratio to the best reference
 # (tpserver-* are never references), the spread of the repeats, the wins

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Functional check of the bench/compare reference echo servers: each one
 # that was built must pass echo_check.py (ping-pong on 20 connections, a
 # 4 MiB echo read slowly, half-close, SIGTERM -> status 0), with one loop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reference echo server on raw epoll: what a competent C programmer writes
  * without a library, and so the first thing tpserver must beat. One
  * edge-triggered event loop per thread; each loop owns its connections for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reference echo server on libevent 2, in two variants (-m):
  *  "raw" (default): plain event callbacks, the fast way. Read events are
  *    level-triggered and persistent; a read fills the base's 64 KiB buffer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reference echo server on libuv, written the way libuv's own examples and
  * benchmarks do it, plus the usual speed-ups: one 64 KiB read buffer per
  * loop (alloc_cb hands it out; nothing keeps it past read_cb), uv_try_write

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Functional check of an echo server (not a benchmark): starts SERVER ARGS...
 with -p 0 appended, reads its "listening on 127.0.0.1:PORT" line, then checks
 ping-pong on several connections, a 4 MiB transfer read slowly (the server

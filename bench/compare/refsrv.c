@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Command line, listening sockets and process setup for the reference echo
  * servers (see refsrv.h). Kept out of the servers so that each of them is
  * only its event loop. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plumbing shared by the reference echo servers of bench/compare: the
  * command line (-p PORT, -t THREADS, -m MODE), loopback listening sockets
  * (one, or one per thread with SO_REUSEPORT on the same port), TCP_NODELAY,

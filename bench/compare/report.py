@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Summarise a bench/compare.sh results directory: reads runs.csv and the
 tpbench --json file of every run, takes per (scenario, server) medians over
 the repeats, and writes summary.txt (the table, also printed), summary.csv,
