@@ -79,6 +79,8 @@ def cpu(extra):
     return r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
 polled, slept = cpu(["--busy-poll", "1s"]), cpu([])
 print("CPU while the reply is late: %.3f s polling, %.3f s sleeping" % (polled, slept))
-assert polled > 0.2 and slept < 0.1, (polled, slept)
+# A sleeping client uses ~0.01 s; a polling one ~0.45 s alone, ~0.12 s
+# when a busy machine gives it a fraction of a core (make check -j2).
+assert polled > 0.06 and polled > 4 * slept and slept < 0.05, (polled, slept)
 PY
 echo ok
