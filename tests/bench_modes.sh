@@ -79,8 +79,9 @@ def cpu(extra):
     return r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
 polled, slept = cpu(["--busy-poll", "1s"]), cpu([])
 print("CPU while the reply is late: %.3f s polling, %.3f s sleeping" % (polled, slept))
-# A sleeping client uses ~0.01 s; a polling one ~0.45 s alone, ~0.12 s
-# when a busy machine gives it a fraction of a core (make check -j2).
-assert polled > 0.06 and polled > 4 * slept and slept < 0.05, (polled, slept)
+# A sleeping client uses ~0.01 s (~0.09 s under ThreadSanitizer); a
+# polling one ~0.45 s alone, ~0.12 s when a busy machine gives it a
+# fraction of a core (make check -j2): relative, not absolute.
+assert polled > 0.06 and polled > 3 * slept, (polled, slept)
 PY
 echo ok
