@@ -54,6 +54,7 @@ START_TEST(endpoints)
         {"127.0.0.1:65536", -EINVAL, 0, 0, 0, "port"},
         {"[::1:80", -EINVAL, 0, 0, 0, "[IPV6]"},
         {"[::1]80", -EINVAL, 0, 0, 0, "[IPV6]"},
+        {"[]:80", -EINVAL, 0, 0, 0, "[IPV6]"}, /* not "any": a typo (fuzz_listen) */
         {"", -EINVAL, 0, 0, 0, "HOST:PORT"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
