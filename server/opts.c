@@ -170,7 +170,8 @@ static const char *check_listen(struct parse *p, const char *spec)
     if (tps__parse_port(colon + 1) < 0) /* the library's own rule */
         return fail(p, "invalid port in '%s' (0..65535)", full);
     if (spec[0] == '[') {
-        if (colon - spec < 3 || colon[-1] != ']')
+        /* The first ']' closes the address, right before the port. */
+        if (colon - spec < 3 || strchr(spec, ']') != colon - 1)
             return fail(p, "invalid address '%s' (use [V6ADDR]:PORT)", full);
     } else if (memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
         return fail(p,

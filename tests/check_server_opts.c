@@ -245,6 +245,7 @@ START_TEST(bad_listen)
     ck_fails_with(parse("--listen=::1:80", NULL), "--listen", "brackets");
     ck_fails_with(parse("--listen=[::1:80", NULL), "--listen", "[::1:80");
     ck_fails_with(parse("--listen=[]:80", NULL), "--listen", "[]:80");
+    ck_fails_with(parse("--listen=[::]:1[]:80", NULL), "--listen", "[::]:1[]:80"); /* fuzz_listen */
     ck_fails_with(parse("-l", "unix:", NULL), "-l", "socket path");
     char longpath[200] = "unix:/";
     memset(longpath + 6, 'a', 150);
