@@ -71,7 +71,7 @@ static int split_host_port(const char *spec, char *host, size_t hostlen, int *po
     size_t n;
     if (*spec == '[') {
         const char *end = strchr(spec, ']');
-        if (end == NULL || end[1] != ':') {
+        if (end == NULL || end == spec + 1 || end[1] != ':') { /* "[]:80" is no wildcard */
             *why = "expected [IPV6]:PORT";
             return -EINVAL;
         }

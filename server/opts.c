@@ -157,7 +157,6 @@ static const char *set_choice(struct parse *p, const char *const *names, int n, 
 static const char *check_listen(struct parse *p, const char *spec)
 {
     const char *full = spec, *colon;
-    long long port;
 
     if (strncmp(spec, "proxy:", 6) == 0) /* the same address, PROXY protocol */
         spec += 6;
@@ -174,10 +173,11 @@ static const char *check_listen(struct parse *p, const char *spec)
                     "invalid address '%s' (use HOST:PORT, [V6]:PORT, "
                     ":PORT or unix:/path)",
                     full);
-    if (tpsrv_parse_count(colon + 1, &port) < 0 || port > 65535)
+    if (tps__parse_port(colon + 1) < 0) /* the library's own rule */
         return fail(p, "invalid port in '%s' (0..65535)", full);
     if (spec[0] == '[') {
-        if (colon - spec < 3 || colon[-1] != ']')
+        /* The first ']' closes the address, right before the port. */
+        if (colon - spec < 3 || strchr(spec, ']') != colon - 1)
             return fail(p, "invalid address '%s' (use [V6ADDR]:PORT)", full);
     } else if (memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
         return fail(p,

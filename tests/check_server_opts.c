@@ -240,9 +240,13 @@ START_TEST(bad_listen)
     ck_fails_with(parse("--listen=127.0.0.1:", NULL), "--listen", "port");
     ck_fails_with(parse("--listen=127.0.0.1:65536", NULL), "--listen", "65536");
     ck_fails_with(parse("--listen=127.0.0.1:http", NULL), "--listen", "http");
+    /* Six digits: the library's port parser refuses it, so must tpserver
+     * (found by tests/fuzz/fuzz_listen). */
+    ck_fails_with(parse("--listen=127.0.0.1:000080", NULL), "--listen", "000080");
     ck_fails_with(parse("--listen=::1:80", NULL), "--listen", "brackets");
     ck_fails_with(parse("--listen=[::1:80", NULL), "--listen", "[::1:80");
     ck_fails_with(parse("--listen=[]:80", NULL), "--listen", "[]:80");
+    ck_fails_with(parse("--listen=[::]:1[]:80", NULL), "--listen", "[::]:1[]:80"); /* fuzz_listen */
     ck_fails_with(parse("-l", "unix:", NULL), "-l", "socket path");
     char longpath[200] = "unix:/";
     memset(longpath + 6, 'a', 150);

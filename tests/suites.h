@@ -23,6 +23,12 @@
     X(lib_proxy)      \
     X(proxyproto)     \
     X(lib_wake)       \
+    X(buf)            \
+    X(fdqueue)        \
+    X(conntab)        \
+    X(sockaddr)       \
+    X(hist)           \
+    X(units)          \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);
