@@ -139,7 +139,7 @@ int tps__out_flush(tps__worker *w, tps_conn *c, size_t *before, size_t *sent)
         n = send_some(w, c, p, len);
         if (n >= 0) {
             *sent = (size_t)n;
-            if (out_append(c, p + n, len - *sent, SIZE_MAX) < 0)
+            if (len > *sent && out_append(c, p + n, len - *sent, SIZE_MAX) < 0)
                 n = -ENOMEM; /* never drop output silently */
         }
         tps__turn_out_reset(r);

@@ -102,22 +102,24 @@ static int64_t drain_deadline(tps__worker *w)
     return -1;
 }
 
+/* A list's sweep, if its timeout is on and the list holds anything: on
+ * the message path the lists are empty, and this costs a load each. */
+static void sweep(tps__worker *w, tps__list *list, long long limit, int reason, int64_t *next)
+{
+    int64_t t;
+    if (limit > 0 && !tps__list_empty(list) && (t = expire_since(w, list, limit, reason)) >= 0)
+        *next = min_next(*next, t);
+}
+
 int tps__timers_run(tps__worker *w)
 {
     const long long *opt = w->srv->opt;
     int64_t next = -1, t;
     if (opt[TPS_OPT_IDLE_TIMEOUT_MS] > 0 && (t = expire_idle(w, opt[TPS_OPT_IDLE_TIMEOUT_MS])) >= 0)
         next = min_next(next, t);
-    if (opt[TPS_OPT_SEND_TIMEOUT_MS] > 0 &&
-        (t = expire_since(w, &w->send_list, opt[TPS_OPT_SEND_TIMEOUT_MS],
-                          TPS_CLOSE_SEND_TIMEOUT)) >= 0)
-        next = min_next(next, t);
-    if (opt[TPS_OPT_PROXY_TIMEOUT_MS] > 0 &&
-        (t = expire_since(w, &w->header_list, opt[TPS_OPT_PROXY_TIMEOUT_MS], TPS_CLOSE_PROXY)) >= 0)
-        next = min_next(next, t);
-    if (opt[TPS_OPT_LINGER_MS] > 0 &&
-        (t = expire_since(w, &w->linger_list, opt[TPS_OPT_LINGER_MS], TPS_CLOSE_SHUTDOWN)) >= 0)
-        next = min_next(next, t);
+    sweep(w, &w->send_list, opt[TPS_OPT_SEND_TIMEOUT_MS], TPS_CLOSE_SEND_TIMEOUT, &next);
+    sweep(w, &w->header_list, opt[TPS_OPT_PROXY_TIMEOUT_MS], TPS_CLOSE_PROXY, &next);
+    sweep(w, &w->linger_list, opt[TPS_OPT_LINGER_MS], TPS_CLOSE_SHUTDOWN, &next);
     if (w->drain_seen) {
         int64_t linger = opt[TPS_OPT_LINGER_MS];
         int64_t deadline = atomic_load(&w->srv->drain_deadline_ms);
@@ -125,9 +127,9 @@ int tps__timers_run(tps__worker *w)
             next = min_next(next, t);
         if (!w->last_call && (t = drain_quiet(w, linger)) >= 0)
             next = min_next(next, t);
+        if ((t = drain_deadline(w)) >= 0)
+            next = min_next(next, t);
     }
-    if (w->drain_seen && (t = drain_deadline(w)) >= 0)
-        next = min_next(next, t);
     /* +1: wake just after the deadline, not just before (coarse clock). */
     return next < 0 ? -1 : (int)(next > 60000 ? 60000 : next + 1);
 }
