@@ -17,18 +17,24 @@ bindir=${3:-} mandir=${4:-} docdir=${5:-} includedir=${6:-}
 d=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$d"' EXIT
 pid=
+# listen_port FILE: the port of the first "listening on 127.0.0.1:PORT"
+# line FILE gets within 5 s, in $port (empty if none came).
+listen_port() {
+    port=
+    for _ in $(seq 50); do
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+}
+
 PKG_CONFIG_PATH="$libdir/pkgconfig"
 export PKG_CONFIG_PATH
 # shellcheck disable=SC2046 # pkg-config output is meant to be split
 ${CC:-cc} -o "$d/kvserver" "$src" $(pkg-config --cflags --libs tpserv)
 LD_LIBRARY_PATH="$libdir" "$d/kvserver" 127.0.0.1:0 >"$d/out" 2>&1 &
 pid=$!
-port=
-for _ in $(seq 50); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$d/out")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
+listen_port "$d/out"
 [ -n "$port" ] || { echo "installcheck: kvserver did not start:"; cat "$d/out"; exit 1; }
 reply=$(python3 - "$port" <<'PY'
 import socket, sys
@@ -76,12 +82,7 @@ echo "installcheck: --help and --version of every installed program"
 # The installed client talks to the installed server.
 "$bindir/tpserver" --listen 127.0.0.1:0 >"$d/tps.out" 2>"$d/tps.err" &
 pid=$!
-port=
-for _ in $(seq 50); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$d/tps.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
+listen_port "$d/tps.out"
 if [ -z "$port" ]; then
     bad "installed tpserver did not start: $(cat "$d/tps.err")"
 else
