@@ -225,7 +225,10 @@ void tps__conntab_free(tps__conntab *t, tps_conn *c);
 struct tps__worker *tps__conntab_owner(tps__conntab *t, uint64_t id);
 /* The connection with this id if w owns it (it may be closed: fd < 0). */
 tps_conn *tps__conntab_get(tps__conntab *t, uint64_t id, const struct tps__worker *w);
-/* The live conn named by an epoll datum, or NULL if stale. Lock-free. */
+/* The slot an epoll datum names, or NULL for a datum that names none (gen
+ * 0: the library's own descriptors; a slot never handed out). Lock-free.
+ * The slot may hold a newer connection or none: the caller compares its
+ * generation and fd (worker.c, on_event) before using it. */
 tps_conn *tps__conntab_lookup(tps__conntab *t, uint64_t datum);
 static inline uint64_t tps__conn_datum(const tps_conn *c)
 {
