@@ -68,6 +68,10 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     tps_server *srv = w->srv;
     if (c->fd < 0)
         return;
+    /* Lingering, it was closed already (handler, limit, stop): whatever
+     * ends the linger (EOF, quiet, a timeout, a reset) reports that. */
+    if (c->flags & TPS__CF_LINGER)
+        reason = c->close_reason;
     if ((c->flags & TPS__CF_OPENED) && srv->handler->on_close) {
         c->flags |= TPS__CF_CLOSING; /* sends from on_close are refused */
         cb_enter(c);
@@ -428,7 +432,7 @@ static void turn_end(tps__worker *w, tps_conn *c)
     if (c->fd < 0)
         return;
     if (tps__draining(c->srv) && w->now_ms >= atomic_load(&c->srv->drain_deadline_ms)) {
-        tps__conn_close(w, c, tps__timeout_reason(c, TPS_CLOSE_SHUTDOWN));
+        tps__conn_close(w, c, TPS_CLOSE_SHUTDOWN);
         return;
     }
     if ((c->flags & TPS__CF_PEER_EOF) && !(c->flags & TPS__CF_CLOSING))

@@ -458,13 +458,6 @@ int tps__out_flush(tps__worker *w, tps_conn *c, size_t *before, size_t *sent);
 /* Forget the turn's output (a new turn, or the connection closed). */
 void tps__turn_out_reset(tps__runner *r);
 
-/* A timeout or the drain deadline closes c: if the handler (or a limit)
- * had already closed it and it was lingering, that reason stands. */
-static inline int tps__timeout_reason(const tps_conn *c, int reason)
-{
-    return (c->flags & TPS__CF_LINGER) ? c->close_reason : reason;
-}
-
 /* Why a failed recv/send (-errno) closes its connection: a peer that
  * reset (ECONNRESET; EPIPE once the reset was reported) is a client going
  * away, counted apart from socket errors an operator should look at. */

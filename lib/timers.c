@@ -24,7 +24,7 @@ static int64_t expire_idle(tps__worker *w, int64_t idle)
         int64_t due = atomic_load_explicit(&c->last_active_ms, memory_order_relaxed) + idle;
         if (due > w->now_ms)
             return due - w->now_ms;
-        tps__conn_close(w, c, tps__timeout_reason(c, TPS_CLOSE_IDLE_TIMEOUT));
+        tps__conn_close(w, c, TPS_CLOSE_IDLE_TIMEOUT);
         if (!tps__runs(w, tps__self()))
             return -1;
     }
@@ -32,8 +32,8 @@ static int64_t expire_idle(tps__worker *w, int64_t idle)
 }
 
 /* Close, in list order, the conns of a send_link list (pending output, a
- * PROXY header awaited, lingering) whose send_since_ms + limit has passed;
- * a lingering one keeps the reason it was closed for. */
+ * PROXY header awaited, lingering) whose send_since_ms + limit has passed
+ * (a lingering one reports the reason it was closed for: conn.c). */
 static int64_t expire_since(tps__worker *w, tps__list *list, int64_t limit, int reason)
 {
     while (!tps__list_empty(list)) {
@@ -41,7 +41,7 @@ static int64_t expire_since(tps__worker *w, tps__list *list, int64_t limit, int 
         int64_t due = c->send_since_ms + limit;
         if (due > w->now_ms)
             return due - w->now_ms;
-        tps__conn_close(w, c, tps__timeout_reason(c, reason));
+        tps__conn_close(w, c, reason);
         if (!tps__runs(w, tps__self()))
             return -1;
     }
@@ -97,7 +97,7 @@ static int64_t drain_deadline(tps__worker *w)
         return deadline - w->now_ms;
     while (!tps__list_empty(&w->conns) && tps__runs(w, tps__self())) {
         tps_conn *c = tps__container_of(w->conns.next, tps_conn, link);
-        tps__conn_close(w, c, tps__timeout_reason(c, TPS_CLOSE_SHUTDOWN));
+        tps__conn_close(w, c, TPS_CLOSE_SHUTDOWN);
     }
     return -1;
 }
