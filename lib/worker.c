@@ -242,6 +242,7 @@ int tps__worker_init(tps_server *srv, tps__worker *w, unsigned id)
     tps__list_init(&w->conns);
     tps__list_init(&w->send_list);
     tps__list_init(&w->header_list);
+    tps__list_init(&w->hs_list);
     tps__list_init(&w->linger_list);
     tps__list_init(&w->ready);
     tps__list_init(&w->batch);
