@@ -386,6 +386,12 @@ static ssize_t read_some(tps__worker *w, tps_conn *c, char *p, size_t room, bool
     ssize_t n;
     if (c->tls != NULL && !(c->flags & (TPS__CF_PROXY_WAIT | TPS__CF_LINGER))) {
         if (c->flags & TPS__CF_TLS_HS) {
+            if (w->hs_budget == 0) { /* established connections first */
+                tps__ready_push(w, c);
+                *drained = true;
+                return -EAGAIN;
+            }
+            w->hs_budget--;
             int rc = tls_handshake(w, c);
             if (rc <= 0) {
                 *drained = true;

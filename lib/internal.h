@@ -46,6 +46,10 @@
 #define TPS__RBUF_SIZE       (64 * 1024) /* worker read scratch */
 #define TPS__OBUF_SIZE       (64 * 1024) /* worker output scratch */
 #define TPS__READS_PER_TURN  8           /* fairness: reads before yielding */
+/* Fairness: TLS handshake steps (the costly one signs) a worker takes per
+ * loop iteration; the others wait for the next, after the events of
+ * established connections. */
+#define TPS__HANDSHAKES_PER_ROUND 8
 #define TPS__MAX_EVENTS      256         /* epoll events per wait */
 #define TPS__HANDOFF_TICK_MS 1           /* a callback this old may be handed off */
 
@@ -183,6 +187,7 @@ typedef struct tps__worker {
     tps__list send_list;     /* conns with pending output, oldest first */
     tps__list header_list;   /* conns waiting for their PROXY header, oldest first */
     tps__list hs_list;       /* conns in their TLS handshake, oldest first */
+    unsigned hs_budget;      /* TLS handshake steps left this iteration */
     tps__list linger_list;   /* lingering conns, least recent input first */
     tps__list ready;         /* conns owed a turn without an event */
     tps__list batch;         /* the round of ready turns in progress */

@@ -119,6 +119,7 @@ static bool finished(tps__worker *w, tps__runner *r)
 
 static void run_pending(tps__worker *w, tps__runner *r)
 {
+    w->hs_budget = TPS__HANDSHAKES_PER_ROUND;
     while (w->ev_next < w->nev && tps__runs(w, r)) {
         struct epoll_event ev = w->evs[w->ev_next++];
         on_event(w, &ev);
