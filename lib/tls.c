@@ -203,11 +203,16 @@ static int ctx_fail(tps_server *srv, SSL_CTX *ctx, const char *what, const char 
 {
     char why[512];
     ssl_errors(why, sizeof(why));
-    tps__log(srv, TPS_LOG_ERROR, "TLS: %s%s%s%s: %s; the configuration is unchanged", what,
-             arg ? " '" : "", arg ? arg : "", arg ? "'" : "", why);
+    pthread_mutex_lock(&srv->tls_lock);
+    bool had = srv->tls_ctx != NULL;
+    pthread_mutex_unlock(&srv->tls_lock);
+    tps__log(srv, TPS_LOG_ERROR, "TLS: %s%s%s%s: %s%s", what, arg ? " '" : "", arg ? arg : "",
+             arg ? "'" : "", why, had ? "; the certificate in use stays" : "");
     SSL_CTX_free(ctx);
     return TPS_ETLS;
 }
+
+#define TPS__TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
 {
@@ -256,8 +261,11 @@ static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
         return ctx_fail(srv, ctx, "key file", key);
     if (SSL_CTX_check_private_key(ctx) != 1)
         return ctx_fail(srv, ctx, "the key does not match the certificate", key);
-    if (cfg->ciphers && SSL_CTX_set_cipher_list(ctx, cfg->ciphers) != 1)
-        return ctx_fail(srv, ctx, "TLS 1.2 cipher list", cfg->ciphers);
+    /* TLS 1.2 default: forward secrecy and AEAD only (no CBC: LUCKY13;
+     * no RSA key transport: ROBOT), Mozilla's "intermediate" without DHE. */
+    const char *ciphers = cfg->ciphers ? cfg->ciphers : TPS__TLS12_CIPHERS;
+    if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
+        return ctx_fail(srv, ctx, "TLS 1.2 cipher list", ciphers);
     if (cfg->ciphersuites && SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) != 1)
         return ctx_fail(srv, ctx, "TLS 1.3 cipher suites", cfg->ciphersuites);
     if (cfg->ca_file != NULL) {

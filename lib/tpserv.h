@@ -516,7 +516,8 @@ typedef struct tps_tls_config {
     const char *ca_file;     /* PEM CAs for client certificates, or NULL */
     int verify_client;       /* enum tps_tls_verify; needs ca_file */
     const char *min_version; /* "1.2" (NULL: the default) or "1.3" */
-    const char *ciphers;     /* TLS 1.2 cipher list (OpenSSL syntax), or NULL */
+    const char *ciphers;     /* TLS 1.2 cipher list (OpenSSL syntax); NULL:
+                                ECDHE with AES-GCM or ChaCha20-Poly1305 */
     const char *ciphersuites; /* TLS 1.3 suites (OpenSSL syntax), or NULL */
     const char *alpn;        /* "h2,http/1.1": protocols in our order of
                                 preference; a client offering none of them

@@ -9,12 +9,13 @@
 #                    (redis, memcached, haproxy), reference libraries
 #                    (libuv, libevent), gnuplot, mandoc (man page lint),
 #                    netcat-openbsd (tpclient's nc compatibility), lintian,
-#                    openssl (TLS peers for the TLS tests).
+#                    openssl, gnutls-bin, testssl.sh (TLS peers and the
+#                    TLS scan of the TLS tests).
 # Safe to rerun: does nothing when everything is present. Needs root (or
 # sudo) only when something is missing.
 set -e
 build="autoconf automake libtool pkg-config make gcc libc6-dev libssl-dev"
-test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian openssl"
+test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian openssl gnutls-bin testssl.sh"
 case ${1:-build} in
 build) want=$build ;;
 test) want="$build $test" ;;

@@ -29,7 +29,10 @@ enum kind {
     K_LOG_LEVEL,
     K_MAY_BLOCK,
     K_HELP,
-    K_VERSION
+    K_VERSION,
+    K_STRING,     /* TLS: a file name or list, kept as given */
+    K_TLS_VERIFY, /* none|optional|required */
+    K_NO_TICKETS
 };
 
 struct optdef {
@@ -59,6 +62,16 @@ static const struct optdef defs[] = {
     {"defer-accept", 0, K_DURATION, TPS_OPT_DEFER_ACCEPT_MS},
     {"busy-poll", 0, K_DURATION_US, TPS_OPT_BUSY_POLL_US},
     {"log-level", 0, K_LOG_LEVEL, -1},
+    {"tls-cert", 0, K_STRING, 0},
+    {"tls-key", 0, K_STRING, 1},
+    {"tls-ca", 0, K_STRING, 2},
+    {"tls-verify-client", 0, K_TLS_VERIFY, -1},
+    {"tls-min", 0, K_STRING, 3},
+    {"tls-ciphers", 0, K_STRING, 4},
+    {"tls-ciphersuites", 0, K_STRING, 5},
+    {"alpn", 0, K_STRING, 6},
+    {"tls-no-tickets", 0, K_NO_TICKETS, -1},
+    {"tls-handshake-timeout", 0, K_DURATION, TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS},
     {"help", 'h', K_HELP, -1},
     {"version", 'V', K_VERSION, -1},
 };
@@ -84,6 +97,7 @@ static const long long opt_def[] = {
 static const char *const handler_names[] = {"echo", "discard", "chargen", "daytime", "sleep"};
 static const char *const log_names[] = {"error", "warn", "info", "debug"};
 static const char *const queue_full_names[] = {"pause", "reject"};
+static const char *const verify_names[] = {"none", "optional", "required"};
 
 /* State of one parse: where errors go and how the flag was spelled. */
 struct parse {
@@ -160,6 +174,8 @@ static const char *check_listen(struct parse *p, const char *spec)
 
     if (strncmp(spec, "proxy:", 6) == 0) /* the same address, PROXY protocol */
         spec += 6;
+    if (strncmp(spec, "tls:", 4) == 0) /* the same address, TLS */
+        spec += 4;
     colon = strrchr(spec, ':');
     if (strncmp(spec, "unix:", 5) == 0) {
         if (spec[5] == '\0')
@@ -285,6 +301,19 @@ static const char *apply(struct parse *p, const struct optdef *d, const char *va
     case K_MAY_BLOCK:
         o->may_block = 1;
         return NULL;
+    case K_STRING: {
+        const char **slot[] = {&o->tls_cert,    &o->tls_key,          &o->tls_ca, &o->tls_min,
+                               &o->tls_ciphers, &o->tls_ciphersuites, &o->alpn};
+        if (val[0] == '\0')
+            return fail(p, "empty value");
+        *slot[d->tps_opt] = val;
+        return NULL;
+    }
+    case K_TLS_VERIFY:
+        return set_choice(p, NAMES(verify_names), val, &o->tls_verify);
+    case K_NO_TICKETS:
+        o->tls_no_tickets = 1;
+        return NULL;
     case K_HELP:
         o->action = TPSRV_HELP;
         return NULL;
@@ -323,7 +352,8 @@ static const char *find_flag(struct parse *p, const char *arg, const struct optd
 
 static int takes_value(const struct optdef *d)
 {
-    return d->kind != K_MAY_BLOCK && d->kind != K_HELP && d->kind != K_VERSION;
+    return d->kind != K_MAY_BLOCK && d->kind != K_HELP && d->kind != K_VERSION &&
+           d->kind != K_NO_TICKETS;
 }
 
 static void opts_init(struct tpsrv_opts *o)
@@ -335,6 +365,7 @@ static void opts_init(struct tpsrv_opts *o)
     o->drain_ms = TPSRV_DEFAULT_DRAIN_MS;
     o->handler = TPSRV_HANDLER_ECHO;
     o->log_level = TPS_LOG_INFO;
+    o->tls_verify = -1;
 }
 
 const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv, char *errbuf,
@@ -416,6 +447,24 @@ void tpsrv_opts_print_usage(FILE *f)
             "      --spare-threads N      threads that may take over a worker blocked\n"
             "                             in a may-block callback (default %lld)\n"
             "      --log-level LEVEL      error, warn, info (default) or debug\n"
+            "\n"
+            "TLS (a tls: listener, e.g. tls:0.0.0.0:7443, or proxy:tls: for HAProxy's\n"
+            "send-proxy with ssl; SIGHUP reloads the certificate files):\n"
+            "      --tls-cert FILE        PEM certificate, then its chain (required)\n"
+            "      --tls-key FILE         PEM private key (default: in --tls-cert)\n"
+            "      --tls-ca FILE          PEM CAs for client certificates\n"
+            "      --tls-verify-client none|optional|required\n"
+            "                             client certificates (default: required\n"
+            "                             with --tls-ca, else none)\n"
+            "      --tls-min 1.2|1.3      lowest protocol version (default 1.2)\n"
+            "      --tls-ciphers LIST     TLS 1.2 ciphers (OpenSSL syntax)\n"
+            "      --tls-ciphersuites LIST  TLS 1.3 cipher suites (OpenSSL syntax)\n"
+            "      --alpn LIST            ALPN protocols, ours first (h2,http/1.1);\n"
+            "                             a client offering none of them is refused\n"
+            "      --tls-no-tickets       no session tickets (resumption stays on)\n"
+            "      --tls-handshake-timeout DUR  close a handshake not done after DUR\n"
+            "                             (default 10s; 0 = never)\n"
+            "\n"
             "  -h, --help                 show this help and exit\n"
             "  -V, --version              show the version and exit\n"
             "\n"
@@ -424,7 +473,8 @@ void tpsrv_opts_print_usage(FILE *f)
             "Both '--opt value' and '--opt=value' work.\n"
             "\n"
             "Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
-            "SIGUSR1 prints statistics to stderr. Statistics are also printed at exit.\n",
+            "SIGUSR1 prints statistics to stderr; SIGHUP reloads the TLS certificate.\n"
+            "Statistics are also printed at exit.\n",
             opt_def[TPS_OPT_WORKERS], opt_def[TPS_OPT_QUEUE], opt_def[TPS_OPT_SEND_TIMEOUT_MS],
             TPSRV_DEFAULT_DRAIN_MS, opt_def[TPS_OPT_MAX_INPUT], opt_def[TPS_OPT_SPARE_THREADS]);
 }
