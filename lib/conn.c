@@ -92,6 +92,8 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     tps__count(&w->stats, TPS_STAT_CLOSED, 1);
     tps__list_unlink(&c->link);
     w->nconns--;
+    if (c->flags & TPS__CF_TLS_HS)
+        w->hs_count--; /* it leaves hs_list (send_link) here */
     if (tps__list_linked(&c->send_link))
         tps__list_unlink(&c->send_link);
     if (tps__list_linked(&c->ready_link))
@@ -245,6 +247,20 @@ static void input_limit(tps_conn *c)
 
 static void open_conn(tps__worker *w, tps_conn *c);
 
+/* Over TPS_OPT_TLS_MAX_HANDSHAKES (this worker's share): close the oldest
+ * handshakes. A flood of clients that connect and stall cannot hold every
+ * slot until the timeout; new clients, and real ones, get theirs. */
+static void shed_handshakes(tps__worker *w)
+{
+    long long cap = w->srv->opt[TPS_OPT_TLS_MAX_HANDSHAKES];
+    size_t share = cap <= 0 ? 0 : (size_t)((cap + w->srv->nworkers - 1) / w->srv->nworkers);
+    while (share > 0 && w->hs_count > share) {
+        tps_conn *old = tps__container_of(w->hs_list.next, tps_conn, send_link);
+        tps__count(&w->stats, TPS_STAT_TLS_HANDSHAKES_SHED, 1);
+        tps__conn_close(w, old, TPS_CLOSE_TLS);
+    }
+}
+
 /* A tls: connection's handshake begins (at adoption, or after its PROXY
  * header): it is opened once the handshake is done, or closed if that
  * takes longer than TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS (hs_list). */
@@ -253,6 +269,8 @@ static void tls_begin(tps__worker *w, tps_conn *c)
     c->flags |= TPS__CF_TLS_HS;
     c->send_since_ms = w->now_ms;
     tps__list_append(&w->hs_list, &c->send_link);
+    w->hs_count++;
+    shed_handshakes(w);
 }
 
 /* One step of the handshake: 1 done (the connection is opened now), 0
@@ -264,6 +282,7 @@ static int tls_handshake(tps__worker *w, tps_conn *c)
         return rc;
     c->flags &= ~TPS__CF_TLS_HS;
     tps__list_unlink(&c->send_link); /* off the handshake list */
+    w->hs_count--;
     c->send_since_ms = 0;
     open_conn(w, c);
     return 1;

@@ -188,6 +188,7 @@ typedef struct tps__worker {
     tps__list header_list;   /* conns waiting for their PROXY header, oldest first */
     tps__list hs_list;       /* conns in their TLS handshake, oldest first */
     unsigned hs_budget;      /* TLS handshake steps left this iteration */
+    size_t hs_count;         /* conns on hs_list */
     tps__list linger_list;   /* lingering conns, least recent input first */
     tps__list ready;         /* conns owed a turn without an event */
     tps__list batch;         /* the round of ready turns in progress */

@@ -360,7 +360,9 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(LINGER_MS, 1000, 0, 600000,                                                             \
       "graceful close and stop: how long a peer must be quiet before the close (0 = at once)") \
     X(TLS_HANDSHAKE_TIMEOUT_MS, 10000, 0, 86400000,                                          \
-      "tls: listeners: close if the TLS handshake is not done after this long (0 = never)")
+      "tls: listeners: close if the TLS handshake is not done after this long (0 = never)") \
+    X(TLS_MAX_HANDSHAKES, 1024, 0, 16777216,                                                 \
+      "tls: listeners: handshakes in progress at most; the oldest is closed (0 = no cap)")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
@@ -401,7 +403,8 @@ enum tps_option {
     X(TLS_FAIL_OTHER, "TLS handshakes failed: no shared cipher, alert, other")    \
     X(TLS_HANDSHAKE_TIMEOUTS, "closed: TLS handshake not done in time")           \
     X(TLS_RECORD_ERRORS, "closed: bad TLS record after the handshake")            \
-    X(TLS_NO_CLOSE_NOTIFY, "TLS peers that ended without a close_notify")
+    X(TLS_NO_CLOSE_NOTIFY, "TLS peers that ended without a close_notify")         \
+    X(TLS_HANDSHAKES_SHED, "closed: oldest TLS handshake, over TLS_MAX_HANDSHAKES")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,

@@ -388,6 +388,33 @@ START_TEST(tls_stalled_handshake_times_out)
 }
 END_TEST
 
+/* Connections that never start their handshake hold a slot each: over
+ * TLS_MAX_HANDSHAKES the oldest are closed, at once, not at the timeout,
+ * and a real client still gets in. */
+START_TEST(tls_stalled_handshakes_shed)
+{
+    static const tu_opt opts[] = {
+        {TPS_OPT_WORKERS, 1}, {TPS_OPT_TLS_MAX_HANDSHAKES, 4}, TU_OPT_END};
+    tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
+    int fd[6];
+    for (int i = 0; i < 6; i++) {
+        fd[i] = cli_tcp(tu_port(srv, 0));
+        tu_wait_stat(srv, TPS_STAT_ACCEPTED, (uint64_t)i + 1, 5000);
+    }
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_HANDSHAKES_SHED, 2, 5000), 2);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(tu_wait_eof(fd[i], 2000), 0); /* the oldest two */
+    for (int i = 2; i < 6; i++)
+        ck_assert_int_eq(tu_wait_eof(fd[i], 100), -ETIMEDOUT); /* still waited for */
+    good_client_works(srv); /* it sheds the oldest again */
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES_SHED), 3);
+    ck_assert_int_eq(tu_wait_eof(fd[2], 2000), 0);
+    for (int i = 0; i < 6; i++)
+        close(fd[i]);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* After the handshake, bytes that are no TLS record: TPS_CLOSE_TLS. */
 START_TEST(tls_garbage_record)
 {
@@ -660,6 +687,7 @@ Suite *lib_tls_suite(void)
     tcase_add_test(tc, tls_plaintext_refused);
     tcase_add_test(tc, tls_old_version_refused);
     tcase_add_test(tc, tls_stalled_handshake_times_out);
+    tcase_add_test(tc, tls_stalled_handshakes_shed);
     tcase_add_test(tc, tls_garbage_record);
     tcase_add_test(tc, tls_eof_without_close_notify);
     tcase_add_test(tc, tls_client_cert_required);
