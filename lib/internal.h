@@ -281,6 +281,8 @@ struct tps_server {
 
     pthread_mutex_t tls_lock; /* guards tls_ctx: replaced while running (tls.c) */
     void *tls_ctx;            /* SSL_CTX for tls: listeners' new connections */
+    struct tps__ticket_keys *tickets; /* tls_lock; server-wide: a new SSL_CTX
+                                          keeps resuming the old one's sessions */
 
     _Atomic int run_state;    /* TPS__RUN_* */
     _Atomic int wake_errno;   /* first failed doorbell write (tps__ring), 0 if none */

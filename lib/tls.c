@@ -29,7 +29,10 @@
 #include "internal.h"
 
 #ifdef HAVE_OPENSSL
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -121,6 +124,84 @@ static void bio_method_init(void)
     BIO_meth_set_ctrl(m, bio_ctrl);
     BIO_meth_set_create(m, bio_create);
     bio_method = m;
+}
+
+/* ---- session tickets ------------------------------------------------------------
+ * Ticket keys belong to the server, not to an SSL_CTX: a certificate
+ * rotated with tps_server_tls() keeps resuming sessions. The current key
+ * seals new tickets and is replaced every TPS_OPT_TLS_TICKET_KEY_MS; the
+ * one before it still opens tickets (and they are renewed), so a ticket
+ * resumes for one to two periods. OpenSSL's own keys would live as long
+ * as the process. The callback runs once per handshake that carries or
+ * gets a ticket, under tls_lock (a leaf). */
+
+struct tps__ticket_key {
+    unsigned char name[16], aes[32], hmac[32];
+    int64_t born_ms; /* 0: none */
+};
+struct tps__ticket_keys {
+    struct tps__ticket_key k[2]; /* current, previous */
+};
+
+static int new_key(struct tps__ticket_key *k, int64_t now)
+{
+    if (RAND_bytes(k->name, sizeof(k->name)) != 1 || RAND_bytes(k->aes, sizeof(k->aes)) != 1 ||
+        RAND_bytes(k->hmac, sizeof(k->hmac)) != 1)
+        return -1;
+    k->born_ms = now;
+    return 0;
+}
+
+/* srv->tls_lock held. */
+static int rotate_keys(tps_server *srv, int64_t now)
+{
+    struct tps__ticket_keys *t = srv->tickets;
+    if (t->k[0].born_ms != 0 && now - t->k[0].born_ms < srv->opt[TPS_OPT_TLS_TICKET_KEY_MS])
+        return 0;
+    t->k[1] = t->k[0];
+    return new_key(&t->k[0], now);
+}
+
+static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
+                     EVP_MAC_CTX *hctx, int enc)
+{
+    tps_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    struct tps__ticket_key key;
+    int64_t now = tps__now_ms(), life = srv->opt[TPS_OPT_TLS_TICKET_KEY_MS];
+    int rc = 0;
+    pthread_mutex_lock(&srv->tls_lock);
+    if (rotate_keys(srv, now) < 0) {
+        pthread_mutex_unlock(&srv->tls_lock);
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        const struct tps__ticket_key *k = &srv->tickets->k[i];
+        if (enc ? i == 0 : (k->born_ms != 0 && memcmp(k->name, name, 16) == 0 &&
+                           now - k->born_ms < 2 * life)) {
+            key = *k;
+            rc = i == 0 ? 1 : 2; /* 2: open it, then issue a new one */
+            break;
+        }
+    }
+    pthread_mutex_unlock(&srv->tls_lock);
+    if (rc == 0)
+        return 0; /* an unknown or expired key: a full handshake */
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, key.hmac, sizeof(key.hmac)),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end()};
+    if (enc) {
+        memcpy(name, key.name, 16);
+        if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1 ||
+            EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes, iv) != 1)
+            rc = -1;
+    } else if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes, iv) != 1) {
+        rc = -1;
+    }
+    if (rc > 0 && EVP_MAC_CTX_set_params(hctx, params) != 1)
+        rc = -1;
+    OPENSSL_cleanse(&key, sizeof(key));
+    return rc;
 }
 
 /* ---- the configuration -------------------------------------------------------- */
@@ -254,6 +335,11 @@ static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
     SSL_CTX_set_default_read_buffer_len(ctx, TPS__RBUF_SIZE);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+    SSL_CTX_set_app_data(ctx, srv);
+    /* A session resumes for as long as its ticket's key can open it. */
+    SSL_CTX_set_timeout(ctx, (long)(2 * srv->opt[TPS_OPT_TLS_TICKET_KEY_MS] / 1000));
+    if (!cfg->no_tickets)
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1)
         return ctx_fail(srv, ctx, "certificate file", cfg->cert_file);
     const char *key = cfg->key_file ? cfg->key_file : cfg->cert_file;
@@ -319,6 +405,13 @@ int tps_server_tls_size(tps_server *srv, const tps_tls_config *cfg, size_t size)
     pthread_once(&lib_once, lib_init);
     if (bio_method == NULL || alpn_index < 0)
         return TPS_ENOMEM;
+    pthread_mutex_lock(&srv->tls_lock);
+    if (srv->tickets == NULL)
+        srv->tickets = calloc(1, sizeof(*srv->tickets));
+    bool no_mem = srv->tickets == NULL;
+    pthread_mutex_unlock(&srv->tls_lock);
+    if (no_mem)
+        return TPS_ENOMEM;
     SSL_CTX *ctx = NULL;
     int rc = build_ctx(srv, &mine, &ctx);
     if (rc < 0)
@@ -337,6 +430,10 @@ void tps__tls_server_free(tps_server *srv)
 {
     SSL_CTX_free(srv->tls_ctx);
     srv->tls_ctx = NULL;
+    if (srv->tickets != NULL)
+        OPENSSL_cleanse(srv->tickets, sizeof(*srv->tickets));
+    free(srv->tickets);
+    srv->tickets = NULL;
 }
 
 int tps__tls_ready(tps_server *srv)

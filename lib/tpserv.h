@@ -362,7 +362,9 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(TLS_HANDSHAKE_TIMEOUT_MS, 10000, 0, 86400000,                                          \
       "tls: listeners: close if the TLS handshake is not done after this long (0 = never)") \
     X(TLS_MAX_HANDSHAKES, 1024, 0, 16777216,                                                 \
-      "tls: listeners: handshakes in progress at most; the oldest is closed (0 = no cap)")
+      "tls: listeners: handshakes in progress at most; the oldest is closed (0 = no cap)") \
+    X(TLS_TICKET_KEY_MS, 3600000, 1000, 86400000,                                           \
+      "tls: listeners: session ticket keys are replaced this often (the last one still resumes)")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
@@ -505,7 +507,9 @@ int tps_server_proxy_trust(tps_server *srv, const char *cidr);
  * first) and the drain behave as over TCP. A handshake not done within
  * TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS, a failed one or a bad record later
  * closes the connection (TPS_CLOSE_TLS, counted by reason in the
- * TPS_STAT_TLS_* stats). Needs a library built with OpenSSL 3: otherwise
+ * TPS_STAT_TLS_* stats). Sessions resume with tickets sealed by keys the
+ * server replaces every TPS_OPT_TLS_TICKET_KEY_MS (set the TLS options
+ * before tps_server_tls()). Needs a library built with OpenSSL 3: otherwise
  * tps_server_tls() and a tls: listener give TPS_ENOTSUP. */
 enum tps_tls_verify {
     TPS_TLS_VERIFY_NONE = 0,     /* no client certificate asked for */

@@ -576,6 +576,49 @@ START_TEST(tls_session_resumed)
 }
 END_TEST
 
+/* One resumption attempt with sess; returns whether it resumed. */
+static int resumes(int port, SSL_CTX *ctx, SSL_SESSION *sess)
+{
+    tcli t;
+    ck_assert(cli_handshake(&t, cli_tcp(port), ctx, sess));
+    ck_assert(cli_echo(&t, (const unsigned char *)"r\n", 2, 5000));
+    int reused = SSL_session_reused(t.ssl);
+    SSL_shutdown(t.ssl);
+    cli_free(&t);
+    return reused;
+}
+
+/* Ticket keys are replaced every TLS_TICKET_KEY_MS: a ticket resumes
+ * during its key's period and the next, not after; a rotated certificate
+ * keeps resuming (the keys are the server's, not the context's). */
+START_TEST(tls_ticket_keys_rotate)
+{
+    static const tu_opt opts[] = {{TPS_OPT_TLS_TICKET_KEY_MS, 2000}, TU_OPT_END};
+    tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
+    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    tcli t;
+    int port = tu_port(srv, 0);
+    ck_assert(cli_open(&t, port, ctx));
+    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    SSL_SESSION *sess = SSL_get1_session(t.ssl);
+    SSL_shutdown(t.ssl);
+    cli_free(&t);
+    ck_assert_msg(resumes(port, ctx, sess), "no resumption within the key's period");
+    tps_tls_config next = server_cfg;
+    next.cert_file = CERTS "server2.pem";
+    next.key_file = CERTS "server2.key";
+    ck_assert_int_eq(tps_server_tls(srv, &next), 0);
+    ck_assert_msg(resumes(port, ctx, sess), "a new certificate lost the sessions");
+    tu_sleep_ms(2400); /* the key is now the previous one: still opens */
+    ck_assert_msg(resumes(port, ctx, sess), "no resumption in the next period");
+    tu_sleep_ms(2400); /* two rotations: gone */
+    ck_assert_msg(!resumes(port, ctx, sess), "a ticket two periods old resumed");
+    SSL_SESSION_free(sess);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+}
+END_TEST
+
 static void subject_of_server(tcli *t, char *buf, size_t len)
 {
     X509 *cert = SSL_get1_peer_certificate(t->ssl);
@@ -696,6 +739,7 @@ Suite *lib_tls_suite(void)
     tcase_add_test(tc, tls_stop_sends_close_notify);
     tcase_add_test(tc, tls_session_resumed);
     tcase_add_test(tc, tls_certificate_rotation);
+    tcase_add_test(tc, tls_ticket_keys_rotate);
     tcase_add_test(tc, tls_after_proxy_header);
     tcase_add_test(tc, tls_config_errors);
     suite_add_tcase(s, tc);
