@@ -12,7 +12,7 @@
 . "${top_srcdir:-.}/tests/server_lib.sh"
 
 sock="$TMPD/must-not-exist.sock"
-"$TPSERVER" --listen "proxy:unix:$sock" --proxy-trust 10.0.0.0/33 >"$SRV_OUT" 2>"$SRV_ERR"
+timeout 30 "$TPSERVER" --listen "proxy:unix:$sock" --proxy-trust 10.0.0.0/33 >"$SRV_OUT" 2>"$SRV_ERR"
 rc=$?
 [ $rc -eq 2 ] || fail "--proxy-trust 10.0.0.0/33 exited $rc, not 2"
 grep -qF -- "--proxy-trust: invalid address range '10.0.0.0/33'" "$SRV_ERR" ||
