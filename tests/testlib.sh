@@ -28,6 +28,10 @@
 #  - $TMPD/san.PID: ASAN/LSAN/TSAN/UBSAN_OPTIONS get log_path=$TMPD/san
 #    here, so every sanitized program the test starts, in the background
 #    or not, with its stderr kept or thrown away, writes its reports there.
+#    Not UBSan's in an ASan+UBSan build (GCC 12 writes them to stderr
+#    whatever log_path says): those are caught in the logs above, and a
+#    foreground run whose stderr is not one still fails on its status,
+#    since the build's -fno-sanitize-recover=all makes the program abort.
 # A sanitizer report: "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 # "WARNING: ThreadSanitizer", "runtime error:" (UBSan) or a sanitizer's
 # "SUMMARY:". An alert: libtpserv's log has four levels (lib/tpserv.h:
