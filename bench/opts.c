@@ -78,7 +78,8 @@ const char tpb_usage_text[] =
     "  tpbench -c 50 -d 10s 127.0.0.1:7000\n"
     "  tpbench -c 50 --request 'PING\\r\\n' --expect '+PONG\\r\\n' 127.0.0.1:6379\n"
     "  tpbench --request 'version\\r\\n' --expect-term '\\r\\n' 127.0.0.1:11211\n"
-    "  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n";
+    "  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n"
+    "  tpbench --tls --tls-ca ca.pem --tls-resume --mode churn -c 4 localhost:7443\n";
 
 void tpb_opts_defaults(tpb_opts *o)
 {
