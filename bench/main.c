@@ -255,7 +255,10 @@ int main(int argc, char **argv)
     if (tpb_opts_parse(&o, argc, argv, err, sizeof err) < 0)
         usage_error(err);
     if (o.help || o.version) {
-        fputs(o.help ? tpb_usage_text : TPB_VERSION "\n", stdout);
+        if (o.help)
+            tpb_print_usage(stdout);
+        else
+            fputs(TPB_VERSION "\n", stdout);
         return 0;
     }
     if (o.tls && !tpb_tls_available())

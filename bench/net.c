@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/addr.h"
+
 uint64_t tpb_now(void)
 {
     struct timespec ts;
@@ -53,23 +55,21 @@ static int resolve_unix(tpb_run *run, const char *path, char *err, size_t n)
 
 int tpb_resolve(tpb_run *run, char *err, size_t n)
 {
-    const char *t = run->o->target;
-    char host[256];
+    const char *t = run->o->target, *why;
+    struct tpcm_addr a;
+    char port[8];
     memset(&run->addr, 0, sizeof run->addr);
-    if (strncmp(t, "unix:", 5) == 0)
-        return resolve_unix(run, t + 5, err, n);
-    const char *colon = strrchr(t, ':');
-    size_t hl = colon ? (size_t)(colon - t) : 0;
-    if (!colon || !colon[1] || hl == 0 || hl >= sizeof host) {
-        snprintf(err, n, "bad target '%s': expected HOST:PORT, [V6]:PORT or unix:/path", t);
+    /* The same split as the parse's (common/addr.c): it cannot fail here
+     * for a target that tpb_opts_parse took. */
+    if (tpcm_addr_parse(t, 0, &a, &why) < 0) {
+        snprintf(err, n, "bad target '%s': %s", t, why);
         return -1;
     }
-    memcpy(host, t, hl);
-    host[hl] = '\0';
-    if (host[0] == '[' && host[hl - 1] == ']')
-        memmove(host, host + 1, hl - 2), host[hl - 2] = '\0';
+    if (a.kind == TPCM_ADDR_UNIX)
+        return resolve_unix(run, a.path, err, n);
+    snprintf(port, sizeof port, "%d", a.port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    int rc = getaddrinfo(a.host, port, &hints, &res);
     if (rc != 0) {
         snprintf(err, n, "cannot resolve '%s': %s", t, gai_strerror(rc));
         return -1;

@@ -5,6 +5,7 @@
 #ifndef TPB_OPTS_H
 #define TPB_OPTS_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 enum tpb_mode { TPB_MODE_REQ, TPB_MODE_THROUGHPUT, TPB_MODE_CHURN, TPB_MODE_IDLE, TPB_MODE_RAMP };
@@ -35,18 +36,16 @@ typedef struct tpb_opts {
 
 void tpb_opts_defaults(tpb_opts *o);
 void tpb_opts_free(tpb_opts *o);
-/* Parse argv; 0 on success, -1 with a message in err on a usage error. */
+/* Parse argv; 0 on success, -1 with a message in err on a usage error.
+ * Strings it sets (target, request, ...) are malloc'd and owned by o:
+ * tpb_opts_free frees them, on success and on error alike. */
 int tpb_opts_parse(tpb_opts *o, int argc, char **argv, char *err, size_t errlen);
-/* "10s", "2m", "500ms", "250us", "1h", bare number = seconds. */
-int tpb_parse_duration(const char *s, uint64_t *ns);
-/* "64", "4k", "1M" (binary multiples). */
-int tpb_parse_size(const char *s, size_t *out);
-/* C escapes (\r \n \t \0 \\ \xHH \NNN); returns malloc'd bytes, NULL on a bad escape. */
-char *tpb_unescape(const char *s, size_t *len);
 /* "p99=2ms", "p99.9=10ms". */
 int tpb_parse_pct_target(const char *s, double *p, uint64_t *ns);
 const char *tpb_mode_name(enum tpb_mode m);
-extern const char tpb_usage_text[];
+/* The --help text to f; its option list is generated from the parser's
+ * own table. */
+void tpb_print_usage(FILE *f);
 /* The parser's i-th option, for the man page test: its long name, and in
  * *short_name its letter (0 if none); NULL past the last. */
 const char *tpb_opts_flag(size_t i, char *short_name);

@@ -55,7 +55,7 @@ int main(int argc, char *argv[])
     if (tpc_opts_parse(&o, argc, argv, err, sizeof err) < 0)
         return usage_error(err);
     if (o.action == TPC_HELP) {
-        fputs(tpc_usage(), stdout);
+        tpc_usage(stdout);
         return fflush(stdout) == 0 ? TPC_EXIT_OK : TPC_EXIT_ERROR;
     }
     if (o.action == TPC_VERSION) {

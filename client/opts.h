@@ -8,6 +8,7 @@
 #define TPC_OPTS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define TPC_DEFAULT_TIMEOUT_MS 5000L
@@ -26,7 +27,8 @@ struct tpc_opts {
     const char *port;
     int family; /* AF_UNSPEC, or AF_INET / AF_INET6 for -4 / -6 */
 
-    /* -m: message (malloc'd, owned; escapes already decoded with -e) and
+    /* --message: the message (malloc'd, owned: tpc_opts_free frees it;
+     * escapes already decoded with -e) and
      * the line ending appended to each of its `count` copies. */
     char *message;
     size_t message_len;
@@ -59,24 +61,9 @@ struct tpc_opts {
 int tpc_opts_parse(struct tpc_opts *o, int argc, char *const argv[], char *err, size_t errlen);
 void tpc_opts_free(struct tpc_opts *o);
 
-/* "500ms", "2s", "1.5s", "1m", "1h"; a plain number is seconds. Stores
- * milliseconds (rounded down) in *ms. Returns 0, or -1 with a message
- * ("not a duration", "out of range") in err. */
-int tpc_parse_duration(const char *s, long *ms, char *err, size_t errlen);
-
-/* Decimal unsigned integer in [min, max], no sign, no garbage. Returns 0
- * or -1 with a message in err. */
-int tpc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
-                  size_t errlen);
-
-/* Decodes C escapes (\\ \' \" \? \a \b \e \f \n \r \t \v, octal \NNN, \xHH)
- * of in into a new malloc'd buffer *out of *outlen bytes (binary: may hold
- * NUL; also NUL-terminated for convenience). Returns 0, or -1 with a
- * message in err and *out untouched. */
-int tpc_decode_escapes(const char *in, char **out, size_t *outlen, char *err, size_t errlen);
-
-/* The --help text (static storage). */
-const char *tpc_usage(void);
+/* Prints the --help text to f: the option list is generated from the
+ * parser's own table. */
+void tpc_usage(FILE *f);
 
 /* The option table, for the man page test: the i-th option's long name
  * (NULL if it has none) and short letter (0 if none); returns 0 past the

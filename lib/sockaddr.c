@@ -12,32 +12,19 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "../common/addr.h"
 #include "tpserv.h"
 
+/* The one port rule of the three programs and the library. */
 int tps__parse_port(const char *s)
 {
-    long v = 0;
-    if (*s == '\0' || strlen(s) > 5)
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    return v <= 65535 ? (int)v : -1;
+    return tpcm_port_parse(s);
 }
 
-static int parse_unix(const char *path, tps__endpoint *ep, const char **why)
+/* path is checked by tpcm_addr_parse: not empty, fits sun_path. */
+static int parse_unix(const char *path, tps__endpoint *ep)
 {
     struct sockaddr_un *sun = (struct sockaddr_un *)&ep->ss;
-    if (*path == '\0') {
-        *why = "empty unix socket path";
-        return -EINVAL;
-    }
-    if (strlen(path) >= sizeof(sun->sun_path)) {
-        *why = "unix socket path too long";
-        return -ENAMETOOLONG;
-    }
     sun->sun_family = AF_UNIX;
     strcpy(sun->sun_path, path);
     ep->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
@@ -62,60 +49,18 @@ static int resolve(const char *host, int port, tps__endpoint *ep, const char **w
     return 0;
 }
 
-/* Split "HOST:PORT" / "[V6]:PORT" into host (in buf) and port. */
-static int split_host_port(const char *spec, char *host, size_t hostlen, int *port,
-                           const char **why)
-{
-    const char *colon;
-    const char *h = spec;
-    size_t n;
-    if (*spec == '[') {
-        const char *end = strchr(spec, ']');
-        if (end == NULL || end == spec + 1 || end[1] != ':') { /* "[]:80" is no wildcard */
-            *why = "expected [IPV6]:PORT";
-            return -EINVAL;
-        }
-        h = spec + 1;
-        n = (size_t)(end - h);
-        colon = end + 1;
-    } else {
-        colon = strrchr(spec, ':');
-        if (colon == NULL) {
-            *why = "expected HOST:PORT, :PORT or unix:/path";
-            return -EINVAL;
-        }
-        n = (size_t)(colon - spec);
-    }
-    if (n >= hostlen) {
-        *why = "host name too long";
-        return -ENAMETOOLONG;
-    }
-    memcpy(host, h, n);
-    host[n] = '\0';
-    *port = tps__parse_port(colon + 1);
-    if (*port < 0) {
-        *why = "port must be a number from 0 to 65535";
-        return -EINVAL;
-    }
-    return 0;
-}
-
 int tps__endpoint_parse(const char *spec, tps__endpoint *ep, const char **why)
 {
-    char host[256];
-    int port, rc;
-    *why = "";
+    struct tpcm_addr a;
     memset(ep, 0, sizeof(*ep));
-    if (spec == NULL) {
-        *why = "no address";
-        return -EINVAL;
-    }
-    if (strncmp(spec, "unix:", 5) == 0)
-        return parse_unix(spec + 5, ep, why);
-    rc = split_host_port(spec, host, sizeof(host), &port, why);
+    /* The split is common/addr.c's, the same tpclient and tpbench use. */
+    int rc = tpcm_addr_parse(spec, TPCM_ADDR_ANY, &a, why);
     if (rc < 0)
         return rc;
-    if (host[0] == '\0' || strcmp(host, "*") == 0) {
+    if (a.kind == TPCM_ADDR_UNIX)
+        return parse_unix(a.path, ep);
+    int port = a.port;
+    if (a.host[0] == '\0') {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ep->ss;
         s6->sin6_family = AF_INET6;
         s6->sin6_addr = in6addr_any;
@@ -124,7 +69,7 @@ int tps__endpoint_parse(const char *spec, tps__endpoint *ep, const char **why)
         ep->any = 1;
         return 0;
     }
-    return resolve(host, port, ep, why);
+    return resolve(a.host, port, ep, why);
 }
 
 void tps__peer_from_sockaddr(tps__peer *p, const struct sockaddr *sa)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - tpserver: the library's server as a program. Parse the command
  * line (exit 2 on a bad flag, before anything is bound), raise the
- * open-file limit, bind every listener (exit 1 naming the address on
- * failure), print where it listens, then let the main thread serve
+ * open-file limit, bind every listener (exit 2 for a spec the library
+ * cannot read, exit 1 naming the address when binding fails), print
+ * where it listens, then let the main thread serve
  * signals until the server stops, and print the final statistics. This is
  * the only file of tpserver that exits. */
 #include "config.h"
@@ -77,6 +78,8 @@ static const char *check_tls_flags(const struct tpsrv_opts *o)
         return "TLS flags need --tls-cert (and a tls: listener)";
     if (o->tls_verify > TPS_TLS_VERIFY_NONE && o->tls_ca == NULL)
         return "--tls-verify-client needs --tls-ca";
+    if (o->tls_min != NULL && strcmp(o->tls_min, "1.2") != 0 && strcmp(o->tls_min, "1.3") != 0)
+        return "--tls-min: 1.2 or 1.3 (older versions are always refused)";
     return NULL;
 }
 
@@ -148,6 +151,7 @@ static int configure(tps_server *srv, const struct tpsrv_opts *o, tps_handler *c
     return rc;
 }
 
+/* Returns 0, or the exit status: 2 for a malformed spec, 1 otherwise. */
 static int listen_all(tps_server *srv, const struct tpsrv_opts *o)
 {
     static const char *const fallback[] = {TPSRV_DEFAULT_LISTEN};
@@ -156,10 +160,20 @@ static int listen_all(tps_server *srv, const struct tpsrv_opts *o)
 
     for (unsigned i = 0; i < n; i++) {
         int rc = tps_server_listen(srv, specs[i]);
+        /* The library is the one parser of listen specs: a spec it cannot
+         * read (the log line before says why) is a usage error, as any
+         * other bad flag value; binding or resolving is a runtime one. */
+        if (rc == TPS_EINVAL || rc == TPS_ENAMETOOLONG) {
+            fprintf(stderr,
+                    "tpserver: --listen: invalid address '%s' (use HOST:PORT, [V6]:PORT, "
+                    ":PORT or unix:/path)\nTry 'tpserver --help' for more information.\n",
+                    specs[i]);
+            return 2;
+        }
         if (rc < 0) {
             fprintf(stderr, "tpserver: cannot listen on %s: %s (%s)\n", specs[i], tps_strerror(rc),
                     tps_err_name(rc));
-            return rc;
+            return 1;
         }
     }
     return 0;
@@ -200,9 +214,13 @@ static int serve(const struct tpsrv_opts *o)
         fprintf(stderr, "tpserver: cannot start: %s\n", tps_strerror(rc));
         return 1;
     }
-    if (configure(srv, o, &copy) < 0 || listen_all(srv, o) < 0) {
+    if (configure(srv, o, &copy) < 0) {
         tps_server_free(srv);
         return 1;
+    }
+    if ((rc = listen_all(srv, o)) != 0) {
+        tps_server_free(srv);
+        return rc;
     }
     if ((rc = tps_server_start(srv)) < 0) {
         fprintf(stderr, "tpserver: cannot start: %s\n", tps_strerror(rc));

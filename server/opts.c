@@ -1,359 +1,260 @@
 /* SPDX-License-Identifier: MIT */
-/* opts.c - tpserver's command-line parser: a table of flags, each with a
- * kind that says how its value is checked and where it is stored. Every
- * error names the flag as the user spelled it and the bad value; nothing
- * here prints or exits (main.c does, before binding anything). */
+/* opts.c - tpserver's command line on the common flag driver
+ * (common/flags.c). The library's options are not listed here: their
+ * flags are generated from TPS_OPTION_MAP (lib/tpserv.h), so every option
+ * the library has is a flag, with the library's range, default and text.
+ * The listen specs are not checked here either: the library's own parser
+ * does that when main() hands them to tps_server_listen(). Nothing here
+ * prints (but the usage, to the FILE given) or exits. */
 #include "config.h"
 
 #include "opts.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <ctype.h>
 #include <string.h>
 
+#include "../common/flags.h"
+#include "../common/units.h"
 #include "sockaddr.h"
-#include "units.h"
 
-enum kind {
-    K_LISTEN,
-    K_PROXY_TRUST,
-    K_COUNT,
-    K_DURATION,
-    K_DURATION_US,
-    K_SIZE,
-    K_DRAIN,
-    K_QUEUE_FULL,
-    K_HANDLER,
-    K_LOG_LEVEL,
-    K_MAY_BLOCK,
-    K_HELP,
-    K_VERSION,
-    K_STRING,     /* TLS: a file name or list, kept as given */
-    K_TLS_VERIFY, /* none|optional|required */
-    K_NO_TICKETS
+static const char *const handler_names[] = {"echo", "discard", "chargen", "daytime", "sleep", NULL};
+static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const queue_full_names[] = {"pause", "reject", NULL};
+static const char *const verify_names[] = {"none", "optional", "required", NULL};
+
+static const struct {
+    const char *name;
+    long long def, min, max;
+    const char *desc;
+} lib_opt[] = {
+#define LIBOPT_(name, def, min, max, desc) {#name, def, min, max, desc},
+    TPS_OPTION_MAP(LIBOPT_)
+#undef LIBOPT_
 };
 
-struct optdef {
-    const char *name; /* long form, without "--" */
-    char short_name;  /* 0 if none */
-    enum kind kind;
-    int tps_opt; /* enum tps_option for K_COUNT/K_DURATION[_US]/K_SIZE */
-};
-
-static const struct optdef defs[] = {
-    {"listen", 'l', K_LISTEN, -1},
-    {"workers", 'w', K_COUNT, TPS_OPT_WORKERS},
-    {"queue", 'q', K_COUNT, TPS_OPT_QUEUE},
-    {"queue-full", 0, K_QUEUE_FULL, -1},
-    {"max-conns", 0, K_COUNT, TPS_OPT_MAX_CONNS},
-    {"max-conns-per-ip", 0, K_COUNT, TPS_OPT_MAX_CONNS_PER_IP},
-    {"idle-timeout", 0, K_DURATION, TPS_OPT_IDLE_TIMEOUT_MS},
-    {"send-timeout", 0, K_DURATION, TPS_OPT_SEND_TIMEOUT_MS},
-    {"drain-timeout", 0, K_DRAIN, -1},
-    {"linger", 0, K_DURATION, TPS_OPT_LINGER_MS},
-    {"max-input", 0, K_SIZE, TPS_OPT_MAX_INPUT},
-    {"handler", 0, K_HANDLER, -1},
-    {"may-block", 0, K_MAY_BLOCK, -1},
-    {"spare-threads", 0, K_COUNT, TPS_OPT_SPARE_THREADS},
-    {"proxy-timeout", 0, K_DURATION, TPS_OPT_PROXY_TIMEOUT_MS},
-    {"proxy-trust", 0, K_PROXY_TRUST, -1},
-    {"defer-accept", 0, K_DURATION, TPS_OPT_DEFER_ACCEPT_MS},
-    {"busy-poll", 0, K_DURATION_US, TPS_OPT_BUSY_POLL_US},
-    {"log-level", 0, K_LOG_LEVEL, -1},
-    {"tls-cert", 0, K_STRING, 0},
-    {"tls-key", 0, K_STRING, 1},
-    {"tls-ca", 0, K_STRING, 2},
-    {"tls-verify-client", 0, K_TLS_VERIFY, -1},
-    {"tls-min", 0, K_STRING, 3},
-    {"tls-ciphers", 0, K_STRING, 4},
-    {"tls-ciphersuites", 0, K_STRING, 5},
-    {"alpn", 0, K_STRING, 6},
-    {"tls-no-tickets", 0, K_NO_TICKETS, -1},
-    {"tls-handshake-timeout", 0, K_DURATION, TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS},
-    {"help", 'h', K_HELP, -1},
-    {"version", 'V', K_VERSION, -1},
-};
-#define NDEFS (sizeof defs / sizeof defs[0])
-
-/* The library's ranges, from its own option table. */
-static const long long opt_min[] = {
-#define MIN_(name, def, min, max, desc) min,
-    TPS_OPTION_MAP(MIN_)
-#undef MIN_
-};
-static const long long opt_max[] = {
-#define MAX_(name, def, min, max, desc) max,
-    TPS_OPTION_MAP(MAX_)
-#undef MAX_
-};
-static const long long opt_def[] = {
-#define DEF_(name, def, min, max, desc) def,
-    TPS_OPTION_MAP(DEF_)
-#undef DEF_
-};
-
-static const char *const handler_names[] = {"echo", "discard", "chargen", "daytime", "sleep"};
-static const char *const log_names[] = {"error", "warn", "info", "debug"};
-static const char *const queue_full_names[] = {"pause", "reject"};
-static const char *const verify_names[] = {"none", "optional", "required"};
-
-/* State of one parse: where errors go and how the flag was spelled. */
-struct parse {
-    struct tpsrv_opts *o;
-    char *err;
-    size_t errlen;
-    char flag[64]; /* "--workers" or "-w", for messages */
-    unsigned char seen[NDEFS];
-};
-
-static const char *fail(struct parse *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *fail(struct parse *p, const char *fmt, ...)
+static int add_listen(void *base, const struct tpcm_flag *f, const char *spec, char *why,
+                      size_t whylen)
 {
-    va_list ap;
-    int n = snprintf(p->err, p->errlen, "%s: ", p->flag);
+    struct tpsrv_opts *o = base;
+    (void)f;
+    if (o->nlisten >= TPSRV_MAX_LISTEN) {
+        snprintf(why, whylen, "too many listeners at '%s' (max %d)", spec, TPSRV_MAX_LISTEN);
+        return -1;
+    }
+    o->listen[o->nlisten++] = spec;
+    return 0;
+}
 
-    va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < p->errlen)
-        vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return p->err;
+/* The syntax tps_server_proxy_trust() takes ("10.0.0.0/8", "127.0.0.1",
+ * "::1/128"), checked with the library's own parser so that a typo exits
+ * 2 before anything is bound; main.c hands the range on. */
+static int add_trust(void *base, const struct tpcm_flag *f, const char *cidr, char *why,
+                     size_t whylen)
+{
+    struct tpsrv_opts *o = base;
+    tps__cidr range;
+    int host_bits;
+    (void)f;
+    if (tps__cidr_parse(cidr, &range, &host_bits) < 0) {
+        snprintf(why, whylen,
+                 "invalid address range '%s' (use ADDR or ADDR/BITS, e.g. 10.0.0.0/8)", cidr);
+        return -1;
+    }
+    if (o->ntrust >= TPSRV_MAX_TRUST) {
+        snprintf(why, whylen, "too many ranges at '%s' (max %d)", cidr, TPSRV_MAX_TRUST);
+        return -1;
+    }
+    o->trust[o->ntrust++] = cidr;
+    return 0;
+}
+
+static int set_action(void *base, const struct tpcm_flag *f, const char *v, char *why, size_t n)
+{
+    (void)v, (void)why, (void)n;
+    ((struct tpsrv_opts *)base)->action = (enum tpsrv_action)f->id;
+    return 0;
+}
+
+#define AT(member) TPCM_AT(struct tpsrv_opts, member)
+
+/* The table: tpserver's own flags around the library's, which build()
+ * fills in. */
+enum { NHEAD = 3, NTAIL = 14, NDEFS = NHEAD + TPS_OPT_COUNT_ + NTAIL };
+static const struct tpcm_flag head[NHEAD] = {
+    {.name = "listen", .letter = 'l', .value_name = "SPEC", .type = TPCM_CALL,
+     .call = add_listen, .bits = TPCM_REPEAT, .id = -1,
+     .help = "listen on SPEC; repeatable. SPEC is HOST:PORT, [V6ADDR]:PORT, :PORT or *:PORT "
+             "(all addresses), or unix:/path. Port 0 picks a free port. A proxy: prefix "
+             "(proxy:127.0.0.1:7000) wants the PROXY protocol (v1/v2) from a balancer; a tls: "
+             "prefix (tls:0.0.0.0:7443) serves TLS (--tls-cert), and proxy:tls: takes the "
+             "PROXY header, then TLS (HAProxy's send-proxy with ssl). Default: "
+             TPSRV_DEFAULT_LISTEN},
+    {.name = "proxy-trust", .value_name = "CIDR", .type = TPCM_CALL, .call = add_trust,
+     .bits = TPCM_REPEAT, .id = -1,
+     .help = "take proxy: connections only from CIDR (the balancers: 10.0.0.0/8, 127.0.0.1, "
+             "::1/128); repeatable. Others are closed unread. Default: from anyone (bind "
+             "proxy: where only they reach)"},
+    {.name = "handler", .value_name = "NAME", .type = TPCM_CHOICE, AT(handler),
+     .choices = handler_names, .id = -1,
+     .help = "echo (default), discard (RFC 863), chargen (RFC 864), daytime (RFC 867) or "
+             "sleep (echoes lines; 'sleep MS' sleeps MS ms in the handler, then says "
+             "'slept MS')"},
+};
+static const struct tpcm_flag tail[NTAIL] = {
+    {.name = "may-block", .type = TPCM_BOOL, AT(may_block), .id = -1,
+     .help = "dispatch the handler as one that may block (sleep always is)"},
+    {.name = "drain-timeout", .value_name = "DUR", .type = TPCM_DURATION, AT(drain_ms),
+     .min = 0, .max = TPSRV_MAX_DRAIN_MS, .res_ns = TPCM_MS, .id = -1,
+     .help = "on SIGTERM, time to finish before force-closing (default 10s)"},
+    {.name = "log-level", .value_name = "LEVEL", .type = TPCM_CHOICE, AT(log_level),
+     .choices = log_names, .id = -1, .help = "error, warn, info (default) or debug"},
+    /* TLS for tls: listeners; main.c hands them to tps_server_tls(), at start
+     * and on SIGHUP (the files are read then, not here). */
+    {.name = "tls-cert", .value_name = "FILE", .type = TPCM_STRING, AT(tls_cert), .id = -1,
+     .help = "PEM certificate, then its chain: needed by tls: listeners; SIGHUP reads it "
+             "(and the key) again, for new connections"},
+    {.name = "tls-key", .value_name = "FILE", .type = TPCM_STRING, AT(tls_key), .id = -1,
+     .help = "PEM private key (default: in --tls-cert)"},
+    {.name = "tls-ca", .value_name = "FILE", .type = TPCM_STRING, AT(tls_ca), .id = -1,
+     .help = "PEM CAs for client certificates"},
+    {.name = "tls-verify-client", .value_name = "none|optional|required", .type = TPCM_CHOICE,
+     AT(tls_verify), .choices = verify_names, .id = -1,
+     .help = "client certificates (default: required with --tls-ca, else none)"},
+    {.name = "tls-min", .value_name = "1.2|1.3", .type = TPCM_STRING, AT(tls_min), .id = -1,
+     .help = "lowest TLS version (default 1.2; 1.0 and 1.1 are always refused)"},
+    {.name = "tls-ciphers", .value_name = "LIST", .type = TPCM_STRING, AT(tls_ciphers), .id = -1,
+     .help = "TLS 1.2 ciphers, OpenSSL's syntax (default: ECDHE with AES-GCM or "
+             "ChaCha20-Poly1305)"},
+    {.name = "tls-ciphersuites", .value_name = "LIST", .type = TPCM_STRING,
+     AT(tls_ciphersuites), .id = -1, .help = "TLS 1.3 cipher suites, OpenSSL's syntax"},
+    {.name = "alpn", .value_name = "LIST", .type = TPCM_STRING, AT(alpn), .id = -1,
+     .help = "ALPN protocols, ours first (h2,http/1.1); a client offering none of them is "
+             "refused"},
+    {.name = "tls-no-tickets", .type = TPCM_BOOL, AT(tls_no_tickets), .id = -1,
+     .help = "no session tickets (sessions still resume from the server's cache)"},
+    {.name = "help", .letter = 'h', .type = TPCM_CALL, .call = set_action, .bits = TPCM_STOP,
+     .id = TPSRV_HELP, .help = "show this help and exit"},
+    {.name = "version", .letter = 'V', .type = TPCM_CALL, .call = set_action,
+     .bits = TPCM_STOP, .id = TPSRV_VERSION, .help = "show the version and exit"},
+};
+
+static struct tpcm_flag defs[NDEFS];
+static size_t ndefs;
+static char names[TPS_OPT_COUNT_][40];
+static char helps[TPS_OPT_COUNT_][320];
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* "30s", "1500ms", "64k", "1M": a default as the user would type it. */
+static void format_default(char *buf, size_t len, enum tpcm_flag_type type, long long res_ns,
+                           long long v)
+{
+    if (type == TPCM_ONOFF)
+        snprintf(buf, len, "%s", v ? "on" : "off");
+    else if (type == TPCM_DURATION && v != 0 && res_ns == TPCM_MS && v % 1000 == 0)
+        snprintf(buf, len, "%llds", v / 1000);
+    else if (type == TPCM_DURATION && v != 0)
+        snprintf(buf, len, "%lld%s", v, res_ns == TPCM_MS ? "ms" : "us");
+    else if (type == TPCM_SIZE && v != 0 && v % (1LL << 20) == 0)
+        snprintf(buf, len, "%lldM", v >> 20);
+    else if (type == TPCM_SIZE && v != 0 && v % 1024 == 0)
+        snprintf(buf, len, "%lldk", v >> 10);
+    else
+        snprintf(buf, len, "%lld", v);
+}
+
+/* The flag of library option i: its name is the option's lowercased, with
+ * '-' for '_' and without _MS/_US; the kind follows from the name (_MS,
+ * _US: a duration), the range (0..1: on/off) or the description ("bytes":
+ * a size); everything else is a count. */
+static void lib_flag(int i, struct tpcm_flag *f)
+{
+    const char *up = lib_opt[i].name;
+    char *name = names[i], def[32];
+    size_t n = strlen(up);
+
+    memset(f, 0, sizeof *f);
+    if (ends_with(up, "_MS") || ends_with(up, "_US"))
+        n -= 3;
+    for (size_t k = 0; k < n && k + 1 < sizeof names[i]; k++)
+        name[k] = up[k] == '_' ? '-' : (char)tolower((unsigned char)up[k]);
+    f->name = name;
+    f->id = i;
+    f->off = offsetof(struct tpsrv_opts, value) + (size_t)i * sizeof(long long);
+    f->size = sizeof(long long);
+    f->min = lib_opt[i].min;
+    f->max = lib_opt[i].max;
+    if (ends_with(up, "_MS") || ends_with(up, "_US")) {
+        f->type = TPCM_DURATION;
+        f->res_ns = ends_with(up, "_MS") ? TPCM_MS : TPCM_US;
+        f->value_name = "DUR";
+    } else if (lib_opt[i].min == 0 && lib_opt[i].max == 1) {
+        f->type = TPCM_ONOFF;
+        f->value_name = "on|off";
+    } else if (strstr(lib_opt[i].desc, "bytes") != NULL) {
+        f->type = TPCM_SIZE;
+        f->value_name = "SIZE";
+    } else {
+        f->type = TPCM_COUNT;
+        f->value_name = "N";
+    }
+    if (i == TPS_OPT_WORKERS)
+        f->letter = 'w';
+    if (i == TPS_OPT_QUEUE)
+        f->letter = 'q';
+    if (i == TPS_OPT_QUEUE_FULL_REJECT) { /* a choice of words, as it always was */
+        snprintf(name, sizeof names[i], "queue-full");
+        f->type = TPCM_CHOICE;
+        f->choices = queue_full_names;
+        f->value_name = "pause|reject";
+        snprintf(helps[i], sizeof helps[i],
+                 "when the queue is full: stop accepting (pause, the default) or answer busy "
+                 "and close (reject)");
+        f->help = helps[i];
+        return;
+    }
+    format_default(def, sizeof def, f->type, f->res_ns, lib_opt[i].def);
+    n = strlen(lib_opt[i].desc);
+    if (n > 0 && lib_opt[i].desc[n - 1] == ')') /* "(0 = never; default 30s)" */
+        snprintf(helps[i], sizeof helps[i], "%.*s; default %s)", (int)(n - 1), lib_opt[i].desc,
+                 def);
+    else
+        snprintf(helps[i], sizeof helps[i], "%s (default %s)", lib_opt[i].desc, def);
+    f->help = helps[i];
+}
+
+static void build(void)
+{
+    if (ndefs != 0)
+        return;
+    memcpy(defs, head, sizeof head);
+    for (int i = 0; i < TPS_OPT_COUNT_; i++)
+        lib_flag(i, &defs[NHEAD + i]);
+    memcpy(defs + NHEAD + TPS_OPT_COUNT_, tail, sizeof tail);
+    ndefs = NDEFS;
 }
 
 const char *tpsrv_handler_kind_name(enum tpsrv_handler_kind k)
 {
-    if ((unsigned)k >= sizeof handler_names / sizeof handler_names[0])
+    if ((unsigned)k >= sizeof handler_names / sizeof handler_names[0] - 1)
         return "?";
     return handler_names[k];
 }
 
 const char *tpsrv_opts_flag_name(size_t i)
 {
-    return i < NDEFS ? defs[i].name : NULL;
+    build();
+    return i < ndefs ? defs[i].name : NULL;
 }
 
 char tpsrv_opts_flag_short(size_t i)
 {
-    return i < NDEFS ? defs[i].short_name : 0;
-}
-
-/* Index of s in names[0..n), or -1. */
-static int lookup(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
-static const char *set_choice(struct parse *p, const char *const *names, int n, const char *val,
-                              int *out)
-{
-    int i = lookup(names, n, val);
-
-    if (i < 0) {
-        char list[128] = "";
-        for (int j = 0; j < n; j++) {
-            strncat(list, j ? ", " : "", sizeof list - strlen(list) - 1);
-            strncat(list, names[j], sizeof list - strlen(list) - 1);
-        }
-        return fail(p, "unknown value '%s' (one of: %s)", val, list);
-    }
-    *out = i;
-    return NULL;
-}
-
-/* Syntax of a listen spec, checked here so that a typo exits 2 before
- * anything is bound; the library resolves and binds it later. */
-static const char *check_listen(struct parse *p, const char *spec)
-{
-    const char *full = spec, *colon;
-
-    if (strncmp(spec, "proxy:", 6) == 0) /* the same address, PROXY protocol */
-        spec += 6;
-    if (strncmp(spec, "tls:", 4) == 0) /* the same address, TLS */
-        spec += 4;
-    colon = strrchr(spec, ':');
-    if (strncmp(spec, "unix:", 5) == 0) {
-        if (spec[5] == '\0')
-            return fail(p, "missing socket path in '%s'", full);
-        if (strlen(spec + 5) >= 108)
-            return fail(p, "socket path too long in '%s'", full);
-        return NULL;
-    }
-    if (colon == NULL)
-        return fail(p,
-                    "invalid address '%s' (use HOST:PORT, [V6]:PORT, "
-                    ":PORT or unix:/path)",
-                    full);
-    if (tps__parse_port(colon + 1) < 0) /* the library's own rule */
-        return fail(p, "invalid port in '%s' (0..65535)", full);
-    if (spec[0] == '[') {
-        /* The first ']' closes the address, right before the port. */
-        if (colon - spec < 3 || strchr(spec, ']') != colon - 1)
-            return fail(p, "invalid address '%s' (use [V6ADDR]:PORT)", full);
-    } else if (memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
-        return fail(p,
-                    "invalid address '%s' (IPv6 needs brackets, e.g. "
-                    "[::1]:7000)",
-                    full);
-    }
-    return NULL;
-}
-
-static const char *add_listen(struct parse *p, const char *spec)
-{
-    const char *e = check_listen(p, spec);
-
-    if (e != NULL)
-        return e;
-    if (p->o->nlisten >= TPSRV_MAX_LISTEN)
-        return fail(p, "too many listeners at '%s' (max %d)", spec, TPSRV_MAX_LISTEN);
-    p->o->listen[p->o->nlisten++] = spec;
-    return NULL;
-}
-
-/* The syntax tps_server_proxy_trust() takes ("10.0.0.0/8", "127.0.0.1",
- * "::1/128"), checked here with the library's own parser so that a typo
- * exits 2 before anything is bound; main.c hands the range on. */
-static const char *add_trust(struct parse *p, const char *cidr)
-{
-    tps__cidr range;
-    int host_bits;
-
-    if (tps__cidr_parse(cidr, &range, &host_bits) < 0)
-        return fail(p, "invalid address range '%s' (use ADDR or ADDR/BITS, e.g. 10.0.0.0/8)", cidr);
-    if (p->o->ntrust >= TPSRV_MAX_TRUST)
-        return fail(p, "too many ranges at '%s' (max %d)", cidr, TPSRV_MAX_TRUST);
-    p->o->trust[p->o->ntrust++] = cidr;
-    return NULL;
-}
-
-static const char *set_number(struct parse *p, const struct optdef *d, const char *val)
-{
-    long long v = 0, min = 0, max = TPSRV_MAX_DRAIN_MS;
-    const char *what = "number", *unit = "";
-    int rc;
-
-    if (d->kind == K_COUNT) {
-        rc = tpsrv_parse_count(val, &v);
-    } else if (d->kind == K_SIZE) {
-        rc = tpsrv_parse_size(val, &v);
-        what = "size (e.g. 65536, 64k, 1m)", unit = " bytes";
-    } else if (d->kind == K_DURATION_US) {
-        rc = tpsrv_parse_duration_us(val, &v);
-        what = "duration (e.g. 50us, 1ms)", unit = "us";
-    } else {
-        rc = tpsrv_parse_duration_ms(val, &v);
-        what = "duration (e.g. 500ms, 10s, 2m)", unit = "ms";
-    }
-    if (d->tps_opt >= 0)
-        min = opt_min[d->tps_opt], max = opt_max[d->tps_opt];
-    if (rc == -EINVAL)
-        return fail(p, "invalid %s '%s'", what, val);
-    if (rc < 0 || v < min || v > max)
-        return fail(p, "value '%s' out of range (%lld..%lld%s)", val, min, max, unit);
-    if (d->tps_opt < 0) {
-        p->o->drain_ms = (unsigned)v;
-    } else {
-        p->o->value[d->tps_opt] = v;
-        p->o->is_set[d->tps_opt] = 1;
-    }
-    return NULL;
-}
-
-#define NAMES(a) a, (int)(sizeof a / sizeof a[0])
-
-static const char *apply(struct parse *p, const struct optdef *d, const char *val)
-{
-    struct tpsrv_opts *o = p->o;
-    int i = 0;
-    const char *e = NULL;
-
-    switch (d->kind) {
-    case K_LISTEN:
-        return add_listen(p, val);
-    case K_PROXY_TRUST:
-        return add_trust(p, val);
-    case K_COUNT:
-    case K_DURATION:
-    case K_DURATION_US:
-    case K_SIZE:
-    case K_DRAIN:
-        return set_number(p, d, val);
-    case K_QUEUE_FULL:
-        if ((e = set_choice(p, NAMES(queue_full_names), val, &i)) == NULL) {
-            o->value[TPS_OPT_QUEUE_FULL_REJECT] = i;
-            o->is_set[TPS_OPT_QUEUE_FULL_REJECT] = 1;
-        }
-        return e;
-    case K_HANDLER:
-        e = set_choice(p, NAMES(handler_names), val, &i);
-        o->handler = (enum tpsrv_handler_kind)i;
-        return e;
-    case K_LOG_LEVEL:
-        e = set_choice(p, NAMES(log_names), val, &i);
-        o->log_level = i;
-        return e;
-    case K_MAY_BLOCK:
-        o->may_block = 1;
-        return NULL;
-    case K_STRING: {
-        const char **slot[] = {&o->tls_cert,    &o->tls_key,          &o->tls_ca, &o->tls_min,
-                               &o->tls_ciphers, &o->tls_ciphersuites, &o->alpn};
-        if (val[0] == '\0')
-            return fail(p, "empty value");
-        *slot[d->tps_opt] = val;
-        return NULL;
-    }
-    case K_TLS_VERIFY:
-        return set_choice(p, NAMES(verify_names), val, &o->tls_verify);
-    case K_NO_TICKETS:
-        o->tls_no_tickets = 1;
-        return NULL;
-    case K_HELP:
-        o->action = TPSRV_HELP;
-        return NULL;
-    case K_VERSION:
-        o->action = TPSRV_VERSION;
-        return NULL;
-    }
-    return NULL;
-}
-
-/* Find the flag of arg, remember its spelling in p->flag, and set *val to
- * an attached value ("--opt=value", "-w4") or NULL. */
-static const char *find_flag(struct parse *p, const char *arg, const struct optdef **out,
-                             const char **val)
-{
-    size_t n;
-    int is_long = arg[0] == '-' && arg[1] == '-' && arg[2] != '\0';
-
-    if (!is_long && (arg[0] != '-' || arg[1] == '\0' || arg[1] == '-')) {
-        snprintf(p->err, p->errlen, "unexpected argument '%s'", arg);
-        return p->err;
-    }
-    n = is_long ? strcspn(arg + 2, "=") + 2 : 2;
-    *val = arg[n] == '\0' ? NULL : arg + n + (is_long ? 1 : 0);
-    snprintf(p->flag, sizeof p->flag, "%.*s", (int)n, arg);
-    for (size_t i = 0; i < NDEFS; i++) {
-        if (is_long ? (strlen(defs[i].name) == n - 2 && strncmp(defs[i].name, arg + 2, n - 2) == 0)
-                    : (defs[i].short_name == arg[1])) {
-            *out = &defs[i];
-            return NULL;
-        }
-    }
-    snprintf(p->err, p->errlen, "unknown option '%s'", p->flag);
-    return p->err;
-}
-
-static int takes_value(const struct optdef *d)
-{
-    return d->kind != K_MAY_BLOCK && d->kind != K_HELP && d->kind != K_VERSION &&
-           d->kind != K_NO_TICKETS;
+    build();
+    return i < ndefs ? defs[i].letter : 0;
 }
 
 static void opts_init(struct tpsrv_opts *o)
@@ -361,7 +262,7 @@ static void opts_init(struct tpsrv_opts *o)
     memset(o, 0, sizeof *o);
     o->action = TPSRV_RUN;
     for (int i = 0; i < TPS_OPT_COUNT_; i++)
-        o->value[i] = opt_def[i];
+        o->value[i] = lib_opt[i].def;
     o->drain_ms = TPSRV_DEFAULT_DRAIN_MS;
     o->handler = TPSRV_HANDLER_ECHO;
     o->log_level = TPS_LOG_INFO;
@@ -371,110 +272,38 @@ static void opts_init(struct tpsrv_opts *o)
 const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv, char *errbuf,
                              size_t errlen)
 {
-    struct parse p = {.o = o, .err = errbuf, .errlen = errlen};
+    unsigned char seen[NDEFS];
+    struct tpcm_flags t;
 
+    build();
+    t = (struct tpcm_flags){.flag = defs, .n = ndefs, .once = 1};
     opts_init(o);
-    for (int i = 1; i < argc && o->action == TPSRV_RUN; i++) {
-        const struct optdef *d = NULL;
-        const char *val = NULL, *e = find_flag(&p, argv[i], &d, &val);
-
-        if (e != NULL)
-            return e;
-        if (!takes_value(d) && val != NULL)
-            return fail(&p, "takes no value (got '%s')", val);
-        if (takes_value(d) && val == NULL) {
-            /* A following flag is not a value: no value of ours starts
-             * with '-', and "--listen --workers 4" is a forgotten value. */
-            if (i + 1 >= argc || argv[i + 1][0] == '-')
-                return fail(&p, "missing value");
-            val = argv[++i];
-        }
-        if (d->kind != K_LISTEN && d->kind != K_PROXY_TRUST && p.seen[d - defs]++)
-            return fail(&p, "given more than once");
-        if ((e = apply(&p, d, val)) != NULL)
-            return e;
-    }
+    if (tpcm_flags_parse(&t, o, argc, argv, seen, errbuf, errlen) < 0)
+        return errbuf;
+    for (size_t i = 0; i < ndefs; i++)
+        if (i >= NHEAD && i < NHEAD + TPS_OPT_COUNT_ && seen[i])
+            o->is_set[defs[i].id] = 1;
     return NULL;
 }
 
 void tpsrv_opts_print_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: tpserver [OPTION]...\n"
-            "Serve TCP (or unix socket) clients with a thread pool; echo by default.\n"
-            "\n"
-            "  -l, --listen SPEC          listen on SPEC; repeatable. SPEC is HOST:PORT,\n"
-            "                             [V6ADDR]:PORT, :PORT or *:PORT (all addresses),\n"
-            "                             or unix:/path. Port 0 picks a free port.\n"
-            "                             A proxy: prefix (proxy:127.0.0.1:7000) wants\n"
-            "                             the PROXY protocol (v1/v2) from a balancer.\n"
-            "                             Default: " TPSRV_DEFAULT_LISTEN "\n"
-            "      --proxy-timeout DUR    close a proxy: connection whose header is not\n"
-            "                             whole after DUR (default 10s; 0 = never)\n"
-            "      --proxy-trust CIDR     take proxy: connections only from CIDR (the\n"
-            "                             balancers: 10.0.0.0/8, 127.0.0.1, ::1/128);\n"
-            "                             repeatable. Others are closed unread. Default:\n"
-            "                             from anyone (bind proxy: where only they reach)\n"
-            "      --defer-accept DUR     accept a TCP connection once the client has\n"
-            "                             sent something, or after DUR (0 = at once,\n"
-            "                             the default). Spares a wakeup per connection;\n"
-            "                             only for protocols where the client speaks first\n"
-            "      --busy-poll DUR        a worker with nothing to do polls for DUR\n"
-            "                             (e.g. 50us) before it sleeps: lower latency\n"
-            "                             for a core kept busy (default 0 = sleep at once)\n"
-            "  -w, --workers N            worker threads (default %lld = online CPUs)\n"
-            "  -q, --queue N              accept queue capacity (default %lld)\n"
-            "      --queue-full=pause|reject  when the queue is full: stop accepting\n"
-            "                             (default) or answer busy and close\n"
-            "      --max-conns N          max connections (default 0 = from the\n"
-            "                             open-file limit)\n"
-            "      --max-conns-per-ip N   max connections per client address (0 = no cap)\n"
-            "      --idle-timeout DUR     close idle connections (default 0 = never)\n"
-            "      --send-timeout DUR     close peers that stop reading (default %lldms)\n"
-            "      --drain-timeout DUR    on SIGTERM, time to finish before force-closing\n"
-            "                             (default %dms)\n"
-            "      --linger DUR           closing or stopping, how long a client must be\n"
-            "                             quiet before its connection is closed, so no\n"
-            "                             reply is cut (default 1s; 0 = close at once)\n"
-            "      --max-input SIZE       max unconsumed input per connection\n"
-            "                             (default %lld bytes)\n"
-            "      --handler NAME         echo (default), discard (RFC 863),\n"
-            "                             chargen (RFC 864), daytime (RFC 867) or\n"
-            "                             sleep (echoes lines; 'sleep MS' sleeps MS\n"
-            "                             ms in the handler, then says 'slept MS')\n"
-            "      --may-block            dispatch the handler as one that may block\n"
-            "                             (sleep always is)\n"
-            "      --spare-threads N      threads that may take over a worker blocked\n"
-            "                             in a may-block callback (default %lld)\n"
-            "      --log-level LEVEL      error, warn, info (default) or debug\n"
-            "\n"
-            "TLS (a tls: listener, e.g. tls:0.0.0.0:7443, or proxy:tls: for HAProxy's\n"
-            "send-proxy with ssl; SIGHUP reloads the certificate files):\n"
-            "      --tls-cert FILE        PEM certificate, then its chain (required)\n"
-            "      --tls-key FILE         PEM private key (default: in --tls-cert)\n"
-            "      --tls-ca FILE          PEM CAs for client certificates\n"
-            "      --tls-verify-client none|optional|required\n"
-            "                             client certificates (default: required\n"
-            "                             with --tls-ca, else none)\n"
-            "      --tls-min 1.2|1.3      lowest protocol version (default 1.2)\n"
-            "      --tls-ciphers LIST     TLS 1.2 ciphers (OpenSSL syntax)\n"
-            "      --tls-ciphersuites LIST  TLS 1.3 cipher suites (OpenSSL syntax)\n"
-            "      --alpn LIST            ALPN protocols, ours first (h2,http/1.1);\n"
-            "                             a client offering none of them is refused\n"
-            "      --tls-no-tickets       no session tickets (resumption stays on)\n"
-            "      --tls-handshake-timeout DUR  close a handshake not done after DUR\n"
-            "                             (default 10s; 0 = never)\n"
-            "\n"
-            "  -h, --help                 show this help and exit\n"
-            "  -V, --version              show the version and exit\n"
-            "\n"
-            "DUR is a number with ms, s, m or h (no unit = seconds), e.g. 500ms, 10s.\n"
-            "SIZE is a number with k, m or g (powers of 1024), e.g. 64k, 1m.\n"
-            "Both '--opt value' and '--opt=value' work.\n"
-            "\n"
-            "Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
-            "SIGUSR1 prints statistics to stderr; SIGHUP reloads the TLS certificate.\n"
-            "Statistics are also printed at exit.\n",
-            opt_def[TPS_OPT_WORKERS], opt_def[TPS_OPT_QUEUE], opt_def[TPS_OPT_SEND_TIMEOUT_MS],
-            TPSRV_DEFAULT_DRAIN_MS, opt_def[TPS_OPT_MAX_INPUT], opt_def[TPS_OPT_SPARE_THREADS]);
+    build();
+    fputs("Usage: tpserver [OPTION]...\n"
+          "Serve TCP (or unix socket) clients with a thread pool; echo by default.\n"
+          "\n",
+          f);
+    tpcm_flags_help(defs, ndefs, f);
+    fputs("\n"
+          "N is a decimal number. DUR is a number, maybe with a fraction, and a unit\n"
+          "ns, us, ms, s, m or h (no unit = seconds): 500ms, 1.5s, 2m; it is rounded\n"
+          "up to the option's resolution, so a non-zero value never becomes 0.\n"
+          "SIZE is a number, maybe with a fraction, and k, m or g (powers of 1024,\n"
+          "either case): 64k, 1.5M; it must come out whole bytes.\n"
+          "'--opt value', '--opt=value', '-w 4' and '-w4' all work.\n"
+          "\n"
+          "Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
+          "SIGUSR1 prints statistics to stderr; SIGHUP reloads the TLS certificate\n"
+          "and key. Statistics are also printed at exit.\n",
+          f);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of bench/opts.c: value parsers and the command line. */
+/* Unit tests of bench/opts.c: the command line and percentile targets
+ * (durations, sizes and escapes are check_common_units' and
+ * check_common_escape': their cases moved there). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,48 +20,6 @@ static int parse(tpb_opts *o, char *err, const char *const *args)
     tpb_opts_defaults(o);
     return tpb_opts_parse(o, argc, argv, err, 256);
 }
-
-START_TEST(durations)
-{
-    uint64_t ns;
-    ck_assert_int_eq(tpb_parse_duration("10s", &ns), 0);
-    ck_assert_uint_eq(ns, 10000000000ull);
-    ck_assert_int_eq(tpb_parse_duration("2m", &ns), 0);
-    ck_assert_uint_eq(ns, 120000000000ull);
-    ck_assert_int_eq(tpb_parse_duration("500ms", &ns), 0);
-    ck_assert_uint_eq(ns, 500000000ull);
-    ck_assert_int_eq(tpb_parse_duration("250us", &ns), 0);
-    ck_assert_uint_eq(ns, 250000ull);
-    ck_assert_int_eq(tpb_parse_duration("3", &ns), 0);
-    ck_assert_uint_eq(ns, 3000000000ull);
-    ck_assert_int_eq(tpb_parse_duration("1.5s", &ns), 0);
-    ck_assert_uint_eq(ns, 1500000000ull);
-    ck_assert_int_eq(tpb_parse_duration("10x", &ns), -1);
-    ck_assert_int_eq(tpb_parse_duration("", &ns), -1);
-    ck_assert_int_eq(tpb_parse_duration("-1s", &ns), -1);
-    ck_assert_int_eq(tpb_parse_duration("s", &ns), -1);
-}
-END_TEST
-
-START_TEST(sizes_and_escapes)
-{
-    size_t n;
-    ck_assert_int_eq(tpb_parse_size("64", &n), 0);
-    ck_assert_uint_eq(n, 64);
-    ck_assert_int_eq(tpb_parse_size("4k", &n), 0);
-    ck_assert_uint_eq(n, 4096);
-    ck_assert_int_eq(tpb_parse_size("1M", &n), 0);
-    ck_assert_uint_eq(n, 1048576);
-    ck_assert_int_eq(tpb_parse_size("12q", &n), -1);
-    char *s = tpb_unescape("PING\\r\\n\\x41\\0\\101\\\\", &n);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(n, 10);
-    ck_assert(memcmp(s, "PING\r\nA\0A\\", 10) == 0);
-    free(s);
-    ck_assert_ptr_null(tpb_unescape("bad\\q", &n));
-    ck_assert_ptr_null(tpb_unescape("trailing\\", &n));
-}
-END_TEST
 
 START_TEST(defaults_and_flags)
 {
@@ -95,6 +55,15 @@ START_TEST(defaults_and_flags)
     ck_assert_int_eq(parse(&o, err, a4), 0);
     ck_assert_uint_eq(o.busy_poll_ns, 50000);
     tpb_opts_free(&o);
+    const char *a5[] = {"-d", "1.5s", "--size", "1.5k", "--warmup=0.5", "-R", "100",
+                        "--request", "PING\\r\\n", "--expect-len", "1k", "[::1]:7000", NULL};
+    ck_assert_int_eq(parse(&o, err, a5), 0);
+    ck_assert_uint_eq(o.duration_ns, 1500000000ull);
+    ck_assert_uint_eq(o.size, 1536);
+    ck_assert_uint_eq(o.warmup_ns, 500000000ull);
+    ck_assert_uint_eq(o.expect_len, 1024);
+    ck_assert_str_eq(o.target, "[::1]:7000");
+    tpb_opts_free(&o);
     const char *a3[] = {"--mode", "throughput", "h:1", NULL};
     ck_assert_int_eq(parse(&o, err, a3), 0);
     ck_assert_uint_eq(o.size, 65536);
@@ -120,6 +89,16 @@ START_TEST(usage_errors)
         {"--busy-poll", "2s", "h:1", NULL},
         {"--busy-poll", "fast", "h:1", NULL},
         {"--request", "a", "--expect-len", "3", "--expect", "b", "h:1"},
+        {"-d", "1e3", "h:1", NULL},
+        {"-d", "0x10", "h:1", NULL},
+        {"--size", "64kb", "h:1", NULL},
+        {"--size", "1.5", "h:1", NULL},
+        {"--request", "bad\\q", "h:1", NULL},
+        {"host:", NULL},
+        {":80", NULL},
+        {"[::1", NULL},
+        {"1.2.3.4:99999", NULL},
+        {"h:0", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
@@ -148,8 +127,6 @@ Suite *bench_opts_suite(void)
 {
     Suite *s = suite_create("bench_opts");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, durations);
-    tcase_add_test(tc, sizes_and_escapes);
     tcase_add_test(tc, defaults_and_flags);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, pct_target);

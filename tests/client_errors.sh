@@ -16,16 +16,16 @@ usage() { # usage WHAT PATTERN ARGS...
     expect_err "$pat" "usage: $what names it"
     expect_err "Try 'tpclient --help'" "usage: $what points to --help"
 }
-usage "garbage count" "'abc' for --count" --message x --count abc 127.0.0.1 1
-usage "negative count" "'-5' for --count" --message x --count -5 127.0.0.1 1
-usage "zero count" "'0' for --count" --message x --count 0 127.0.0.1 1
+usage "garbage count" "--count: invalid number 'abc'" --message x --count abc 127.0.0.1 1
+usage "negative count" "--count: invalid number '-5'" --message x --count=-5 127.0.0.1 1
+usage "zero count" "--count: value '0' out of range" --message x --count 0 127.0.0.1 1
 usage "overflowing count" "99999999999999999999999" --message x --count 99999999999999999999999 127.0.0.1 1
-usage "bad duration" "'5x' for --timeout" --timeout 5x 127.0.0.1 1
+usage "bad duration" "--timeout: invalid duration '5x'" --timeout 5x 127.0.0.1 1
 usage "huge duration" "out of range" --timeout=99999999h 127.0.0.1 1
 usage "unknown long option" "unknown option '--bogus'" --bogus 127.0.0.1 1
 usage "unknown short option" "unknown option '-l'" -l 127.0.0.1 1
-usage "missing value" "'--lines' needs a value" 127.0.0.1 1 --lines
-usage "flag with a value" "'--quiet' takes no value" --quiet=yes 127.0.0.1 1
+usage "missing value" "--lines: missing value" 127.0.0.1 1 --lines
+usage "flag with a value" "--quiet: takes no value" --quiet=yes 127.0.0.1 1
 usage "bad port" "invalid PORT '70000'" 127.0.0.1 70000
 usage "missing port" "missing PORT" 127.0.0.1
 usage "no target" "missing HOST and PORT"

@@ -34,7 +34,7 @@ done <<'CASES'
 -q 99999999999999999999999|-q|out of range
 --max-conns=-1|--max-conns|'-1'
 --idle-timeout=10x|--idle-timeout|'10x'
---send-timeout=1.5s|--send-timeout|'1.5s'
+--send-timeout=1.5.5s|--send-timeout|'1.5.5s'
 --drain-timeout 99999999999999999999|--drain-timeout|out of range
 --max-input=1q|--max-input|'1q'
 --max-input=2g|--max-input|'2g'

@@ -29,7 +29,10 @@
     X(conntab)        \
     X(sockaddr)       \
     X(hist)           \
-    X(units)          \
+    X(common_units)   \
+    X(common_escape)  \
+    X(common_addr)    \
+    X(common_flags)   \
     /* end */
 
 #define TPS_SUITE_DECL_(name) Suite *name##_suite(void);

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_bench.c - libFuzzer target for tpbench's user-given values and its
- * reply checking (bench/opts.c, bench/payload.c): --request / --expect /
- * --expect-term escapes, durations, sizes, pNN=T targets, the whole argv,
+ * reply checking (bench/opts.c, bench/payload.c, and the common parsers
+ * under them): --request / --expect / --expect-term escapes
+ * (common/escape.c), durations and sizes (common/units.c), the flag driver
+ * (common/flags.c), pNN=T targets, the whole argv,
  * then the server's reply bytes fed to the checker the run would build.
  * The input is NUL-separated arguments, then a double NUL, then the reply
  * stream (raw bytes; in echo mode XORed onto valid replies, so that zero
  * bytes mean a correct server).
  * Properties: escapes never grow the text and decode a re-encoding (\ooo)
- * of their output back to it; durations and sizes stay in their bounds and
- * a bare number means seconds / bytes; a parsed command line is
+ * of their output back to it; a duration at a coarser resolution is the
+ * finer one rounded up and a bare number means seconds / bytes; a parsed command line is
  * consistent (a target, threads <= connections, a terminator of 1..16
  * bytes); and the reply checker gives the same replies and the same error
  * however the stream is cut into reads (whole, byte by byte, uneven
@@ -18,12 +20,15 @@
  * reply with a wrong byte. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "opts.h"
 #include "payload.h"
+#include "../../common/escape.h"
+#include "../../common/units.h"
 
 #define MAX_ARGS   12
 #define MAX_STREAM 8192
@@ -32,8 +37,8 @@
 static void check_unescape(const char *s)
 {
     size_t len = 0, alen = 0;
-    char *out = tpb_unescape(s, &len);
-    if (out == NULL) {
+    char *out = NULL, *again = NULL, why[128];
+    if (tpcm_unescape(s, &out, &len, why, sizeof why) < 0) {
         FUZZ_CHECK(strchr(s, '\\') != NULL);
         return;
     }
@@ -45,8 +50,8 @@ static void check_unescape(const char *s)
     for (size_t i = 0; i < len; i++)
         sprintf(enc + 4 * i, "\\%03o", (unsigned char)out[i]);
     enc[4 * len] = '\0';
-    char *again = tpb_unescape(enc, &alen);
-    FUZZ_CHECK(again != NULL && alen == len && memcmp(again, out, len) == 0);
+    FUZZ_CHECK(tpcm_unescape(enc, &again, &alen, why, sizeof why) == 0);
+    FUZZ_CHECK(alen == len && memcmp(again, out, len) == 0);
     free(again);
     free(enc);
     free(out);
@@ -54,30 +59,34 @@ static void check_unescape(const char *s)
 
 static void check_values(const char *s)
 {
-    uint64_t ns = 7, ns2 = 7;
-    if (tpb_parse_duration(s, &ns) == 0) {
-        FUZZ_CHECK(ns <= 1000000000000000000ull);
+    long long ns = 7, ns2 = 7, us = 7;
+    if (tpcm_parse_duration(s, TPCM_NS, &ns) == 0) {
+        FUZZ_CHECK(ns >= 0);
         size_t n = strlen(s);
         if (n > 0 && n < 64 && strspn(s, "0123456789") == n) {
             char with[70];
             snprintf(with, sizeof with, "%ss", s);
-            FUZZ_CHECK(tpb_parse_duration(with, &ns2) == 0 && ns2 == ns);
+            FUZZ_CHECK(tpcm_parse_duration(with, TPCM_NS, &ns2) == 0 && ns2 == ns);
         }
+        /* Coarser resolution: the same value rounded up, never 0 if not 0. */
+        FUZZ_CHECK(tpcm_parse_duration(s, TPCM_US, &us) == 0);
+        FUZZ_CHECK(us == ns / 1000 + (ns % 1000 != 0));
     } else {
         FUZZ_CHECK(ns == 7);
     }
-    size_t sz = 7;
-    if (tpb_parse_size(s, &sz) == 0) {
-        FUZZ_CHECK(sz <= (1ull << 40));
+    long long sz = 7;
+    int rc = tpcm_parse_size(s, &sz);
+    if (rc == 0) {
+        FUZZ_CHECK(sz >= 0);
         if (strspn(s, "0123456789") == strlen(s))
-            FUZZ_CHECK(sz == strtoull(s, NULL, 10));
+            FUZZ_CHECK((unsigned long long)sz == strtoull(s, NULL, 10));
     } else {
-        FUZZ_CHECK(sz == 7);
+        FUZZ_CHECK(sz == 7 && (rc == -EINVAL || rc == -ERANGE || rc == -EDOM));
     }
     double p = -1;
-    ns = 7;
-    if (tpb_parse_pct_target(s, &p, &ns) == 0)
-        FUZZ_CHECK(p > 0 && p < 100 && ns > 0);
+    uint64_t pns = 7;
+    if (tpb_parse_pct_target(s, &p, &pns) == 0)
+        FUZZ_CHECK(p > 0 && p < 100 && pns > 0);
 }
 
 /* What feeding a stream gave: each completed reply's end, then how it

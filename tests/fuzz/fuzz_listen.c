@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_listen.c - libFuzzer target for the listen-address syntax:
- * tpserver's --listen check (server/opts.c, which refuses a typo with exit
- * 2) and the library's parser behind tps_server_listen()
- * (tps__endpoint_parse in lib/sockaddr.c, "HOST:PORT", "[V6]:PORT",
- * ":PORT", "*:PORT", "unix:/path", with listener.c's "proxy:" prefix), and
- * the port parser both share.
+/* fuzz_listen.c - libFuzzer target for the one address syntax
+ * (common/addr.c: "HOST:PORT", "[V6]:PORT", ":PORT", "*:PORT",
+ * "unix:/path"), which tpclient and tpbench use directly and the library
+ * behind tps_server_listen() (tps__endpoint_parse in lib/sockaddr.c, with
+ * listener.c's "proxy:" prefix) and so tpserver's --listen use through
+ * it, and the port parser all share.
  *
  * Host names are never resolved here (a fuzzer must not send DNS queries):
  * the library parser is called only when the host part is empty, "*", or a
@@ -12,10 +12,9 @@
  * Properties: an error always says why; a parsed address prints
  * (tps__peer_format) to a spec that parses back to the same address; a
  * unix path is kept byte for byte; the port parser agrees with a
- * reference; and tpserver's check and the library agree (so a valid
- * address is not refused by the command line, and a spec the library
- * would refuse exits 2 before anything starts), but for unbracketed IPv6,
- * which tpserver refuses on purpose. */
+ * reference; the split agrees with the library's verdict on every spec
+ * it could check, and the clients' form (no wildcard host) takes exactly
+ * what the listeners' form takes with a host. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -26,7 +25,7 @@
 #include <sys/un.h>
 
 #include "fuzz.h"
-#include "opts.h"
+#include "../../common/addr.h"
 #include "sockaddr.h"
 #include "tpserv.h"
 
@@ -69,23 +68,27 @@ static int ref_port(const char *s)
     return v <= 65535 ? (int)v : -1;
 }
 
-static bool tpserver_takes(const char *spec)
+/* The split of common/addr.c, as listeners (wildcards) and as clients
+ * take it; returns whether the listeners' form took spec. */
+static bool split_takes(const char *spec, bool *client_ok)
 {
-    size_t n = strlen(spec);
-    char *arg = malloc(n + 10), err[256];
-    FUZZ_CHECK(arg != NULL);
-    memcpy(arg, "--listen=", 9);
-    memcpy(arg + 9, spec, n + 1);
-    static char prog[] = "tpserver";
-    char *argv[] = {prog, arg, NULL};
-    struct tpsrv_opts o;
-    const char *e = tpsrv_opts_parse(&o, 2, argv, err, sizeof err);
-    if (e == NULL)
-        FUZZ_CHECK(o.nlisten == 1 && strcmp(o.listen[0], spec) == 0);
-    else
-        FUZZ_CHECK(e[0] != '\0');
-    free(arg);
-    return e == NULL;
+    struct tpcm_addr a, c;
+    const char *why = NULL, *cwhy = NULL;
+    int rc = tpcm_addr_parse(spec, TPCM_ADDR_ANY, &a, &why);
+    int crc = tpcm_addr_parse(spec, 0, &c, &cwhy);
+    FUZZ_CHECK(why != NULL && cwhy != NULL);
+    FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENAMETOOLONG);
+    FUZZ_CHECK(rc == 0 || why[0] != '\0');
+    if (rc == 0 && a.kind == TPCM_ADDR_INET) {
+        FUZZ_CHECK(a.port == ref_port(a.port_text));
+        FUZZ_CHECK(strlen(a.host) < sizeof a.host);
+    }
+    if (rc == 0 && a.kind == TPCM_ADDR_UNIX)
+        FUZZ_CHECK(strcmp(a.path, spec + 5) == 0);
+    /* The clients' form: the same, less the wildcard host. */
+    FUZZ_CHECK((crc == 0) == (rc == 0 && (a.kind == TPCM_ADDR_UNIX || a.host[0] != '\0')));
+    *client_ok = crc == 0;
+    return rc == 0;
 }
 
 /* A parsed IP endpoint, printed and parsed again, is the same address. */
@@ -135,11 +138,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         lib_ok = rc == 0;
         lib_called = true;
     }
-    bool cli_ok = tpserver_takes(spec);
-    /* Where the library was asked, both say the same, except that
-     * tpserver wants IPv6 in brackets ("::1:7000" is refused on purpose). */
-    if (lib_called && !(addr[0] != '[' && strchr(host, ':') != NULL))
-        FUZZ_CHECK(cli_ok == lib_ok);
+    bool client_ok;
+    bool split_ok = split_takes(addr, &client_ok);
+    /* The library splits with common/addr.c: where it was asked, a spec
+     * the split refuses it refuses, and one the split takes it takes (a
+     * numeric host resolves without the network). */
+    if (lib_called)
+        FUZZ_CHECK(split_ok == lib_ok);
     free(spec);
     return 0;
 }

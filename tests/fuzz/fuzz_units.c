@@ -1,96 +1,127 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_units.c - libFuzzer target for tpserver's count, duration and size
- * parsers (server/units.c), which take the values a user types after
- * --workers, --idle-timeout, --max-output and the rest. Each parser is
- * held to a reference written differently (128-bit arithmetic, a table
- * walk) on every input: the same verdict (0, -EINVAL, -ERANGE), the same
- * value, and *out untouched on error. Across parsers: a plain count is the
- * same number of bytes, seconds in ms and in us; and a count prints back
- * to the digits it came from (less leading zeros). */
+/* fuzz_units.c - libFuzzer target for the one grammar of counts,
+ * durations and sizes (common/units.c) that tpserver, tpclient and tpbench
+ * take after --workers, --idle-timeout, -w, --duration, --max-input,
+ * --size and the rest. Each parser is held to a reference written
+ * differently (128-bit arithmetic on the whole and fraction parts, where
+ * the parser multiplies digit by digit) on every input: the same verdict
+ * (0, -EINVAL, -ERANGE, -EDOM), the same value, and *out untouched on
+ * error. Across parsers: a count is the same number of bytes and of
+ * seconds; a duration at a coarser resolution is the finer one rounded
+ * up; and a count prints back to its digits (less leading zeros). */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "units.h"
 
+typedef unsigned __int128 u128;
+
 struct unit {
     const char *name;
-    long long mul;
+    long long mul; /* ns or bytes per unit */
 };
 
-static const struct unit ms_units[] = {{"", 1000},   {"ms", 1},      {"s", 1000},
-                                       {"m", 60000}, {"h", 3600000}, {NULL, 0}};
-static const struct unit us_units[] = {{"", 1000000},  {"us", 1},       {"ms", 1000},
-                                       {"s", 1000000}, {"m", 60000000}, {NULL, 0}};
+static const struct unit dur_units[] = {
+    {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000LL}, {"", 1000000000LL},
+    {"m", 60000000000LL}, {"h", 3600000000000LL}, {NULL, 0}};
 static const struct unit size_units[] = {{"", 1},        {"k", 1024},    {"K", 1024},
                                          {"m", 1 << 20}, {"M", 1 << 20}, {"g", 1 << 30},
                                          {"G", 1 << 30}, {NULL, 0}};
-static const struct unit count_units[] = {{"", 1}, {NULL, 0}};
 
-/* The reference: digits (overflow first, whatever follows), then a unit
- * from the table matched as the whole rest, then the product's range. */
-static int ref(const char *s, const struct unit *u, long long *out)
+/* The reference: WHOLE[.FRAC]UNIT with up to 18 fraction digits
+ * (*skip: more, not compared), value W*U + F*U/10^k in 128 bits, then
+ * ceil(value / res). size: the value must be whole (-EDOM). */
+static int ref(const char *s, const struct unit *u, long long res, bool size, long long *out,
+               bool *skip)
 {
-    unsigned __int128 v = 0;
-    size_t i = 0;
+    u128 w = 0, f = 0, pow = 1;
+    size_t i = 0, k = 0;
     bool big = false;
+    *skip = false;
     for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        v = v * 10 + (unsigned)(s[i] - '0');
-        if (v > LLONG_MAX) {
+        w = w * 10 + (unsigned)(s[i] - '0');
+        if (w > LLONG_MAX) {
             big = true;
-            v = (unsigned __int128)LLONG_MAX + 1; /* stays big, cannot wrap */
+            w = (u128)LLONG_MAX + 1;
         }
     }
     if (i == 0)
         return -EINVAL;
-    if (big)
-        return -ERANGE;
-    for (; u->name != NULL; u++)
-        if (strcmp(s + i, u->name) == 0) {
-            unsigned __int128 r = v * (unsigned __int128)u->mul;
-            if (r > LLONG_MAX)
-                return -ERANGE;
-            *out = (long long)r;
-            return 0;
-        }
+    if (s[i] == '.') {
+        size_t start = ++i;
+        for (; s[i] >= '0' && s[i] <= '9'; i++, k++)
+            if (k < 18) {
+                f = f * 10 + (unsigned)(s[i] - '0');
+                pow *= 10;
+            } else {
+                *skip = true;
+            }
+        if (i == start)
+            return -EINVAL;
+    }
+    for (; u->name != NULL; u++) {
+        if (strcmp(s + i, u->name) != 0)
+            continue;
+        if (big)
+            return -ERANGE;
+        u128 whole = w * (u128)u->mul + f * (u128)u->mul / pow;
+        bool frac = f * (u128)u->mul % pow != 0;
+        if (whole > LLONG_MAX)
+            return -ERANGE;
+        if (size && frac)
+            return -EDOM;
+        *out = (long long)(whole / (u128)res + (whole % (u128)res != 0 || frac));
+        return 0;
+    }
     return -EINVAL;
-}
-
-static int check_one(int (*parse)(const char *, long long *), const struct unit *u, const char *s,
-                     long long *out)
-{
-    const long long untouched = -0x5A5A5A5ALL;
-    long long got = untouched, want = untouched;
-    int rc = parse(s, &got), wrc = ref(s, u, &want);
-    FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ERANGE);
-    FUZZ_CHECK(rc == wrc);
-    FUZZ_CHECK(got == want);
-    if (rc == 0)
-        FUZZ_CHECK(got >= 0);
-    *out = got;
-    return rc;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-    if (n > 256)
+    if (n > 200)
         return 0;
     char *s = fuzz_str(d, n);
-    long long count, ms, us, size;
-    int rc = check_one(tpsrv_parse_count, count_units, s, &count);
-    int rms = check_one(tpsrv_parse_duration_ms, ms_units, s, &ms);
-    int rus = check_one(tpsrv_parse_duration_us, us_units, s, &us);
-    int rsz = check_one(tpsrv_parse_size, size_units, s, &size);
+    long long count = -7, ns = -7, us = -7, ms = -7, size = -7, r = -7;
+    bool skip;
+    int rc = tpcm_parse_count(s, &count);
+    int rns = tpcm_parse_duration(s, TPCM_NS, &ns);
+    int rus = tpcm_parse_duration(s, TPCM_US, &us);
+    int rms = tpcm_parse_duration(s, TPCM_MS, &ms);
+    int rsz = tpcm_parse_size(s, &size);
+
+    /* Untouched on error; the verdicts are the documented ones. */
+    FUZZ_CHECK(rc == 0 || (count == -7 && (rc == -EINVAL || rc == -ERANGE)));
+    FUZZ_CHECK(rns == 0 || (ns == -7 && (rns == -EINVAL || rns == -ERANGE)));
+    FUZZ_CHECK(rms == 0 || (ms == -7 && (rms == -EINVAL || rms == -ERANGE)));
+    FUZZ_CHECK(rsz == 0 || (size == -7 && (rsz == -EINVAL || rsz == -ERANGE || rsz == -EDOM)));
+    /* The resolutions agree: the same verdict, rounded up. */
+    FUZZ_CHECK(rns == rus && rns == rms);
+    if (rns == 0) {
+        FUZZ_CHECK(us == ns / 1000 + (ns % 1000 != 0));
+        FUZZ_CHECK(ms == ns / 1000000 + (ns % 1000000 != 0));
+    }
+    /* The references. */
+    int want = ref(s, dur_units, 1, false, &r, &skip);
+    if (!skip) {
+        FUZZ_CHECK(want == rns);
+        FUZZ_CHECK(want != 0 || r == ns);
+        want = ref(s, dur_units, 1000000, false, &r, &skip);
+        FUZZ_CHECK(want != 0 || r == ms);
+        want = ref(s, size_units, 1, true, &r, &skip);
+        FUZZ_CHECK(want == rsz);
+        FUZZ_CHECK(want != 0 || r == size);
+    }
     if (rc == 0) {
-        /* A bare number: bytes, seconds (1000 ms, 10^6 us), or too large. */
+        /* A bare number: bytes, seconds, or too large. */
         FUZZ_CHECK(rsz == 0 && size == count);
-        FUZZ_CHECK(rms == 0 ? ms == count * 1000 : rms == -ERANGE && count > LLONG_MAX / 1000);
-        FUZZ_CHECK(rus == 0 ? us == count * 1000000
-                            : rus == -ERANGE && count > LLONG_MAX / 1000000);
+        FUZZ_CHECK(rns == 0 ? ns == count * 1000000000LL
+                            : rns == -ERANGE && count > LLONG_MAX / 1000000000LL);
         char back[32];
         snprintf(back, sizeof back, "%lld", count);
         const char *digits = s;
@@ -98,12 +129,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
             digits++;
         FUZZ_CHECK(strcmp(back, digits) == 0);
     } else {
-        /* Not a count: no unit-less parser may take it as a number. */
+        /* Not a count: no unit-less digits-only string. */
         FUZZ_CHECK(rc == -ERANGE || s[0] == '\0' || strspn(s, "0123456789") != strlen(s));
     }
-    /* Seconds are seconds in both duration parsers. */
-    if (rms == 0 && rus == 0)
-        FUZZ_CHECK(us == ms * 1000);
     free(s);
     return 0;
 }
