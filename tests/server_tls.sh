@@ -111,16 +111,8 @@ start_listener psrv "$TPSERVER" --listen proxy:tls:127.0.0.1:0 --tls-cert "$TMPD
     --tls-key "$TMPD/key.pem" --log-level debug --proxy-trust 127.0.0.1
 PSRV_PID=$SPAWN_PID
 PSRV_PORT=$LISTEN_PORT
-set -- $(py <<'PY'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)
-HP1=$1
-HP2=$2
+HP1=$(free_port)
+HP2=$(free_port)
 cat >"$TMPD/haproxy.cfg" <<CFG
 global
     maxconn 100
