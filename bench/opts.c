@@ -41,7 +41,8 @@ static const char usage_tail[] =
     "  tpbench -c 50 -d 10s 127.0.0.1:7000\n"
     "  tpbench -c 50 --request 'PING\\r\\n' --expect '+PONG\\r\\n' 127.0.0.1:6379\n"
     "  tpbench --request 'version\\r\\n' --expect-term '\\r\\n' 127.0.0.1:11211\n"
-    "  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n";
+    "  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n"
+    "  tpbench --tls --tls-ca ca.pem --tls-resume --mode churn -c 4 localhost:7443\n";
 
 void tpb_opts_defaults(tpb_opts *o)
 {
@@ -63,6 +64,10 @@ void tpb_opts_free(tpb_opts *o)
     free(o->expect_buf);
     free(o->hist_file);
     free(o->json_interval_file);
+    /* TLS */
+    free(o->tls_ca);
+    free(o->sni);
+    free(o->alpn);
     memset(o, 0, sizeof *o);
 }
 
@@ -162,6 +167,13 @@ static int set_file(void *base, const struct tpcm_flag *f, const char *a, char *
     return *slot ? 0 : fail(why, n, "out of memory");
 }
 
+static int set_sni(void *base, const struct tpcm_flag *f, const char *a, char *why, size_t n)
+{
+    if (*a == '\0')
+        return fail(why, n, "empty server name");
+    return set_file(base, f, a, why, n);
+}
+
 static int set_max_rate(void *base, const struct tpcm_flag *f, const char *a, char *why, size_t n)
 {
     tpb_opts *o = base;
@@ -246,6 +258,21 @@ static const struct tpcm_flag table[] = {
      .max = 1000000000LL, .res_ns = TPCM_NS, /* past 1 s it is a spin, not a poll */
      .help = "each thread polls for T (0..1s, e.g. 50us) before it sleeps, so that replies "
              "do not wait for tpbench's own wakeup (costs a core per thread)"},
+    /* TLS (the work is in bench/tls.c; files and ALPN are checked there) */
+    {.name = "tls", .type = TPCM_BOOL, AT(tls),
+     .help = "speak TLS; the server's certificate must verify and match HOST (or --sni). "
+             "Handshake times are reported apart from request latency"},
+    {.name = "tls-ca", .value_name = "FILE", .type = TPCM_CALL, .call = set_file, AT(tls_ca),
+     .help = "trust the CAs in FILE (PEM), not the system's"},
+    {.name = "insecure", .type = TPCM_BOOL, AT(insecure),
+     .help = "do not verify the server's certificate"},
+    {.name = "sni", .value_name = "NAME", .type = TPCM_CALL, .call = set_sni, AT(sni),
+     .help = "server name to send and verify (default: HOST, unless it is an IP address)"},
+    {.name = "alpn", .value_name = "LIST", .type = TPCM_CALL, .call = set_file, AT(alpn),
+     .help = "offer these ALPN protocols, e.g. h2,http/1.1"},
+    {.name = "tls-resume", .type = TPCM_BOOL, AT(tls_resume),
+     .help = "reconnections (churn, or after an error) resume the connection's last session "
+             "(TLS 1.3 ticket): full and resumed handshakes are reported apart"},
     {.name = "help", .letter = 'h', .type = TPCM_BOOL, AT(help), .help = "this text"},
     {.name = "version", .letter = 'V', .type = TPCM_BOOL, AT(version), .help = "the version"},
 };
@@ -289,6 +316,11 @@ static int finish(tpb_opts *o, char *err, size_t n)
         return fail(err, n, "--max-rate-under works with --mode req only");
     if (o->rate > 0 && o->mode == TPB_MODE_CHURN)
         return fail(err, n, "--rate is not supported with --mode churn");
+    /* TLS */
+    if (!o->tls && (o->tls_ca || o->insecure || o->sni || o->alpn || o->tls_resume))
+        return fail(err, n, "--tls-ca, --insecure, --sni, --alpn and --tls-resume need --tls");
+    if (o->insecure && o->tls_ca)
+        return fail(err, n, "--insecure and --tls-ca exclude each other");
     return 0;
 }
 

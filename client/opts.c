@@ -122,7 +122,8 @@ static const struct tpcm_flag opt_table[] = {
     {.letter = '4', .type = TPCM_BOOL, AT(four), .help = "use only IPv4 addresses"},
     {.letter = '6', .type = TPCM_BOOL, AT(six), .help = "use only IPv6 addresses"},
     {.name = "verbose", .letter = 'v', .type = TPCM_CALL, .call = set_verbose,
-     .help = "report connection attempts, the connected peer and byte counts on stderr"},
+     .help = "report connection attempts, the connected peer, what TLS negotiated and byte "
+             "counts on stderr"},
     {.name = "message", .value_name = "MSG", .type = TPCM_STRING, AT(message_raw),
      .bits = TPCM_DASH_OK, .help = "send MSG (plus a line ending) instead of stdin"},
     {.name = "count", .value_name = "N", .type = TPCM_COUNT, AT(o.count), .min = 1,
@@ -141,6 +142,23 @@ static const struct tpcm_flag opt_table[] = {
     {.name = "quiet", .type = TPCM_BOOL, AT(o.quiet),
      .help = "print no replies and no runtime errors; only the exit status tells (usage "
              "errors are still shown)"},
+    /* TLS (client/tls.c does the work; values are checked where used) */
+    {.name = "tls", .type = TPCM_BOOL, AT(o.tls),
+     .help = "speak TLS to the target; the server's certificate must verify and match HOST "
+             "(or --sni)"},
+    {.name = "tls-ca", .value_name = "FILE", .type = TPCM_STRING, AT(o.tls_ca),
+     .help = "trust the CAs in FILE (PEM) instead of the system's default ones"},
+    {.name = "insecure", .type = TPCM_BOOL, AT(o.insecure),
+     .help = "do not verify the server's certificate at all"},
+    {.name = "sni", .value_name = "NAME", .type = TPCM_STRING, AT(o.sni),
+     .help = "send NAME as the server name (default: HOST, unless it is an IP address) and "
+             "verify it"},
+    {.name = "alpn", .value_name = "LIST", .type = TPCM_STRING, AT(o.alpn),
+     .help = "offer these ALPN protocols, e.g. h2,http/1.1"},
+    {.name = "tls-cert", .value_name = "FILE", .type = TPCM_STRING, AT(o.tls_cert),
+     .help = "present this client certificate (PEM)"},
+    {.name = "tls-key", .value_name = "FILE", .type = TPCM_STRING, AT(o.tls_key),
+     .help = "its private key (default: in the --tls-cert file)"},
     {.name = "help", .letter = 'h', .type = TPCM_CALL, .call = set_action, .id = TPC_HELP,
      .help = "show this help and exit"},
     {.name = "version", .type = TPCM_CALL, .call = set_action, .id = TPC_VERSION,
@@ -205,6 +223,27 @@ static int set_target(struct parse_state *st, char *err, size_t errlen)
     return 0;
 }
 
+/* TLS: the settings need --tls, and make sense together. */
+static int check_tls(const struct tpc_opts *o, char *err, size_t errlen)
+{
+    const char *stray = o->tls_ca     ? "--tls-ca"
+                        : o->insecure ? "--insecure"
+                        : o->sni      ? "--sni"
+                        : o->alpn     ? "--alpn"
+                        : o->tls_cert ? "--tls-cert"
+                        : o->tls_key  ? "--tls-key"
+                                      : NULL;
+    if (!o->tls && stray)
+        return fail(err, errlen, "%s needs --tls", stray);
+    if (o->insecure && o->tls_ca)
+        return fail(err, errlen, "--insecure and --tls-ca exclude each other");
+    if (o->tls_key && !o->tls_cert)
+        return fail(err, errlen, "--tls-key needs --tls-cert");
+    if (o->sni && o->sni[0] == '\0')
+        return fail(err, errlen, "empty --sni");
+    return 0;
+}
+
 /* Rules between options, checked once all are known. */
 static int check_combination(struct parse_state *st, char *err, size_t errlen)
 {
@@ -227,7 +266,7 @@ static int check_combination(struct parse_state *st, char *err, size_t errlen)
     }
     if (st->no_newline && o->crlf)
         return fail(err, errlen, "-C/--crlf and --no-newline exclude each other");
-    return 0;
+    return check_tls(o, err, errlen);
 }
 
 static int finish(struct parse_state *st, char *err, size_t errlen)
@@ -324,6 +363,8 @@ void tpc_usage(FILE *f)
            "     were not yet met (or messages could not be sent)\n"
            "  5  the peer closed before --lines/--expect-bytes were met or before\n"
            "     all messages were sent, or reset the connection\n"
+           "  6  --tls: the handshake failed, the server's certificate did not\n"
+           "     verify, or the server refused ours (alert), or a bad TLS record\n"
            "\n"
            "Examples:\n"
            "  printf 'hi\\n' | tpclient 127.0.0.1 7000\n"

@@ -98,7 +98,7 @@ static void shed(struct acc *a, const tps__listener *l, int err)
                 continue;
             if (fd < 0)
                 break;
-            reject(srv, fd, BUSY_MAX_CONNS, TPS_STAT_REJECTED_EMFILE);
+            reject(srv, fd, l->tls ? "" : BUSY_MAX_CONNS, TPS_STAT_REJECTED_EMFILE);
         }
         srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
@@ -132,10 +132,16 @@ static unsigned pick_worker(tps_server *srv)
 }
 
 /* Admission for one accepted descriptor; hands it to the queue. */
-static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
+static void admit(struct acc *a, int fd, const tps__peer *peer, const tps__listener *l)
 {
     tps_server *srv = a->srv;
-    tps__fditem it = {.fd = fd, .proxy = proxy, .accepted_ns = tps__now_ns(), .peer = *peer};
+    bool proxy = l->proxy;
+    tps__fditem it = {
+        .fd = fd, .proxy = proxy, .tls = l->tls, .accepted_ns = tps__now_ns(), .peer = *peer};
+    /* A TLS client would read a plaintext BUSY line as a bad record. */
+    const char *busy_conns = l->tls ? "" : BUSY_MAX_CONNS;
+    const char *busy_ip = l->tls ? "" : TPS__BUSY_PER_IP;
+    const char *busy_queue = l->tls ? "" : "BUSY server overloaded, try again\r\n";
     unsigned per_ip = (unsigned)srv->opt[TPS_OPT_MAX_CONNS_PER_IP];
     bool count_ip = tps__ip_counted_at_accept(srv, &it);
     if (proxy && !tps__proxy_trusted(srv, peer)) { /* no header read, none parsed */
@@ -144,11 +150,11 @@ static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
         return;
     }
     if (atomic_load(&srv->active) >= (uint64_t)srv->opt[TPS_OPT_MAX_CONNS]) {
-        reject(srv, fd, BUSY_MAX_CONNS, TPS_STAT_REJECTED_MAX_CONNS);
+        reject(srv, fd, busy_conns, TPS_STAT_REJECTED_MAX_CONNS);
         return;
     }
     if (count_ip && !tps__iplimit_take(srv->iplimit, peer, per_ip)) {
-        reject(srv, fd, TPS__BUSY_PER_IP, TPS_STAT_REJECTED_PER_IP);
+        reject(srv, fd, busy_ip, TPS_STAT_REJECTED_PER_IP);
         return;
     }
     atomic_fetch_add(&srv->active, 1);
@@ -158,7 +164,7 @@ static void admit(struct acc *a, int fd, const tps__peer *peer, bool proxy)
         atomic_fetch_sub(&srv->active, 1);
         if (count_ip)
             tps__iplimit_release(srv->iplimit, peer);
-        reject(srv, fd, "BUSY server overloaded, try again\r\n", TPS_STAT_REJECTED_QUEUE_FULL);
+        reject(srv, fd, busy_queue, TPS_STAT_REJECTED_QUEUE_FULL);
     }
 }
 
@@ -192,7 +198,7 @@ static void accept_batch(struct acc *a, const tps__listener *l)
             memset(&peer, 0, sizeof(peer)), peer.family = AF_UNIX;
         else
             tps__peer_from_sockaddr(&peer, (struct sockaddr *)&ss);
-        admit(a, fd, &peer, l->proxy);
+        admit(a, fd, &peer, l);
     }
 }
 

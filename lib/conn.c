@@ -51,6 +51,15 @@ bool tps__conn_wants_read(const tps_server *srv, const tps_conn *c)
            (!(c->flags & TPS__CF_CLOSING) || (c->flags & TPS__CF_LINGER));
 }
 
+/* A TLS peer closed for these reasons is told so with a close_notify: the
+ * end of the data is the real end, not a truncation. */
+static bool says_goodbye(int reason)
+{
+    return reason == TPS_CLOSE_PEER || reason == TPS_CLOSE_HANDLER ||
+           reason == TPS_CLOSE_SHUTDOWN || reason == TPS_CLOSE_IDLE_TIMEOUT ||
+           reason == TPS_CLOSE_INPUT_LIMIT || reason == TPS_CLOSE_OUTPUT_LIMIT;
+}
+
 /* Close now: the one place that releases descriptor, buffers and count.
  * The slot itself is freed at the end of the worker's iteration (dead
  * list), after any turn still looking at it has returned. */
@@ -83,10 +92,17 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     tps__count(&w->stats, TPS_STAT_CLOSED, 1);
     tps__list_unlink(&c->link);
     w->nconns--;
+    if (c->flags & TPS__CF_TLS_HS)
+        w->hs_count--; /* it leaves hs_list (send_link) here */
     if (tps__list_linked(&c->send_link))
         tps__list_unlink(&c->send_link);
     if (tps__list_linked(&c->ready_link))
         tps__list_unlink(&c->ready_link);
+    if (c->tls != NULL) { /* after on_close: tps_conn_tls() was valid there */
+        if (c->out.len == 0 && says_goodbye(reason))
+            tps__tls_close_notify(c); /* lingering, it was sent already */
+        tps__tls_free(c);
+    }
     close(c->fd);
     c->fd = -1;
     if (c->r != NULL)
@@ -202,6 +218,8 @@ void tps__conn_half_close(tps__worker *w, tps_conn *c, int reason)
     if (c->flags & TPS__CF_LINGER)
         return;
     c->flags |= TPS__CF_LINGER;
+    if (c->tls != NULL)
+        tps__tls_close_notify(c); /* then the FIN; what follows is discarded raw */
     shutdown(c->fd, SHUT_WR);
     tps__buf_free(&c->in); /* nobody will consume it now */
     c->linger_since_ms = w->now_ms;
@@ -229,6 +247,47 @@ static void input_limit(tps_conn *c)
 
 static void open_conn(tps__worker *w, tps_conn *c);
 
+/* Over TPS_OPT_TLS_MAX_HANDSHAKES (this worker's share): close the oldest
+ * handshakes. A flood of clients that connect and stall cannot hold every
+ * slot until the timeout; new clients, and real ones, get theirs. */
+static void shed_handshakes(tps__worker *w)
+{
+    long long cap = w->srv->opt[TPS_OPT_TLS_MAX_HANDSHAKES];
+    size_t share = cap <= 0 ? 0 : (size_t)((cap + w->srv->nworkers - 1) / w->srv->nworkers);
+    while (share > 0 && w->hs_count > share) {
+        tps_conn *old = tps__container_of(w->hs_list.next, tps_conn, send_link);
+        tps__count(&w->stats, TPS_STAT_TLS_HANDSHAKES_SHED, 1);
+        tps__conn_close(w, old, TPS_CLOSE_TLS);
+    }
+}
+
+/* A tls: connection's handshake begins (at adoption, or after its PROXY
+ * header): it is opened once the handshake is done, or closed if that
+ * takes longer than TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS (hs_list). */
+static void tls_begin(tps__worker *w, tps_conn *c)
+{
+    c->flags |= TPS__CF_TLS_HS;
+    c->send_since_ms = w->now_ms;
+    tps__list_append(&w->hs_list, &c->send_link);
+    w->hs_count++;
+    shed_handshakes(w);
+}
+
+/* One step of the handshake: 1 done (the connection is opened now), 0
+ * waiting for the peer, -1 failed. */
+static int tls_handshake(tps__worker *w, tps_conn *c)
+{
+    int rc = tps__tls_handshake(w, c);
+    if (rc <= 0)
+        return rc;
+    c->flags &= ~TPS__CF_TLS_HS;
+    tps__list_unlink(&c->send_link); /* off the handshake list */
+    w->hs_count--;
+    c->send_since_ms = 0;
+    open_conn(w, c);
+    return 1;
+}
+
 /* The client the PROXY header names counts against the per-address cap
  * in place of the balancer (acceptor.c left it out). */
 static bool admit_client(tps__worker *w, tps_conn *c)
@@ -241,7 +300,8 @@ static bool admit_client(tps__worker *w, tps_conn *c)
         c->flags |= TPS__CF_IP_COUNTED;
         return true;
     }
-    tps_conn_send(c, TPS__BUSY_PER_IP, sizeof(TPS__BUSY_PER_IP) - 1);
+    if (c->tls == NULL) /* a TLS client would take it for a bad record */
+        tps_conn_send(c, TPS__BUSY_PER_IP, sizeof(TPS__BUSY_PER_IP) - 1);
     tps__count(&w->stats, TPS_STAT_REJECTED_PER_IP, 1);
     tps__conn_close_later(c, TPS_CLOSE_HANDLER);
     return false;
@@ -281,9 +341,20 @@ static long proxy_header(tps__worker *w, tps_conn *c, const char *data, size_t l
     tps__list_unlink(&c->send_link); /* off the header list */
     c->send_since_ms = 0;
     c->peer = peer;
-    if (admit_client(w, c))
+    if (!admit_client(w, c))
+        return (long)hdr.used;
+    if (c->tls == NULL) {
         open_conn(w, c);
-    return (long)hdr.used;
+        return (long)hdr.used;
+    }
+    /* What came after the header is the start of the TLS handshake. */
+    if (tps__tls_preread(c, data + hdr.used, len - hdr.used) < 0) {
+        tps__conn_close_later(c, TPS_CLOSE_ERROR);
+        return (long)len;
+    }
+    tls_begin(w, c);
+    tps__ready_push(w, c); /* no new edge may come: the client waits for us */
+    return (long)len;
 }
 
 /* Hand data to on_data; keep what it leaves. from_scratch: data is the
@@ -327,9 +398,39 @@ static void deliver(tps__worker *w, tps_conn *c, const char *data, size_t len, b
     }
 }
 
-/* One recv; returns bytes read, 0 at EOF, -EAGAIN, or another -errno.
- * *asked is how much room the read had (a short read drained the socket). */
-static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
+/* Read from the socket, through TLS unless before the PROXY header or
+ * lingering (then the bytes are raw: the header, or input to discard). */
+static ssize_t read_some(tps__worker *w, tps_conn *c, char *p, size_t room, bool *drained)
+{
+    ssize_t n;
+    if (c->tls != NULL && !(c->flags & (TPS__CF_PROXY_WAIT | TPS__CF_LINGER))) {
+        if (c->flags & TPS__CF_TLS_HS) {
+            if (w->hs_budget == 0) { /* established connections first */
+                tps__ready_push(w, c);
+                *drained = true;
+                return -EAGAIN;
+            }
+            w->hs_budget--;
+            int rc = tls_handshake(w, c);
+            if (rc <= 0) {
+                *drained = true;
+                return rc == 0 ? -EAGAIN : -EPROTO;
+            }
+            if (c->fd < 0 || (c->flags & TPS__CF_CLOSING))
+                return -EAGAIN; /* on_open refused it: turn_end closes */
+        }
+        return tps__tls_read(w, c, p, room, drained);
+    }
+    do
+        n = recv(c->fd, p, room, 0);
+    while (n < 0 && errno == EINTR);
+    *drained = n < (ssize_t)room; /* a short read emptied the socket */
+    return n < 0 ? -errno : n;
+}
+
+/* One read; returns bytes read, 0 at EOF, -EAGAIN, or another -errno.
+ * *drained: the socket has nothing more until the next edge. */
+static ssize_t read_once(tps__worker *w, tps_conn *c, bool *drained)
 {
     size_t max_in = tps__opt_size(c->srv, TPS_OPT_MAX_INPUT), room = 0;
     bool scratch = c->in.len == 0;
@@ -340,18 +441,14 @@ static ssize_t read_once(tps__worker *w, tps_conn *c, size_t *asked)
         input_limit(c);
         return -ENOBUFS;
     }
-    *asked = room;
     if (scratch && c->r->oref_len > 0) {
         tps__conn_flush(w, c); /* it is a slice of what this read overwrites */
         if (c->fd < 0)
             return -EPIPE;
     }
-    ssize_t n;
-    do
-        n = recv(c->fd, p, room, 0);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = read_some(w, c, p, room, drained);
     if (n <= 0)
-        return n == 0 ? 0 : -errno;
+        return n;
     tps__count(&w->stats, TPS_STAT_BYTES_IN, (uint64_t)n);
     tps__conn_touch(w, c);
     if ((c->flags & TPS__CF_LINGER) && !linger_clock(w, c)) {
@@ -382,8 +479,8 @@ static void read_input(tps__worker *w, tps_conn *c, uint32_t events)
     for (int i = 0; i < TPS__READS_PER_TURN; i++) {
         if (!tps__conn_wants_read(c->srv, c) || above_high_water(w, c))
             return;
-        size_t asked = 0;
-        ssize_t n = read_once(w, c, &asked);
+        bool drained = false;
+        ssize_t n = read_once(w, c, &drained);
         if (n == -EAGAIN || n == -EWOULDBLOCK || n == -ENOBUFS || c->fd < 0)
             return;
         if (n < 0) {
@@ -394,9 +491,9 @@ static void read_input(tps__worker *w, tps_conn *c, uint32_t events)
             c->flags |= TPS__CF_PEER_EOF;
             return;
         }
-        /* A short read emptied the socket; an edge comes with new data.
-         * After RDHUP read on to see the EOF. */
-        if ((size_t)n < asked && !(events & (EPOLLRDHUP | EPOLLHUP)))
+        /* The socket is empty; an edge comes with new data. After RDHUP
+         * read on to see the EOF. */
+        if (drained && !(events & (EPOLLRDHUP | EPOLLHUP)))
             return;
     }
     c->flags |= TPS__CF_READ_MORE; /* budget spent: yield to others */
@@ -410,7 +507,7 @@ static void deliver_shutdown(tps_conn *c)
     if (c->flags & TPS__CF_SHUTDOWN)
         return;
     c->flags |= TPS__CF_SHUTDOWN;
-    if (c->flags & TPS__CF_PROXY_WAIT) { /* never opened: nothing to finish */
+    if (c->flags & (TPS__CF_PROXY_WAIT | TPS__CF_TLS_HS)) { /* never opened: nothing to finish */
         tps__conn_close_later(c, TPS_CLOSE_SHUTDOWN);
         return;
     }
@@ -476,7 +573,9 @@ void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)
         deliver_shutdown(c);
     if (c->out.len > 0 && (events == 0 || (events & EPOLLOUT)))
         tps__conn_flush(w, c);
-    if (c->fd >= 0 && (events & (EPOLLERR | EPOLLHUP | EPOLLIN | EPOLLRDHUP) || events == 0))
+    /* A TLS handshake may wait for room to write, not only for input. */
+    if (c->fd >= 0 && (events & (EPOLLERR | EPOLLHUP | EPOLLIN | EPOLLRDHUP) || events == 0 ||
+                       (c->flags & TPS__CF_TLS_HS)))
         read_input(w, c, events);
     if (c->fd >= 0 && (c->flags & TPS__CF_WANT_WRITABLE) && c->out.len == 0 &&
         !(c->flags & TPS__CF_CLOSING)) {
@@ -559,9 +658,18 @@ void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
     tps__list_init(&c->send_link);
     tps__list_init(&c->ready_link);
     atomic_store_explicit(&c->last_active_ms, w->now_ms, memory_order_relaxed);
-    int err = register_pinned(w, c);
+    int err = it->tls ? tps__tls_attach(c) : 0;
+    if (err < 0) {
+        tps__log(srv, TPS_LOG_ERROR, "no memory for a TLS session: closed");
+        c->fd = -1;
+        drop_fd(w, it, TPS_STAT_ERRORS);
+        tps__conntab_free(&srv->conns, c);
+        return;
+    }
+    err = register_pinned(w, c);
     if (err < 0) {
         tps__log_errno(srv, TPS_LOG_ERROR, -err, "epoll_ctl(ADD) failed");
+        tps__tls_free(c);
         c->fd = -1;
         drop_fd(w, it, TPS_STAT_ERRORS);
         tps__conntab_free(&srv->conns, c);
@@ -574,6 +682,10 @@ void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
         tps__list_append(&w->header_list, &c->send_link);
         if (tps__draining(srv))
             deliver_shutdown(c); /* never opened: this closes it */
+    } else if (c->tls != NULL) {
+        tls_begin(w, c);
+        if (tps__draining(srv))
+            deliver_shutdown(c);
     } else {
         open_conn(w, c);
     }

@@ -15,6 +15,7 @@
 typedef struct tps__fditem {
     int fd;
     bool proxy;           /* from a PROXY protocol listener */
+    bool tls;             /* from a tls: listener */
     uint64_t accepted_ns; /* for the queue-wait histogram */
     tps__peer peer;
 } tps__fditem;

@@ -46,6 +46,10 @@
 #define TPS__RBUF_SIZE       (64 * 1024) /* worker read scratch */
 #define TPS__OBUF_SIZE       (64 * 1024) /* worker output scratch */
 #define TPS__READS_PER_TURN  8           /* fairness: reads before yielding */
+/* Fairness: TLS handshake steps (the costly one signs) a worker takes per
+ * loop iteration; the others wait for the next, after the events of
+ * established connections. */
+#define TPS__HANDSHAKES_PER_ROUND 8
 #define TPS__MAX_EVENTS      256         /* epoll events per wait */
 #define TPS__HANDOFF_TICK_MS 1           /* a callback this old may be handed off */
 
@@ -97,6 +101,7 @@ enum {
     TPS__CF_LINGER = 1u << 9,        /* SHUT_WR sent: discard input to EOF (linger list) */
     TPS__CF_PROXY_WAIT = 1u << 10,   /* PROXY header not read yet: not opened */
     TPS__CF_IP_COUNTED = 1u << 11,   /* counted in the per-address cap */
+    TPS__CF_TLS_HS = 1u << 12,       /* TLS handshake not done: not opened (hs_list) */
 };
 
 struct tps__worker;
@@ -135,6 +140,7 @@ struct tps_conn {
     struct tps_conn *free_next;     /* conntab free list / worker dead list */
     tps__peer peer;
     tps__tlvs *proxy_tlvs; /* owned; NULL if none; freed by tps__conn_close() */
+    struct tps__tls *tls;  /* owned; NULL unless from a tls: listener (tls.c) */
 };
 
 /* Per-worker counters: written by the owning worker only (relaxed atomic
@@ -180,6 +186,9 @@ typedef struct tps__worker {
     tps__list conns;         /* conns, least recently active first */
     tps__list send_list;     /* conns with pending output, oldest first */
     tps__list header_list;   /* conns waiting for their PROXY header, oldest first */
+    tps__list hs_list;       /* conns in their TLS handshake, oldest first */
+    unsigned hs_budget;      /* TLS handshake steps left this iteration */
+    size_t hs_count;         /* conns on hs_list */
     tps__list linger_list;   /* lingering conns, least recent input first */
     tps__list ready;         /* conns owed a turn without an event */
     tps__list batch;         /* the round of ready turns in progress */
@@ -249,6 +258,7 @@ void tps__iplimit_release(tps__iplimit *t, const tps__peer *peer);
 typedef struct tps__listener {
     int fd;
     bool proxy; /* clients start with a PROXY protocol header */
+    bool tls;   /* then a TLS handshake (tls.c) */
     char addr[TPS__ADDRSTRLEN];
     char *unix_path; /* unlinked at close when we created it */
 } tps__listener;
@@ -268,6 +278,11 @@ struct tps_server {
     unsigned nlisteners;
     tps__cidr *trusted; /* proxy: listeners' balancers (empty: anyone); */
     unsigned ntrusted;  /* set before start, read by the acceptor */
+
+    pthread_mutex_t tls_lock; /* guards tls_ctx: replaced while running (tls.c) */
+    void *tls_ctx;            /* SSL_CTX for tls: listeners' new connections */
+    struct tps__ticket_keys *tickets; /* tls_lock; server-wide: a new SSL_CTX
+                                          keeps resuming the old one's sessions */
 
     _Atomic int run_state;    /* TPS__RUN_* */
     _Atomic int wake_errno;   /* first failed doorbell write (tps__ring), 0 if none */
@@ -337,6 +352,31 @@ void tps__proxy_trust_free(tps_server *srv);
 int tps__proxy_tlvs_keep(tps_conn *c, const char *p, size_t n);
 /* The TLVs c came with as text for a debug line ("unique_id=... crc32c"). */
 void tps__proxy_tlvs_describe(const tps_conn *c, char *buf, size_t cap);
+
+/* tls.c: TLS connections (OpenSSL). Without OpenSSL each is a stub that
+ * never runs: no tls: listener can be opened then. */
+void tps__tls_server_free(tps_server *srv);
+/* Is TLS configured (a tls: listener may be opened)? TPS_ENOTSUP without
+ * OpenSSL, TPS_EINVAL before tps_server_tls(). */
+int tps__tls_ready(tps_server *srv);
+/* Give c a TLS session with the current configuration (its handshake
+ * starts at the next read): 0 or TPS_ENOMEM. Worker thread. */
+int tps__tls_attach(tps_conn *c);
+/* Raw bytes read with a PROXY header that belong to the TLS handshake. */
+int tps__tls_preread(tps_conn *c, const char *p, size_t n);
+/* Advance the handshake: 1 done, 0 waiting for the peer, -1 failed
+ * (counted by reason in w's stats, logged at debug level). */
+int tps__tls_handshake(tps__worker *w, tps_conn *c);
+/* Decrypt into p[0..room): bytes (>0), 0 at the peer's EOF, -EAGAIN, or
+ * -EPROTO (bad record: counted) / another -errno. *drained: nothing more
+ * to read until the next edge. */
+ssize_t tps__tls_read(tps__worker *w, tps_conn *c, char *p, size_t room, bool *drained);
+/* Encrypt and send: bytes taken (>0), -EAGAIN, or -errno / -EPROTO. */
+ssize_t tps__tls_write(tps_conn *c, const char *p, size_t len);
+/* Send a close_notify (once; best effort) before our FIN. */
+void tps__tls_close_notify(tps_conn *c);
+/* Free c's TLS session (at close). */
+void tps__tls_free(tps_conn *c);
 
 /* ---- the modules, from the top down ----------------------------------------
  * Calls go down this list, never up: server -> runner -> worker -> {mail,
@@ -463,6 +503,8 @@ void tps__turn_out_reset(tps__runner *r);
  * away, counted apart from socket errors an operator should look at. */
 static inline int tps__close_reason_for(long neg_errno)
 {
+    if (neg_errno == -EPROTO)
+        return TPS_CLOSE_TLS; /* tls.c: a bad record */
     return neg_errno == -ECONNRESET || neg_errno == -EPIPE ? TPS_CLOSE_RESET : TPS_CLOSE_ERROR;
 }
 

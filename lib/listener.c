@@ -69,7 +69,7 @@ fail:;
     return err;
 }
 
-static int add_listener(tps_server *srv, int fd, const char *unix_path, bool proxy)
+static int add_listener(tps_server *srv, int fd, const char *unix_path, bool proxy, bool tls)
 {
     tps__listener *l = &srv->listeners[srv->nlisteners];
     l->fd = fd;
@@ -78,7 +78,9 @@ static int add_listener(tps_server *srv, int fd, const char *unix_path, bool pro
     if (tps__sockname_format(fd, l->addr, sizeof(l->addr)) < 0)
         strcpy(l->addr, "?");
     srv->nlisteners++;
-    tps__log(srv, TPS_LOG_INFO, "listening on %s%s", l->addr, proxy ? " (PROXY protocol)" : "");
+    l->tls = tls;
+    tps__log(srv, TPS_LOG_INFO, "listening on %s%s%s", l->addr, proxy ? " (PROXY protocol)" : "",
+             tls ? " (TLS)" : "");
     return 0;
 }
 
@@ -87,10 +89,21 @@ int tps__listener_open(tps_server *srv, const char *spec)
     tps__endpoint ep;
     const char *why;
     int fd = -1;
-    bool proxy = spec != NULL && strncmp(spec, "proxy:", 6) == 0;
+    const char *addr = spec;
+    bool proxy = addr != NULL && strncmp(addr, "proxy:", 6) == 0;
+    addr += proxy ? 6 : 0;
+    bool tls = addr != NULL && strncmp(addr, "tls:", 4) == 0;
+    addr += tls ? 4 : 0;
     if (srv->nlisteners == TPS__MAX_LISTENERS)
         return TPS_ENOBUFS;
-    int rc = tps__endpoint_parse(proxy ? spec + 6 : spec, &ep, &why);
+    if (tls && tps__tls_ready(srv) < 0) {
+        int err = tps__tls_ready(srv);
+        tps__log(srv, TPS_LOG_ERROR, "listen '%s': %s", spec,
+                 err == TPS_ENOTSUP ? "TLS: this libtpserv was built without OpenSSL"
+                                    : "TLS: no certificate yet (tps_server_tls() first)");
+        return err;
+    }
+    int rc = tps__endpoint_parse(addr, &ep, &why);
     if (rc < 0) {
         tps__log(srv, TPS_LOG_ERROR, "listen '%s': %s", spec ? spec : "(null)", why);
         return rc;
@@ -111,7 +124,7 @@ int tps__listener_open(tps_server *srv, const char *spec)
         return rc;
     }
     const char *path = ep.ss.ss_family == AF_UNIX ? ((struct sockaddr_un *)&ep.ss)->sun_path : NULL;
-    return add_listener(srv, fd, path, proxy);
+    return add_listener(srv, fd, path, proxy, tls);
 }
 
 int tps__listener_adopt(tps_server *srv, int fd)
@@ -128,7 +141,7 @@ int tps__listener_adopt(tps_server *srv, int fd)
     int rc = set_flags(fd);
     if (rc < 0)
         return rc;
-    return add_listener(srv, fd, NULL, false);
+    return add_listener(srv, fd, NULL, false, false);
 }
 
 /* The kernel takes TCP_DEFER_ACCEPT in seconds; a failure only costs the

@@ -107,7 +107,10 @@ static ssize_t send_some(tps__worker *w, tps_conn *c, const char *p, size_t len)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t n = send(c->fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = c->tls ? tps__tls_write(c, p + done, len - done)
+                           : send(c->fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && c->tls)
+            errno = (int)-n;
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -30,6 +30,7 @@ int tps_server_new(tps_server **out)
     atomic_init(&srv->drain_deadline_ms, INT64_MAX);
     srv->acceptor_wakefd = srv->reserve_fd = srv->monitor_evfd = -1;
     pthread_mutex_init(&srv->runners_lock, NULL);
+    pthread_mutex_init(&srv->tls_lock, NULL);
     *out = srv;
     return 0;
 }
@@ -302,6 +303,8 @@ void tps_server_free(tps_server *srv)
     tps__conntab_destroy(&srv->conns);
     tps__iplimit_free(srv->iplimit);
     tps__proxy_trust_free(srv);
+    tps__tls_server_free(srv);
+    pthread_mutex_destroy(&srv->tls_lock);
     if (srv->monitor_evfd >= 0)
         close(srv->monitor_evfd);
     if (srv->acceptor_wakefd >= 0)

@@ -34,13 +34,15 @@ static int64_t expire_idle(tps__worker *w, int64_t idle)
 /* Close, in list order, the conns of a send_link list (pending output, a
  * PROXY header awaited, lingering) whose send_since_ms + limit has passed
  * (a lingering one reports the reason it was closed for: conn.c). */
-static int64_t expire_since(tps__worker *w, tps__list *list, int64_t limit, int reason)
+static int64_t expire_since(tps__worker *w, tps__list *list, int64_t limit, int reason, int stat)
 {
     while (!tps__list_empty(list)) {
         tps_conn *c = tps__container_of(list->next, tps_conn, send_link);
         int64_t due = c->send_since_ms + limit;
         if (due > w->now_ms)
             return due - w->now_ms;
+        if (stat >= 0)
+            tps__count(&w->stats, stat, 1);
         tps__conn_close(w, c, reason);
         if (!tps__runs(w, tps__self()))
             return -1;
@@ -104,10 +106,12 @@ static int64_t drain_deadline(tps__worker *w)
 
 /* A list's sweep, if its timeout is on and the list holds anything: on
  * the message path the lists are empty, and this costs a load each. */
-static void sweep(tps__worker *w, tps__list *list, long long limit, int reason, int64_t *next)
+static void sweep(tps__worker *w, tps__list *list, long long limit, int reason, int stat,
+                  int64_t *next)
 {
     int64_t t;
-    if (limit > 0 && !tps__list_empty(list) && (t = expire_since(w, list, limit, reason)) >= 0)
+    if (limit > 0 && !tps__list_empty(list) &&
+        (t = expire_since(w, list, limit, reason, stat)) >= 0)
         *next = min_next(*next, t);
 }
 
@@ -117,9 +121,11 @@ int tps__timers_run(tps__worker *w)
     int64_t next = -1, t;
     if (opt[TPS_OPT_IDLE_TIMEOUT_MS] > 0 && (t = expire_idle(w, opt[TPS_OPT_IDLE_TIMEOUT_MS])) >= 0)
         next = min_next(next, t);
-    sweep(w, &w->send_list, opt[TPS_OPT_SEND_TIMEOUT_MS], TPS_CLOSE_SEND_TIMEOUT, &next);
-    sweep(w, &w->header_list, opt[TPS_OPT_PROXY_TIMEOUT_MS], TPS_CLOSE_PROXY, &next);
-    sweep(w, &w->linger_list, opt[TPS_OPT_LINGER_MS], TPS_CLOSE_SHUTDOWN, &next);
+    sweep(w, &w->send_list, opt[TPS_OPT_SEND_TIMEOUT_MS], TPS_CLOSE_SEND_TIMEOUT, -1, &next);
+    sweep(w, &w->header_list, opt[TPS_OPT_PROXY_TIMEOUT_MS], TPS_CLOSE_PROXY, -1, &next);
+    sweep(w, &w->hs_list, opt[TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS], TPS_CLOSE_TLS,
+          TPS_STAT_TLS_HANDSHAKE_TIMEOUTS, &next);
+    sweep(w, &w->linger_list, opt[TPS_OPT_LINGER_MS], TPS_CLOSE_SHUTDOWN, -1, &next);
     if (w->drain_seen) {
         int64_t linger = opt[TPS_OPT_LINGER_MS];
         int64_t deadline = atomic_load(&w->srv->drain_deadline_ms);

@@ -58,7 +58,9 @@ const char *tps_version(void);
     X(ETIMEDOUT, -ETIMEDOUT, "timed out")                               \
     X(ENOSYS, -ENOSYS, "not supported on this system")                  \
     X(EHOSTUNREACH, -EHOSTUNREACH, "host unreachable")                  \
-    X(EAI, -3000, "host name could not be resolved")
+    X(EAI, -3000, "host name could not be resolved")                    \
+    X(ENOTSUP, -ENOTSUP, "not supported by this build")                 \
+    X(ETLS, -3001, "TLS certificate, key or setting refused")
 
 enum tps_errno {
 #define TPS_ERR_ENUM_(name, val, msg) TPS_##name = (val),
@@ -103,7 +105,8 @@ typedef struct tps_conn tps_conn;
     X(OUTPUT_LIMIT, "output buffer limit exceeded")     \
     X(SHUTDOWN, "server shutting down")                 \
     X(PROXY, "bad or missing PROXY protocol header")    \
-    X(RESET, "reset by the peer")
+    X(RESET, "reset by the peer")                       \
+    X(TLS, "TLS handshake failed or timed out, or a bad TLS record")
 
 enum tps_close_reason {
 #define TPS_CLOSE_ENUM_(name, msg) TPS_CLOSE_##name,
@@ -243,6 +246,20 @@ enum tps_pp2_type {
  * memory is the library's, valid until on_close returns. */
 int tps_conn_proxy_tlv(const tps_conn *c, unsigned type, const void **value, size_t *len);
 
+/* What a TLS connection negotiated, as text into buf (NUL-terminated,
+ * truncated to len): the string's length, or TPS_ENOENT if c is not a
+ * TLS connection or has no such value (no ALPN, no SNI, no client
+ * certificate). Only from a callback of c. */
+enum tps_tls_item {
+    TPS_TLS_PROTOCOL,     /* "TLSv1.3" */
+    TPS_TLS_CIPHER,       /* "TLS_AES_256_GCM_SHA384" */
+    TPS_TLS_ALPN,         /* the protocol chosen */
+    TPS_TLS_SNI,          /* the server name the client asked for */
+    TPS_TLS_PEER_SUBJECT, /* the verified client certificate's subject */
+    TPS_TLS_RESUMED       /* "1" if the session was resumed, else "0" */
+};
+int tps_conn_tls(const tps_conn *c, enum tps_tls_item item, char *buf, size_t len);
+
 /* Per-connection pointer for the handler (NULL at on_open); the library
  * never dereferences or frees it (on_close is where the handler does).
  * Only from a callback of c. */
@@ -341,7 +358,13 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(BUSY_POLL_US, 0, 0, 1000000,                                                            \
       "a worker polls this long for more events before it sleeps (0 = sleeps at once)")       \
     X(LINGER_MS, 1000, 0, 600000,                                                             \
-      "graceful close and stop: how long a peer must be quiet before the close (0 = at once)")
+      "graceful close and stop: how long a peer must be quiet before the close (0 = at once)") \
+    X(TLS_HANDSHAKE_TIMEOUT_MS, 10000, 0, 86400000,                                          \
+      "tls: listeners: close if the TLS handshake is not done after this long (0 = never)") \
+    X(TLS_MAX_HANDSHAKES, 1024, 0, 16777216,                                                 \
+      "tls: listeners: handshakes in progress at most; the oldest is closed (0 = no cap)") \
+    X(TLS_TICKET_KEY_MS, 3600000, 1000, 86400000,                                           \
+      "tls: listeners: session ticket keys are replaced this often (the last one still resumes)")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,
@@ -374,7 +397,16 @@ enum tps_option {
     X(HANDOFFS, "workers handed to a spare thread (callback blocked)")      \
     X(PROXY_ERRORS, "closed: bad or missing PROXY protocol header")         \
     X(RESETS, "closed: reset by the peer")                                  \
-    X(REJECTED_UNTRUSTED, "rejected: proxy: connection from an untrusted address")
+    X(REJECTED_UNTRUSTED, "rejected: proxy: connection from an untrusted address") \
+    X(TLS_HANDSHAKES, "TLS handshakes completed")                                 \
+    X(TLS_RESUMED, "TLS handshakes that resumed a session")                       \
+    X(TLS_FAIL_VERSION, "TLS handshakes failed: not TLS, or a version refused")   \
+    X(TLS_FAIL_CERT, "TLS handshakes failed: client certificate missing or bad")  \
+    X(TLS_FAIL_OTHER, "TLS handshakes failed: no shared cipher, alert, other")    \
+    X(TLS_HANDSHAKE_TIMEOUTS, "closed: TLS handshake not done in time")           \
+    X(TLS_RECORD_ERRORS, "closed: bad TLS record after the handshake")            \
+    X(TLS_NO_CLOSE_NOTIFY, "TLS peers that ended without a close_notify")         \
+    X(TLS_HANDSHAKES_SHED, "closed: oldest TLS handshake, over TLS_MAX_HANDSHAKES")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
@@ -387,7 +419,8 @@ enum tps_stat {
  * (a reported value is within ~3% of the true one). */
 #define TPS_HIST_MAP(X)                                                \
     X(QUEUE_WAIT, "accept to adoption by a worker (the accept queue)") \
-    X(HANDLER, "one on_data call")
+    X(HANDLER, "one on_data call")                                     \
+    X(TLS_HANDSHAKE, "a TLS handshake, from its start to done")
 
 enum tps_hist {
 #define TPS_HIST_ENUM_(name, desc) TPS_HIST_##name,
@@ -463,6 +496,52 @@ int tps_server_listen(tps_server *srv, const char *spec);
  * listener. Repeatable. Before start: TPS_EBUSY once started, TPS_EINVAL
  * for a malformed cidr (nothing is added), TPS_ENOMEM. */
 int tps_server_proxy_trust(tps_server *srv, const char *cidr);
+
+/* ---- TLS ---------------------------------------------------------------
+ * A "tls:" listener ("tls:127.0.0.1:7443", "tls:unix:/path") serves TLS
+ * with the configuration of tps_server_tls(); "proxy:tls:" expects the
+ * PROXY header first, then the TLS handshake (HAProxy's send-proxy with
+ * ssl). The handler is the same as over plain TCP: on_open runs once the
+ * handshake is done, on_data sees plaintext, tps_conn_send encrypts, and
+ * backpressure, limits, timeouts, the lingering close (a close_notify
+ * first) and the drain behave as over TCP. A handshake not done within
+ * TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS, a failed one or a bad record later
+ * closes the connection (TPS_CLOSE_TLS, counted by reason in the
+ * TPS_STAT_TLS_* stats). Sessions resume with tickets sealed by keys the
+ * server replaces every TPS_OPT_TLS_TICKET_KEY_MS (set the TLS options
+ * before tps_server_tls()). Needs a library built with OpenSSL 3: otherwise
+ * tps_server_tls() and a tls: listener give TPS_ENOTSUP. */
+enum tps_tls_verify {
+    TPS_TLS_VERIFY_NONE = 0,     /* no client certificate asked for */
+    TPS_TLS_VERIFY_OPTIONAL = 1, /* asked for; one that is sent must verify */
+    TPS_TLS_VERIFY_REQUIRED = 2  /* a client without a good one is refused */
+};
+
+typedef struct tps_tls_config {
+    const char *cert_file;   /* PEM: the certificate, then its chain */
+    const char *key_file;    /* PEM private key; NULL: it is in cert_file */
+    const char *ca_file;     /* PEM CAs for client certificates, or NULL */
+    int verify_client;       /* enum tps_tls_verify; needs ca_file */
+    const char *min_version; /* "1.2" (NULL: the default) or "1.3" */
+    const char *ciphers;     /* TLS 1.2 cipher list (OpenSSL syntax); NULL:
+                                ECDHE with AES-GCM or ChaCha20-Poly1305 */
+    const char *ciphersuites; /* TLS 1.3 suites (OpenSSL syntax), or NULL */
+    const char *alpn;        /* "h2,http/1.1": protocols in our order of
+                                preference; a client offering none of them
+                                is refused; NULL: no ALPN */
+    int no_tickets;          /* 1: no session tickets (resumption is on) */
+} tps_tls_config;
+
+/* Load the certificate, key and settings for tls: listeners: 0, or
+ * TPS_ETLS (the log says which file or setting and why: nothing changes
+ * then), TPS_EINVAL (bad min_version or verify_client without ca_file),
+ * TPS_ENOTSUP (built without OpenSSL), TPS_ENOMEM. The files are read
+ * now; cfg need not outlive the call. Any thread, any time, also while
+ * the server runs: connections accepted afterwards use the new
+ * configuration, established ones keep theirs (certificate rotation
+ * without a restart). A macro, so the caller's struct size travels. */
+#define tps_server_tls(srv, cfg) tps_server_tls_size((srv), (cfg), sizeof(*(cfg)))
+int tps_server_tls_size(tps_server *srv, const tps_tls_config *cfg, size_t size);
 
 /* Serve an already listening socket (systemd socket activation, inherited
  * descriptor). The server owns fd from then on (closes it at free, also

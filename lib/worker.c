@@ -119,6 +119,7 @@ static bool finished(tps__worker *w, tps__runner *r)
 
 static void run_pending(tps__worker *w, tps__runner *r)
 {
+    w->hs_budget = TPS__HANDSHAKES_PER_ROUND;
     while (w->ev_next < w->nev && tps__runs(w, r)) {
         struct epoll_event ev = w->evs[w->ev_next++];
         on_event(w, &ev);
@@ -242,6 +243,7 @@ int tps__worker_init(tps_server *srv, tps__worker *w, unsigned id)
     tps__list_init(&w->conns);
     tps__list_init(&w->send_list);
     tps__list_init(&w->header_list);
+    tps__list_init(&w->hs_list);
     tps__list_init(&w->linger_list);
     tps__list_init(&w->ready);
     tps__list_init(&w->batch);

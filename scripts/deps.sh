@@ -2,17 +2,20 @@
 # SPDX-License-Identifier: MIT
 # deps.sh [build|test] - install the Debian packages tpserv needs, if missing.
 #   build (default): what building and running needs: compiler, autotools,
-#                    pkg-config.
+#                    pkg-config, OpenSSL 3 (TLS listeners; optional to
+#                    configure, installed here so the default build has it).
 #   test:            that, plus the unit-test framework and everything the
 #                    test suite and benchmarks drive: python3, real servers
 #                    (redis, memcached, haproxy), reference libraries
 #                    (libuv, libevent), gnuplot, mandoc (man page lint),
-#                    netcat-openbsd (tpclient's nc compatibility), lintian.
+#                    netcat-openbsd (tpclient's nc compatibility), lintian,
+#                    openssl, gnutls-bin, testssl.sh (TLS peers and the
+#                    TLS scan of the TLS tests).
 # Safe to rerun: does nothing when everything is present. Needs root (or
 # sudo) only when something is missing.
 set -e
-build="autoconf automake libtool pkg-config make gcc libc6-dev"
-test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian"
+build="autoconf automake libtool pkg-config make gcc libc6-dev libssl-dev"
+test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian openssl gnutls-bin testssl.sh"
 case ${1:-build} in
 build) want=$build ;;
 test) want="$build $test" ;;

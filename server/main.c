@@ -55,6 +55,56 @@ static int has_proxy_listener(const struct tpsrv_opts *o)
     return 0;
 }
 
+static int has_tls_listener(const struct tpsrv_opts *o)
+{
+    for (unsigned i = 0; i < o->nlisten; i++)
+        if (strncmp(o->listen[i], "tls:", 4) == 0 || strncmp(o->listen[i], "proxy:tls:", 10) == 0)
+            return 1;
+    return 0;
+}
+
+/* Flags that only make sense together; a message, or NULL. */
+static const char *check_tls_flags(const struct tpsrv_opts *o)
+{
+#ifndef HAVE_OPENSSL
+    if (has_tls_listener(o) || o->tls_cert != NULL)
+        return "TLS: this tpserver was built without OpenSSL";
+#endif
+    if (has_tls_listener(o) && o->tls_cert == NULL)
+        return "a tls: listener needs --tls-cert";
+    if (o->tls_cert == NULL && (o->tls_key || o->tls_ca || o->tls_min || o->tls_ciphers ||
+                                o->tls_ciphersuites || o->alpn || o->tls_no_tickets ||
+                                o->tls_verify >= 0))
+        return "TLS flags need --tls-cert (and a tls: listener)";
+    if (o->tls_verify > TPS_TLS_VERIFY_NONE && o->tls_ca == NULL)
+        return "--tls-verify-client needs --tls-ca";
+    if (o->tls_min != NULL && strcmp(o->tls_min, "1.2") != 0 && strcmp(o->tls_min, "1.3") != 0)
+        return "--tls-min: 1.2 or 1.3 (older versions are always refused)";
+    return NULL;
+}
+
+/* The TLS configuration the flags say; files are read by the library.
+ * Also on SIGHUP: a certificate renewed on disk is taken for new
+ * connections, and a bad one keeps the old (the library logs why). */
+static int load_tls(tps_server *srv, const void *ud)
+{
+    const struct tpsrv_opts *o = ud;
+    tps_tls_config cfg = {
+        .cert_file = o->tls_cert,
+        .key_file = o->tls_key,
+        .ca_file = o->tls_ca,
+        .verify_client = o->tls_verify >= 0  ? o->tls_verify
+                         : o->tls_ca != NULL ? TPS_TLS_VERIFY_REQUIRED
+                                             : TPS_TLS_VERIFY_NONE,
+        .min_version = o->tls_min,
+        .ciphers = o->tls_ciphers,
+        .ciphersuites = o->tls_ciphersuites,
+        .alpn = o->alpn,
+        .no_tickets = o->tls_no_tickets,
+    };
+    return o->tls_cert == NULL ? 0 : tps_server_tls(srv, &cfg);
+}
+
 /* Options, handler and log. *copy receives the handler when --may-block
  * needs a flagged copy of a const handler; it must outlive srv. */
 static int configure(tps_server *srv, const struct tpsrv_opts *o, tps_handler *copy)
@@ -81,6 +131,8 @@ static int configure(tps_server *srv, const struct tpsrv_opts *o, tps_handler *c
     }
     if (o->ntrust > 0 && !has_proxy_listener(o))
         tpsrv_logf(TPS_LOG_WARN, "--proxy-trust does nothing without a proxy: listener");
+    if (o->tls_cert != NULL && !has_tls_listener(o))
+        tpsrv_logf(TPS_LOG_WARN, "--tls-cert does nothing without a tls: listener");
     if (o->may_block) {
         *copy = *h;
         copy->flags |= TPS_HANDLER_MAY_BLOCK;
@@ -89,8 +141,13 @@ static int configure(tps_server *srv, const struct tpsrv_opts *o, tps_handler *c
     rc = tps_server_set_log(srv, tpsrv_log, NULL, o->log_level);
     if (rc == 0)
         rc = tps_server_set_handler(srv, h, NULL);
-    if (rc < 0)
+    if (rc < 0) {
         fprintf(stderr, "tpserver: cannot configure the server: %s\n", tps_strerror(rc));
+        return rc;
+    }
+    rc = load_tls(srv, o);
+    if (rc < 0)
+        fprintf(stderr, "tpserver: TLS: %s (%s)\n", tps_strerror(rc), tps_err_name(rc));
     return rc;
 }
 
@@ -174,7 +231,7 @@ static int serve(const struct tpsrv_opts *o)
                tpsrv_handler_kind_name(o->handler), o->may_block ? " (may block)" : "",
                o->drain_ms);
     print_listeners(srv);
-    rc = tpsrv_sigloop(srv, &set, o->drain_ms);
+    rc = tpsrv_sigloop(srv, &set, o->drain_ms, o->tls_cert ? load_tls : NULL, o);
     tpsrv_print_stats(srv, "final");
     tps_server_free(srv);
     tpsrv_logf(TPS_LOG_INFO, "exiting");
@@ -187,6 +244,8 @@ int main(int argc, char **argv)
     char err[512];
     const char *msg = tpsrv_opts_parse(&o, argc, argv, err, sizeof err);
 
+    if (msg == NULL && o.action == TPSRV_RUN)
+        msg = check_tls_flags(&o);
     if (msg != NULL)
         return usage_error(msg);
     if (o.action == TPSRV_HELP) {

@@ -20,6 +20,7 @@
 static const char *const handler_names[] = {"echo", "discard", "chargen", "daytime", "sleep", NULL};
 static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const queue_full_names[] = {"pause", "reject", NULL};
+static const char *const verify_names[] = {"none", "optional", "required", NULL};
 
 static const struct {
     const char *name;
@@ -78,14 +79,16 @@ static int set_action(void *base, const struct tpcm_flag *f, const char *v, char
 
 /* The table: tpserver's own flags around the library's, which build()
  * fills in. */
-enum { NHEAD = 3, NTAIL = 5, NDEFS = NHEAD + TPS_OPT_COUNT_ + NTAIL };
+enum { NHEAD = 3, NTAIL = 14, NDEFS = NHEAD + TPS_OPT_COUNT_ + NTAIL };
 static const struct tpcm_flag head[NHEAD] = {
     {.name = "listen", .letter = 'l', .value_name = "SPEC", .type = TPCM_CALL,
      .call = add_listen, .bits = TPCM_REPEAT, .id = -1,
      .help = "listen on SPEC; repeatable. SPEC is HOST:PORT, [V6ADDR]:PORT, :PORT or *:PORT "
              "(all addresses), or unix:/path. Port 0 picks a free port. A proxy: prefix "
-             "(proxy:127.0.0.1:7000) wants the PROXY protocol (v1/v2) from a balancer. "
-             "Default: " TPSRV_DEFAULT_LISTEN},
+             "(proxy:127.0.0.1:7000) wants the PROXY protocol (v1/v2) from a balancer; a tls: "
+             "prefix (tls:0.0.0.0:7443) serves TLS (--tls-cert), and proxy:tls: takes the "
+             "PROXY header, then TLS (HAProxy's send-proxy with ssl). Default: "
+             TPSRV_DEFAULT_LISTEN},
     {.name = "proxy-trust", .value_name = "CIDR", .type = TPCM_CALL, .call = add_trust,
      .bits = TPCM_REPEAT, .id = -1,
      .help = "take proxy: connections only from CIDR (the balancers: 10.0.0.0/8, 127.0.0.1, "
@@ -105,6 +108,30 @@ static const struct tpcm_flag tail[NTAIL] = {
      .help = "on SIGTERM, time to finish before force-closing (default 10s)"},
     {.name = "log-level", .value_name = "LEVEL", .type = TPCM_CHOICE, AT(log_level),
      .choices = log_names, .id = -1, .help = "error, warn, info (default) or debug"},
+    /* TLS for tls: listeners; main.c hands them to tps_server_tls(), at start
+     * and on SIGHUP (the files are read then, not here). */
+    {.name = "tls-cert", .value_name = "FILE", .type = TPCM_STRING, AT(tls_cert), .id = -1,
+     .help = "PEM certificate, then its chain: needed by tls: listeners; SIGHUP reads it "
+             "(and the key) again, for new connections"},
+    {.name = "tls-key", .value_name = "FILE", .type = TPCM_STRING, AT(tls_key), .id = -1,
+     .help = "PEM private key (default: in --tls-cert)"},
+    {.name = "tls-ca", .value_name = "FILE", .type = TPCM_STRING, AT(tls_ca), .id = -1,
+     .help = "PEM CAs for client certificates"},
+    {.name = "tls-verify-client", .value_name = "none|optional|required", .type = TPCM_CHOICE,
+     AT(tls_verify), .choices = verify_names, .id = -1,
+     .help = "client certificates (default: required with --tls-ca, else none)"},
+    {.name = "tls-min", .value_name = "1.2|1.3", .type = TPCM_STRING, AT(tls_min), .id = -1,
+     .help = "lowest TLS version (default 1.2; 1.0 and 1.1 are always refused)"},
+    {.name = "tls-ciphers", .value_name = "LIST", .type = TPCM_STRING, AT(tls_ciphers), .id = -1,
+     .help = "TLS 1.2 ciphers, OpenSSL's syntax (default: ECDHE with AES-GCM or "
+             "ChaCha20-Poly1305)"},
+    {.name = "tls-ciphersuites", .value_name = "LIST", .type = TPCM_STRING,
+     AT(tls_ciphersuites), .id = -1, .help = "TLS 1.3 cipher suites, OpenSSL's syntax"},
+    {.name = "alpn", .value_name = "LIST", .type = TPCM_STRING, AT(alpn), .id = -1,
+     .help = "ALPN protocols, ours first (h2,http/1.1); a client offering none of them is "
+             "refused"},
+    {.name = "tls-no-tickets", .type = TPCM_BOOL, AT(tls_no_tickets), .id = -1,
+     .help = "no session tickets (sessions still resume from the server's cache)"},
     {.name = "help", .letter = 'h', .type = TPCM_CALL, .call = set_action, .bits = TPCM_STOP,
      .id = TPSRV_HELP, .help = "show this help and exit"},
     {.name = "version", .letter = 'V', .type = TPCM_CALL, .call = set_action,
@@ -239,6 +266,7 @@ static void opts_init(struct tpsrv_opts *o)
     o->drain_ms = TPSRV_DEFAULT_DRAIN_MS;
     o->handler = TPSRV_HANDLER_ECHO;
     o->log_level = TPS_LOG_INFO;
+    o->tls_verify = -1;
 }
 
 const char *tpsrv_opts_parse(struct tpsrv_opts *o, int argc, char *const *argv, char *errbuf,
@@ -275,6 +303,7 @@ void tpsrv_opts_print_usage(FILE *f)
           "'--opt value', '--opt=value', '-w 4' and '-w4' all work.\n"
           "\n"
           "Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
-          "SIGUSR1 prints statistics to stderr. Statistics are also printed at exit.\n",
+          "SIGUSR1 prints statistics to stderr; SIGHUP reloads the TLS certificate\n"
+          "and key. Statistics are also printed at exit.\n",
           f);
 }

@@ -48,6 +48,11 @@ struct tpsrv_opts {
     enum tpsrv_handler_kind handler;
     int may_block;
     int log_level; /* enum tps_log_level */
+    /* TLS for tls: listeners (strings point into argv; NULL: not given).
+     * main.c turns them into a tps_tls_config, at start and on SIGHUP. */
+    const char *tls_cert, *tls_key, *tls_ca, *tls_min, *tls_ciphers, *tls_ciphersuites, *alpn;
+    int tls_verify; /* enum tps_tls_verify, or -1: required with --tls-ca, else none */
+    int tls_no_tickets;
 };
 
 /* Parse argv[1..argc). Returns NULL and fills *o, or returns errbuf holding

@@ -61,7 +61,26 @@ static void on_stop_signal(tps_server *srv, int sig, int *count, unsigned drain_
     }
 }
 
-static void handle(tps_server *srv, int sig, int *stops, unsigned drain_ms)
+struct reload {
+    int (*fn)(tps_server *srv, const void *ud);
+    const void *ud;
+};
+
+static void on_hup(tps_server *srv, const struct reload *r)
+{
+    if (r->fn == NULL) {
+        tpsrv_logf(TPS_LOG_INFO, "SIGHUP ignored: nothing to reload");
+        return;
+    }
+    int rc = r->fn(srv, r->ud);
+    if (rc < 0)
+        tpsrv_logf(TPS_LOG_ERROR, "SIGHUP: reload failed (%s): serving on with the old one",
+                   tps_strerror(rc));
+    else
+        tpsrv_logf(TPS_LOG_INFO, "SIGHUP: reloaded");
+}
+
+static void handle(tps_server *srv, int sig, int *stops, unsigned drain_ms, const struct reload *r)
 {
     switch (sig) {
     case SIGTERM:
@@ -72,15 +91,17 @@ static void handle(tps_server *srv, int sig, int *stops, unsigned drain_ms)
         tpsrv_print_stats(srv, "SIGUSR1");
         break;
     case SIGHUP:
-        tpsrv_logf(TPS_LOG_INFO, "SIGHUP ignored: nothing to reload");
+        on_hup(srv, r);
         break;
     default: /* SIGUSR2: the waiter's wake-up; SIGPIPE: nothing to do */
         break;
     }
 }
 
-int tpsrv_sigloop(tps_server *srv, const sigset_t *set, unsigned drain_ms)
+int tpsrv_sigloop(tps_server *srv, const sigset_t *set, unsigned drain_ms,
+                  int (*reload)(tps_server *srv, const void *ud), const void *ud)
 {
+    const struct reload r = {reload, ud};
     struct waiter w = {.srv = srv, .main_thread = pthread_self()};
     pthread_t tid;
     int stops = 0, rc;
@@ -97,7 +118,7 @@ int tpsrv_sigloop(tps_server *srv, const sigset_t *set, unsigned drain_ms)
         siginfo_t si;
         int sig = sigwaitinfo(set, &si);
         if (sig > 0)
-            handle(srv, sig, &stops, drain_ms);
+            handle(srv, sig, &stops, drain_ms, &r);
     }
     pthread_join(tid, NULL);
     return w.rc;

@@ -19,11 +19,14 @@ int tpsrv_block_signals(sigset_t *set);
  *  first SIGTERM/SIGINT  -> tps_server_stop(srv, drain_ms)
  *  second one            -> tps_server_stop(srv, 0)
  *  SIGUSR1               -> statistics to stderr
- *  SIGHUP, SIGPIPE       -> ignored
+ *  SIGHUP                -> reload(srv, ud), if reload is not NULL
+ *                           (tpserver: the TLS certificate files)
+ *  SIGPIPE               -> ignored
  * A helper thread blocks in tps_server_wait() and wakes this loop with
  * SIGUSR2, so a server that stops for any reason ends the loop. Returns
  * tps_server_wait()'s result, or a negative code if the helper could not
  * be started (the server is then stopped). */
-int tpsrv_sigloop(tps_server *srv, const sigset_t *set, unsigned drain_ms);
+int tpsrv_sigloop(tps_server *srv, const sigset_t *set, unsigned drain_ms,
+                  int (*reload)(tps_server *srv, const void *ud), const void *ud);
 
 #endif

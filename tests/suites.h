@@ -21,6 +21,7 @@
     X(lib_close)      \
     X(lib_mail)       \
     X(lib_proxy)      \
+    X(lib_tls)        \
     X(proxyproto)     \
     X(lib_wake)       \
     X(buf)            \

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# mkcerts.sh - regenerate the TLS tests' certificates (checked in, valid
+# for 100 years, so that tests never depend on the clock or on running
+# openssl at test time). Run from this directory: sh mkcerts.sh
+#   ca.pem            the test CA
+#   server.pem/.key   localhost + 127.0.0.1 + ::1, signed by ca (ECDSA P-256)
+#   server2.pem/.key  the same names, another key: a rotated certificate
+#   client.pem/.key   CN=tpserv test client, signed by ca
+#   other-ca.pem      an unrelated CA
+#   rogue.pem/.key    CN=rogue client, signed by other-ca
+set -eu
+days=36500
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+ca() { # name subject
+    key "$1.key"
+    openssl req -x509 -new -key "$1.key" -sha256 -days $days -subj "$2" -out "$1.pem" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+}
+leaf() { # name subject ca ext
+    key "$1.key"
+    openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+    printf '%s\n' "$4" >"$1.ext"
+    openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days $days \
+        -sha256 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+    rm -f "$1.csr" "$1.ext"
+}
+srv_ext='subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
+extendedKeyUsage=serverAuth'
+cli_ext='extendedKeyUsage=clientAuth'
+ca ca "/CN=tpserv test CA"
+ca other-ca "/CN=unrelated test CA"
+leaf server "/CN=localhost" ca "$srv_ext"
+leaf server2 "/CN=localhost rotated" ca "$srv_ext"
+leaf client "/CN=tpserv test client" ca "$cli_ext"
+leaf rogue "/CN=rogue client" other-ca "$cli_ext"
+rm -f ca.key other-ca.key ./*.srl
