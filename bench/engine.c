@@ -14,6 +14,8 @@ void tpb_stats_init(tpb_stats *s)
     tpb_hist_init(&s->lat_unc);
     tpb_hist_init(&s->connect);
     tpb_hist_init(&s->ttfb);
+    tpb_hist_init(&s->tls_full);
+    tpb_hist_init(&s->tls_resumed);
 }
 
 static void counts_add(tpb_counts *d, const tpb_counts *s)
@@ -26,6 +28,9 @@ static void counts_add(tpb_counts *d, const tpb_counts *s)
     d->conn_done += s->conn_done;
     d->open_now += s->open_now;
     d->open_max += s->open_max;
+    d->tls_full += s->tls_full;
+    d->tls_resumed += s->tls_resumed;
+    d->tls_fail += s->tls_fail;
     for (int k = 0; k < TPB_E_COUNT; k++)
         d->errors[k] += s->errors[k];
 }
@@ -37,6 +42,8 @@ void tpb_stats_merge(tpb_stats *dst, const tpb_stats *src)
     tpb_hist_merge(&dst->lat_unc, &src->lat_unc);
     tpb_hist_merge(&dst->connect, &src->connect);
     tpb_hist_merge(&dst->ttfb, &src->ttfb);
+    tpb_hist_merge(&dst->tls_full, &src->tls_full);
+    tpb_hist_merge(&dst->tls_resumed, &src->tls_resumed);
 }
 
 const char *tpb_ekind_name(int k)

@@ -34,11 +34,15 @@ typedef struct tpb_counts {
     uint64_t connects, conn_done;                     /* whole run */
     uint64_t errors[TPB_E_COUNT];                     /* whole run */
     uint64_t open_now, open_max;
+    /* TLS handshakes (whole run): done in full, resumed, failed (these
+     * are also counted as connect errors) */
+    uint64_t tls_full, tls_resumed, tls_fail;
 } tpb_counts;
 
 typedef struct tpb_stats { /* what a run produces */
     tpb_counts c;
     tpb_hist lat, lat_unc, connect, ttfb;
+    tpb_hist tls_full, tls_resumed; /* handshake times, after the connect */
 } tpb_stats;
 
 struct tpb_run;
@@ -63,6 +67,14 @@ typedef struct tpb_run {
     tpb_worker *w;
     int nw;
     int stop; /* atomic: ask threads to end now */
+    /* TLS (bench/tls.c): the client context (NULL without --tls), the
+     * server name sent and the one verified, and the first failure's
+     * reason (set once, by whichever thread fails first). */
+    void *tls_ctx;
+    const char *tls_sni, *tls_verify;
+    char tls_host[256];
+    int tls_reason_set;
+    char tls_reason[256];
 } tpb_run;
 
 uint64_t tpb_now(void);

@@ -9,6 +9,7 @@
  * error, timeout, peer close) is counted once, closed and reopened. */
 #include "loop.h"
 #include "net.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@
  * kernel reuses it, capped churn near 14k connections/s here. */
 #define CHURN_SOURCES 64
 
-enum { C_WAIT, C_CONNECTING, C_OPEN };
+/* --tls: C_HANDSHAKE between the TCP connect and C_OPEN. */
+enum { C_WAIT, C_CONNECTING, C_HANDSHAKE, C_OPEN };
 
 typedef struct bconn {
     int fd, state, active, aj; /* aj: index among active conns (open loop) */
@@ -42,6 +44,10 @@ typedef struct bconn {
     char *out;
     size_t olen, ooff, ocap;
     tpb_rx rx;
+    void *ssl;      /* --tls: this connection's SSL, else NULL */
+    void *sess;     /* --tls-resume: the session to offer on reconnect */
+    uint64_t t_hs;  /* when the handshake started (TCP connected) */
+    int rd_wants_wr; /* a TLS read waits for EPOLLOUT */
 } bconn;
 
 typedef struct loop {
@@ -76,8 +82,11 @@ static void set_events(loop *L, bconn *c, uint32_t ev)
 static void close_conn(loop *L, bconn *c, uint64_t retry_ns)
 {
     if (c->fd >= 0) {
+        tpb_tls_free(c->ssl, 0);
+        c->ssl = NULL;
+        c->rd_wants_wr = 0;
         close(c->fd); /* also leaves the epoll set */
-        if (c->state == C_OPEN)
+        if (c->state == C_OPEN || c->state == C_HANDSHAKE)
             L->st->c.open_now--;
     }
     c->fd = -1;
@@ -139,8 +148,34 @@ static uint64_t due_time(const loop *L, const bconn *c, uint64_t k)
     return L->run->t0 + (k * (uint64_t)L->nact + (uint64_t)c->aj) * L->gap;
 }
 
+/* TLS: one SSL_write of everything pending (it cuts the records); a
+ * write that waits keeps its bytes where they are and is retried. */
+static void flush_tls(loop *L, bconn *c)
+{
+    int st = TPB_TLS_OK;
+    size_t w = c->ooff < c->olen
+                   ? tpb_tls_write(L->run, c->ssl, c->out + c->ooff, c->olen - c->ooff, &st)
+                   : 0;
+    if (st == TPB_TLS_WANT_WRITE || st == TPB_TLS_WANT_READ) {
+        set_events(L, c, st == TPB_TLS_WANT_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN);
+        return;
+    }
+    if (st != TPB_TLS_OK) {
+        fail_conn(L, c, st == TPB_TLS_EOF ? TPB_E_CLOSED : TPB_E_WRITE);
+        return;
+    }
+    if (measuring(L))
+        L->st->c.bytes_tx += w;
+    c->ooff = c->olen = 0;
+    set_events(L, c, c->rd_wants_wr ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
 static void flush(loop *L, bconn *c)
 {
+    if (c->ssl) {
+        flush_tls(L, c);
+        return;
+    }
     while (c->ooff < c->olen) {
         ssize_t w = send(c->fd, c->out + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL);
         if (w < 0) {
@@ -212,6 +247,8 @@ static void complete(loop *L, bconn *c)
     if (L->churn) {
         if (measuring(L))
             L->st->c.conn_done++;
+        tpb_tls_free(c->ssl, 1); /* an orderly end: close_notify */
+        c->ssl = NULL;
         close_conn(L, c, 0);
         start_connect(L, c);
     }
@@ -248,8 +285,41 @@ static int process(loop *L, bconn *c, const char *d, size_t len)
     return 0;
 }
 
+/* TLS: SSL_read into the thread's buffer until TLS holds nothing more
+ * (epoll cannot see what it buffered; what is still in the socket, it
+ * reports, as the interest is level-triggered). */
+static void do_read_tls(loop *L, bconn *c)
+{
+    c->rd_wants_wr = 0;
+    for (;;) {
+        int st = TPB_TLS_OK;
+        size_t r = tpb_tls_read(L->run, c->ssl, L->rbuf, RBUF, &st);
+        if (r > 0) {
+            if (process(L, c, L->rbuf, r) < 0)
+                return;
+            if (!tpb_tls_pending(c->ssl))
+                break;
+            continue;
+        }
+        if (st == TPB_TLS_WANT_READ)
+            break;
+        if (st == TPB_TLS_WANT_WRITE) { /* e.g. a key update to answer */
+            c->rd_wants_wr = 1;
+            set_events(L, c, EPOLLIN | EPOLLOUT);
+            break;
+        }
+        fail_conn(L, c, st == TPB_TLS_EOF ? TPB_E_CLOSED : TPB_E_READ);
+        return;
+    }
+    pump(L, c);
+}
+
 static void do_read(loop *L, bconn *c)
 {
+    if (c->ssl) {
+        do_read_tls(L, c);
+        return;
+    }
     for (int i = 0; i < 8; i++) { /* bounded, for fairness */
         ssize_t r = read(c->fd, L->rbuf, RBUF);
         if (r > 0) {
@@ -267,6 +337,38 @@ static void do_read(loop *L, bconn *c)
     pump(L, c);
 }
 
+/* A failed or timed-out handshake: a connect error (its reason is
+ * reported once, at the end). */
+static void tls_failed(loop *L, bconn *c)
+{
+    L->st->c.tls_fail++;
+    fail_conn(L, c, TPB_E_CONNECT);
+}
+
+/* One handshake step; once done, its time goes to the full or resumed
+ * histogram, apart from request latency, and requests may go. */
+static void handshake(loop *L, bconn *c)
+{
+    int st = tpb_tls_handshake(L->run, c->ssl);
+    if (st == TPB_TLS_WANT_READ || st == TPB_TLS_WANT_WRITE) {
+        set_events(L, c, st == TPB_TLS_WANT_READ ? EPOLLIN : EPOLLOUT);
+        return;
+    }
+    if (st != TPB_TLS_OK) {
+        tls_failed(L, c);
+        return;
+    }
+    /* The clock, not L->now of the event batch: the last step's own
+     * crypto is part of the handshake, and on a busy machine the server's
+     * whole flight can arrive while the first SSL_connect still runs. */
+    int resumed = tpb_tls_resumed(c->ssl);
+    resumed ? L->st->c.tls_resumed++ : L->st->c.tls_full++;
+    tpb_hist_record(resumed ? &L->st->tls_resumed : &L->st->tls_full, tpb_now() - c->t_hs);
+    c->state = C_OPEN;
+    set_events(L, c, EPOLLIN);
+    pump(L, c);
+}
+
 static void on_connected(loop *L, bconn *c)
 {
     int e = 0;
@@ -281,6 +383,16 @@ static void on_connected(loop *L, bconn *c)
     if (++k->open_now > k->open_max)
         k->open_max = k->open_now;
     tpb_hist_record(&L->st->connect, L->now - c->t_connect);
+    if (L->run->tls_ctx) {
+        c->state = C_HANDSHAKE;
+        c->t_hs = L->now;
+        c->ssl = tpb_tls_new(L->run, c->fd, &c->sess);
+        if (c->ssl)
+            handshake(L, c);
+        else
+            tls_failed(L, c);
+        return;
+    }
     set_events(L, c, EPOLLIN);
     pump(L, c);
 }
@@ -291,9 +403,13 @@ static void on_event(loop *L, bconn *c, uint32_t ev)
         on_connected(L, c);
         return;
     }
+    if (c->state == C_HANDSHAKE) {
+        handshake(L, c);
+        return;
+    }
     if (c->state != C_OPEN)
         return;
-    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP) || ((ev & EPOLLOUT) && c->rd_wants_wr)) {
         do_read(L, c);
         if (c->state != C_OPEN)
             return;
@@ -332,6 +448,10 @@ static void scan(loop *L)
             start_connect(L, c);
         else if (c->state == C_CONNECTING && L->now - c->t_connect > to)
             fail_conn(L, c, TPB_E_CONNECT);
+        else if (c->state == C_HANDSHAKE && L->now - c->t_connect > to) {
+            tpb_tls_note(L->run, "the handshake timed out (--timeout)");
+            tls_failed(L, c);
+        }
         else if (c->state == C_OPEN && c->n && L->now - c->r_sent[c->head] > to)
             fail_conn(L, c, c->rx.bad ? TPB_E_CORRUPT : TPB_E_TIMEOUT);
     }
@@ -447,6 +567,8 @@ static void set_rates(loop *L)
 static void teardown(loop *L)
 {
     for (int i = 0; i < L->nc && L->c; i++) {
+        tpb_tls_free(L->c[i].ssl, L->c[i].state == C_OPEN);
+        tpb_tls_session_free(L->c[i].sess);
         if (L->c[i].fd >= 0)
             close(L->c[i].fd);
         free(L->c[i].r_sent);

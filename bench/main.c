@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "merge.h"
 #include "report.h"
+#include "tls.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #define TPB_VERSION "tpbench (tpserv) " PACKAGE_VERSION
 
 static volatile sig_atomic_t interrupted;
+/* The first TLS failure's reason of the last run (empty if none). */
+static char run_tls_reason[256];
 
 static void on_sigint(int sig)
 {
@@ -105,6 +108,8 @@ static int run_once(const tpb_opts *o, tpb_run *run, double rate, int live, tpb_
     uint64_t end = tpb_now();
     tpb_run_join(run, s);
     tpb_report_fill(r, o, rate, s);
+    snprintf(run_tls_reason, sizeof run_tls_reason, "%s", run->tls_reason_set ? run->tls_reason : "");
+    run->tls_reason_set = 0;
     if (interrupted && end < run->m_end)
         r->duration_s = end > run->m_start ? (double)(end - run->m_start) / 1e9 : 1e-9;
     if (wa->ivl_file)
@@ -146,6 +151,11 @@ static int finish(const tpb_opts *o, const tpb_report *r)
     if (o->hist_file)
         write_hist_file(o->hist_file, r);
     uint64_t errs = tpb_report_errors(&r->s.c);
+    if (r->s.c.tls_fail)
+        fprintf(stderr, "tpbench: %llu TLS handshakes failed; the first because: %s\n",
+                (unsigned long long)r->s.c.tls_fail, run_tls_reason);
+    else if (run_tls_reason[0] && errs)
+        fprintf(stderr, "tpbench: first TLS error: %s\n", run_tls_reason);
     int want_replies = o->mode != TPB_MODE_IDLE || o->active > 0;
     if (want_replies && r->s.c.responses == 0) {
         fprintf(stderr,
@@ -226,6 +236,8 @@ static void prepare(tpb_opts *o, tpb_run *run)
     }
     memset(run, 0, sizeof *run);
     run->o = o;
+    if (tpb_tls_setup(run, err, sizeof err) < 0)
+        usage_error(err); /* a --tls-ca that cannot be read, a bad --alpn */
     if (tpb_resolve(run, err, sizeof err) < 0 || tpb_probe(run, err, sizeof err) < 0) {
         fprintf(stderr, "tpbench: %s\n", err);
         exit(1);
@@ -246,6 +258,8 @@ int main(int argc, char **argv)
         fputs(o.help ? tpb_usage_text : TPB_VERSION "\n", stdout);
         return 0;
     }
+    if (o.tls && !tpb_tls_available())
+        usage_error("--tls: this tpbench was built without OpenSSL");
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_sigint);
     prepare(&o, &run);
@@ -256,6 +270,7 @@ int main(int argc, char **argv)
                            : (run_once(&o, &run, request_rate(&o), 1, r), finish(&o, r));
     free(r);
     free(best);
+    tpb_tls_teardown(&run);
     tpb_opts_free(&o);
     return rc;
 }

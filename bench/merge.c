@@ -86,10 +86,19 @@ static int read_hist(tpb_hist *h, const char *s, const char *end, const char *bk
 
 static void read_counts(tpb_counts *c, const char *s, const char *e)
 {
-    static const char *const keys[] = {"requests", "responses", "bytes_tx", "bytes_rx",
-                                       "connects", "conn_done", "open_max"};
-    uint64_t *f[] = {&c->requests, &c->responses, &c->bytes_tx, &c->bytes_rx,
-                     &c->connects, &c->conn_done, &c->open_max};
+    static const char *const keys[] = {"requests",
+                                       "responses",
+                                       "bytes_tx",
+                                       "bytes_rx",
+                                       "connects",
+                                       "conn_done",
+                                       "open_max",
+                                       "tls_handshakes_full",
+                                       "tls_handshakes_resumed",
+                                       "tls_handshake_failures"};
+    uint64_t *f[] = {&c->requests, &c->responses,   &c->bytes_tx,    &c->bytes_rx,
+                     &c->connects, &c->conn_done,   &c->open_max,    &c->tls_full,
+                     &c->tls_resumed, &c->tls_fail};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         *f[i] += get_u64(s, e, keys[i]);
     const char *eb = find_key(s, e, "errors_by_kind");
@@ -138,6 +147,11 @@ int tpb_merge_json(tpb_report *r, const char *text, char *err, size_t n)
     }
     read_meta(r, text, e);
     read_counts(&r->s.c, text, e);
+    /* TLS figures: in results of tpbench with TLS support only */
+    r->tls |= find_key(text, e, "tls") && strncmp(find_key(text, e, "tls"), " true", 5) == 0;
+    read_hist(&r->s.tls_full, text, e, "hist_tls_handshake_full", "tls_handshake_full_us");
+    read_hist(&r->s.tls_resumed, text, e, "hist_tls_handshake_resumed",
+              "tls_handshake_resumed_us");
     if (read_hist(&r->s.lat, text, e, "hist_latency", "latency_us") < 0 ||
         read_hist(&r->s.lat_unc, text, e, "hist_latency_uncorrected", "latency_uncorrected_us") <
             0 ||

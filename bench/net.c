@@ -5,6 +5,7 @@
  * the descriptor limit. */
 #include "engine.h"
 #include "net.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,10 +138,14 @@ int tpb_probe(const tpb_run *run, char *err, size_t n)
         e = ETIMEDOUT;
     else if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
         e = errno;
-    close(fd);
     if (e) {
+        close(fd);
         snprintf(err, n, "cannot connect to %s: %s", run->o->target, strerror(e));
         return -1;
     }
-    return 0;
+    /* --tls: a handshake too, so that a certificate that does not verify
+     * stops the run at once with its reason. */
+    r = run->tls_ctx ? tpb_tls_probe(run, fd, 3000, err, n) : 0;
+    close(fd);
+    return r;
 }

@@ -54,6 +54,18 @@ const char tpb_usage_text[] =
     "Search:\n"
     "      --max-rate-under pNN=T   find the highest open-loop rate whose pNN stays\n"
     "                        under T (e.g. p99=2ms), by short runs of -d each\n"
+    "TLS:\n"
+    "      --tls             speak TLS; the server's certificate must verify and\n"
+    "                        match HOST (or --sni). Handshake times are reported\n"
+    "                        apart from request latency\n"
+    "      --tls-ca FILE     trust the CAs in FILE (PEM), not the system's\n"
+    "      --insecure        do not verify the server's certificate\n"
+    "      --sni NAME        server name to send and verify (default: HOST,\n"
+    "                        unless it is an IP address)\n"
+    "      --alpn LIST       offer these ALPN protocols, e.g. h2,http/1.1\n"
+    "      --tls-resume      reconnections (churn, or after an error) resume the\n"
+    "                        connection's last session (TLS 1.3 ticket): full and\n"
+    "                        resumed handshakes are reported apart\n"
     "Client:\n"
     "      --busy-poll T     each thread polls for T (e.g. 50us) before it sleeps,\n"
     "                        so that replies do not wait for tpbench's own wakeup\n"
@@ -66,7 +78,8 @@ const char tpb_usage_text[] =
     "  tpbench -c 50 -d 10s 127.0.0.1:7000\n"
     "  tpbench -c 50 --request 'PING\\r\\n' --expect '+PONG\\r\\n' 127.0.0.1:6379\n"
     "  tpbench --request 'version\\r\\n' --expect-term '\\r\\n' 127.0.0.1:11211\n"
-    "  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n";
+    "  tpbench -c 100 -R 20000 -d 30s --hist out.hgrm 127.0.0.1:7000\n"
+    "  tpbench --tls --tls-ca ca.pem --tls-resume --mode churn -c 4 localhost:7443\n";
 
 void tpb_opts_defaults(tpb_opts *o)
 {
@@ -88,6 +101,10 @@ void tpb_opts_free(tpb_opts *o)
     free(o->expect_buf);
     free(o->hist_file);
     free(o->json_interval_file);
+    /* TLS */
+    free(o->tls_ca);
+    free(o->sni);
+    free(o->alpn);
     memset(o, 0, sizeof *o);
 }
 
@@ -232,7 +249,14 @@ enum {
     O_HIST,
     O_JSON_IVL,
     O_MAX_RATE,
-    O_BUSY_POLL
+    O_BUSY_POLL,
+    /* TLS */
+    O_TLS,
+    O_TLS_CA,
+    O_INSECURE,
+    O_SNI,
+    O_ALPN,
+    O_TLS_RESUME
 };
 
 static const char short_opts[] = "c:t:d:w:D:R:s:qhV";
@@ -259,6 +283,13 @@ static const struct option long_opts[] = {
     {"json-interval", required_argument, 0, O_JSON_IVL},
     {"max-rate-under", required_argument, 0, O_MAX_RATE},
     {"busy-poll", required_argument, 0, O_BUSY_POLL},
+    /* TLS */
+    {"tls", no_argument, 0, O_TLS},
+    {"tls-ca", required_argument, 0, O_TLS_CA},
+    {"insecure", no_argument, 0, O_INSECURE},
+    {"sni", required_argument, 0, O_SNI},
+    {"alpn", required_argument, 0, O_ALPN},
+    {"tls-resume", no_argument, 0, O_TLS_RESUME},
     {0, 0, 0, 0},
 };
 
@@ -370,6 +401,16 @@ static int apply_value(tpb_opts *o, int c, const char *a)
         return tpb_parse_pct_target(a, &o->max_rate_p, &o->max_rate_ns);
     case O_BUSY_POLL: /* up to 1 s: past that it is a spin, not a poll */
         return tpb_parse_duration(a, &o->busy_poll_ns) || o->busy_poll_ns > 1000000000ull ? -1 : 0;
+    /* TLS: files and the ALPN list are checked when the context is made */
+    case O_TLS_CA:
+        free(o->tls_ca);
+        return (o->tls_ca = strdup(a)) ? 0 : -1;
+    case O_SNI:
+        free(o->sni);
+        return *a && (o->sni = strdup(a)) ? 0 : -1;
+    case O_ALPN:
+        free(o->alpn);
+        return (o->alpn = strdup(a)) ? 0 : -1;
     }
     return -1;
 }
@@ -404,6 +445,8 @@ static const char *hint(int c)
         return "e.g. p99=2ms";
     case O_BUSY_POLL:
         return "0..1s, e.g. 50us";
+    case O_SNI:
+        return "a server name";
     }
     return "see --help";
 }
@@ -431,6 +474,16 @@ static int apply(tpb_opts *o, int c, const char *a, char *err, size_t n)
         return 0;
     case 'V':
         o->version = 1;
+        return 0;
+    /* TLS */
+    case O_TLS:
+        o->tls = 1;
+        return 0;
+    case O_INSECURE:
+        o->insecure = 1;
+        return 0;
+    case O_TLS_RESUME:
+        o->tls_resume = 1;
         return 0;
     }
     if (apply_value(o, c, a) < 0)
@@ -461,6 +514,11 @@ static int finish(tpb_opts *o, char *err, size_t n)
         return fail(err, n, "--max-rate-under works with --mode req only");
     if (o->rate > 0 && o->mode == TPB_MODE_CHURN)
         return fail(err, n, "--rate is not supported with --mode churn");
+    /* TLS */
+    if (!o->tls && (o->tls_ca || o->insecure || o->sni || o->alpn || o->tls_resume))
+        return fail(err, n, "--tls-ca, --insecure, --sni, --alpn and --tls-resume need --tls");
+    if (o->insecure && o->tls_ca)
+        return fail(err, n, "--insecure and --tls-ca exclude each other");
     return 0;
 }
 

@@ -28,6 +28,9 @@ typedef struct tpb_opts {
     char *hist_file, *json_interval_file;
     double max_rate_p;    /* --max-rate-under pNN=T: percentile ... */
     uint64_t max_rate_ns; /* ... and its bound; 0 = no search */
+    /* TLS (the work is in bench/tls.c) */
+    int tls, insecure, tls_resume;
+    char *tls_ca, *sni, *alpn;
 } tpb_opts;
 
 void tpb_opts_defaults(tpb_opts *o);

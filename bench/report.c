@@ -40,6 +40,7 @@ void tpb_report_fill(tpb_report *r, const tpb_opts *o, double rate, const tpb_st
     r->duration_s = (double)o->duration_ns / 1e9;
     r->warmup_s = (double)o->warmup_ns / 1e9;
     r->size = o->size;
+    r->tls = o->tls;
     r->s = *s;
 }
 
@@ -98,6 +99,13 @@ void tpb_report_text(FILE *f, const tpb_report *r)
             "%llu\n",
             (unsigned long long)c->connects, (unsigned long long)c->conn_done,
             (double)c->conn_done / d, (unsigned long long)c->open_max);
+    if (r->tls)
+        fprintf(f,
+                "  TLS: %llu handshakes, %llu full, %llu resumed; %llu failed (counted as "
+                "connect errors)\n",
+                (unsigned long long)(c->tls_full + c->tls_resumed),
+                (unsigned long long)c->tls_full, (unsigned long long)c->tls_resumed,
+                (unsigned long long)c->tls_fail);
     text_errors(f, c);
     fprintf(f, "  %-22s %9s %9s %9s %9s %9s %9s %9s %10s\n", "times in us", "p50", "p90", "p99",
             "p99.9", "p99.99", "max", "mean", "count");
@@ -105,6 +113,8 @@ void tpb_report_text(FILE *f, const tpb_report *r)
     text_hist_row(f, "latency (uncorrected)", &r->s.lat_unc);
     text_hist_row(f, "time to first byte", &r->s.ttfb);
     text_hist_row(f, "connect", &r->s.connect);
+    text_hist_row(f, "TLS handshake (full)", &r->s.tls_full);
+    text_hist_row(f, "TLS handshake (resumed)", &r->s.tls_resumed);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -165,6 +175,11 @@ static void json_counts(FILE *f, const tpb_report *r)
         fprintf(f, "%s\"%s\": %llu", k ? ", " : "", tpb_ekind_name(k),
                 (unsigned long long)c->errors[k]);
     fputc('}', f);
+    fprintf(f,
+            ",\n  \"tls\": %s, \"tls_handshakes_full\": %llu, \"tls_handshakes_resumed\": %llu, "
+            "\"tls_handshake_failures\": %llu",
+            r->tls ? "true" : "false", (unsigned long long)c->tls_full,
+            (unsigned long long)c->tls_resumed, (unsigned long long)c->tls_fail);
 }
 
 void tpb_report_json(FILE *f, const tpb_report *r)
@@ -189,11 +204,15 @@ void tpb_report_json(FILE *f, const tpb_report *r)
     json_summary(f, "latency_uncorrected_us", &r->s.lat_unc);
     json_summary(f, "ttfb_us", &r->s.ttfb);
     json_summary(f, "connect_us", &r->s.connect);
+    json_summary(f, "tls_handshake_full_us", &r->s.tls_full);
+    json_summary(f, "tls_handshake_resumed_us", &r->s.tls_resumed);
     fprintf(f, ",\n  \"hist_unit\": \"ns\", \"hist_sub_bits\": %d", HIST_SUB_BITS);
     json_buckets(f, "hist_latency", &r->s.lat);
     json_buckets(f, "hist_latency_uncorrected", &r->s.lat_unc);
     json_buckets(f, "hist_ttfb", &r->s.ttfb);
     json_buckets(f, "hist_connect", &r->s.connect);
+    json_buckets(f, "hist_tls_handshake_full", &r->s.tls_full);
+    json_buckets(f, "hist_tls_handshake_resumed", &r->s.tls_resumed);
     fprintf(f, "\n}\n");
 }
 

@@ -15,6 +15,7 @@ typedef struct tpb_report {
     uint64_t busy_poll_us; /* --busy-poll, 0 = off */
     double rate_target, duration_s, warmup_s;
     uint64_t size;
+    int tls; /* --tls: handshake figures are part of the report */
     tpb_stats s;
 } tpb_report;
 

@@ -6,6 +6,7 @@
 #include "config.h"
 #endif
 #include "client.h"
+#include "../common/tlsclient.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -26,12 +27,21 @@ static int run(const struct tpc_opts *o)
 {
     char err[512] = "";
     int fd = -1;
+    struct tpc_tls *tls = NULL;
     int rc = tpc_connect(o, &fd, err, sizeof err);
+    /* --tls: the handshake belongs to connecting (also for -z). */
+    if (rc == TPC_EXIT_OK && o->tls && (rc = tpc_tls_start(o, fd, &tls, err, sizeof err)) != 0)
+        close(fd);
     if (rc == TPC_EXIT_OK) {
         /* -z: connecting was the whole question. */
-        rc = o->zero_io ? TPC_EXIT_OK : tpc_session_run(o, fd, err, sizeof err);
+        rc = o->zero_io ? TPC_EXIT_OK : tpc_session_run(o, fd, tls, err, sizeof err);
+        if (tls && o->zero_io)
+            tpc_tls_close_notify(tls);
+        tpc_tls_free(tls);
         close(fd);
     }
+    if (rc == TPC_EXIT_USAGE) /* --tls settings that cannot be used */
+        return usage_error(err);
     /* An empty message means "nothing worth saying" (stdout's reader left). */
     if (rc != TPC_EXIT_OK && err[0] && !o->quiet)
         fprintf(stderr, "tpclient: %s\n", err);
@@ -51,6 +61,10 @@ int main(int argc, char *argv[])
     if (o.action == TPC_VERSION) {
         printf("tpclient (tpserv) %s\n", PACKAGE_VERSION);
         return fflush(stdout) == 0 ? TPC_EXIT_OK : TPC_EXIT_ERROR;
+    }
+    if (o.tls && !tlsc_available()) {
+        tpc_opts_free(&o);
+        return usage_error("--tls: this tpclient was built without OpenSSL");
     }
     /* A reader of our stdout that goes away must not kill us silently
      * mid-exchange; sends use MSG_NOSIGNAL anyway. */

@@ -190,7 +190,15 @@ enum opt_id {
     OPT_QUIET,
     OPT_VERBOSE,
     OPT_HELP,
-    OPT_VERSION
+    OPT_VERSION,
+    /* TLS */
+    OPT_TLS,
+    OPT_TLS_CA,
+    OPT_INSECURE,
+    OPT_SNI,
+    OPT_ALPN,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY
 };
 
 struct opt_def {
@@ -224,6 +232,14 @@ static const struct opt_def opt_table[] = {
     {'v', "verbose", 0, OPT_VERBOSE},
     {'h', "help", 0, OPT_HELP},
     {0, "version", 0, OPT_VERSION},
+    /* TLS */
+    {0, "tls", 0, OPT_TLS},
+    {0, "tls-ca", 1, OPT_TLS_CA},
+    {0, "insecure", 0, OPT_INSECURE},
+    {0, "sni", 1, OPT_SNI},
+    {0, "alpn", 1, OPT_ALPN},
+    {0, "tls-cert", 1, OPT_TLS_CERT},
+    {0, "tls-key", 1, OPT_TLS_KEY},
 };
 #define OPT_COUNT_ (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -271,6 +287,22 @@ static int apply_valued(struct parse_state *st, enum opt_id id, const char *name
             o->quit_after_eof_ms = -1;
         else
             rc = tpc_parse_duration(v, &o->quit_after_eof_ms, why, sizeof why);
+        break;
+    /* TLS: values are checked when they are used (files, ALPN syntax) */
+    case OPT_TLS_CA:
+        o->tls_ca = v;
+        break;
+    case OPT_SNI:
+        o->sni = v;
+        break;
+    case OPT_ALPN:
+        o->alpn = v;
+        break;
+    case OPT_TLS_CERT:
+        o->tls_cert = v;
+        break;
+    case OPT_TLS_KEY:
+        o->tls_key = v;
         break;
     default:
         break;
@@ -323,6 +355,13 @@ static void apply_flag(struct parse_state *st, enum opt_id id)
     case OPT_VERSION:
         if (o->action == TPC_RUN)
             o->action = TPC_VERSION;
+        break;
+    /* TLS */
+    case OPT_TLS:
+        o->tls = 1;
+        break;
+    case OPT_INSECURE:
+        o->insecure = 1;
         break;
     default:
         break;
@@ -460,6 +499,27 @@ static int set_target(struct parse_state *st, char *err, size_t errlen)
     return 0;
 }
 
+/* TLS: the settings need --tls, and make sense together. */
+static int check_tls(const struct tpc_opts *o, char *err, size_t errlen)
+{
+    const char *stray = o->tls_ca     ? "--tls-ca"
+                        : o->insecure ? "--insecure"
+                        : o->sni      ? "--sni"
+                        : o->alpn     ? "--alpn"
+                        : o->tls_cert ? "--tls-cert"
+                        : o->tls_key  ? "--tls-key"
+                                      : NULL;
+    if (!o->tls && stray)
+        return fail(err, errlen, "%s needs --tls", stray);
+    if (o->insecure && o->tls_ca)
+        return fail(err, errlen, "--insecure and --tls-ca exclude each other");
+    if (o->tls_key && !o->tls_cert)
+        return fail(err, errlen, "--tls-key needs --tls-cert");
+    if (o->sni && o->sni[0] == '\0')
+        return fail(err, errlen, "empty --sni");
+    return 0;
+}
+
 /* Rules between options, checked once all are known. */
 static int check_combination(struct parse_state *st, char *err, size_t errlen)
 {
@@ -482,7 +542,7 @@ static int check_combination(struct parse_state *st, char *err, size_t errlen)
     }
     if (st->no_newline && o->crlf)
         return fail(err, errlen, "-C/--crlf and --no-newline exclude each other");
-    return 0;
+    return check_tls(o, err, errlen);
 }
 
 static int finish(struct parse_state *st, char *err, size_t errlen)
@@ -577,8 +637,8 @@ const char *tpc_usage(void)
            "  -z, --zero-io           connect, close at once, and exit 0 if that worked\n"
            "  -n, --numeric           HOST must be a numeric address (no DNS lookup)\n"
            "  -4, -6                  use only IPv4 / IPv6 addresses\n"
-           "  -v, --verbose           report connection attempts, the connected peer and\n"
-           "                          byte counts on stderr\n"
+           "  -v, --verbose           report connection attempts, the connected peer,\n"
+           "                          what TLS negotiated and byte counts on stderr\n"
            "      --message MSG       send MSG (plus a line ending) instead of stdin\n"
            "      --count N           send the message N times (default 1)\n"
            "  -e, --escapes           decode C escapes in MSG: \\n \\r \\t \\\\ \\0 \\NNN \\xHH "
@@ -590,6 +650,17 @@ const char *tpc_usage(void)
            "                          are printed (with --lines: after both)\n"
            "      --quiet             print no replies and no runtime errors; only the\n"
            "                          exit status tells (usage errors are still shown)\n"
+           "TLS:\n"
+           "      --tls               speak TLS to the target; the server's certificate\n"
+           "                          must verify and match HOST (or --sni)\n"
+           "      --tls-ca FILE       trust the CAs in FILE (PEM) instead of the\n"
+           "                          system's default ones\n"
+           "      --insecure          do not verify the server's certificate at all\n"
+           "      --sni NAME          send NAME as the server name (default: HOST,\n"
+           "                          unless it is an IP address) and verify it\n"
+           "      --alpn LIST         offer these ALPN protocols, e.g. h2,http/1.1\n"
+           "      --tls-cert FILE     present this client certificate (PEM)\n"
+           "      --tls-key FILE      its private key (default: in the --tls-cert file)\n"
            "  -h, --help              show this help and exit\n"
            "      --version           show the version and exit\n"
            "\n"
@@ -606,6 +677,8 @@ const char *tpc_usage(void)
            "     were not yet met (or messages could not be sent)\n"
            "  5  the peer closed before --lines/--expect-bytes were met or before\n"
            "     all messages were sent, or reset the connection\n"
+           "  6  --tls: the handshake failed, the server's certificate did not\n"
+           "     verify, or the server refused ours (alert), or a bad TLS record\n"
            "\n"
            "Examples:\n"
            "  printf 'hi\\n' | tpclient 127.0.0.1 7000\n"

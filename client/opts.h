@@ -46,6 +46,12 @@ struct tpc_opts {
 
     int quiet;
     int verbose;
+
+    /* TLS (client/tls.c does the work): --tls and its settings; the
+     * strings point into argv, NULL when not given. */
+    int tls;
+    int insecure;
+    const char *tls_ca, *tls_cert, *tls_key, *sni, *alpn;
 };
 
 /* Parses argv[1..argc). Returns 0 and fills o (free with tpc_opts_free),

@@ -24,6 +24,8 @@
 struct session {
     const struct tpc_opts *o;
     int fd;
+    struct tpc_tls *tls; /* --tls: bytes go through it; else NULL */
+    int notify_pending;  /* --tls: our close_notify waits for POLLOUT */
     char *err;
     size_t errlen;
 
@@ -166,10 +168,24 @@ static int got_data(struct session *s, const char *buf, size_t len)
     return cut >= 0 ? TPC_EXIT_OK : -1;
 }
 
+/* recv() and send(), or their TLS look-alikes (same errno terms). */
+static long io_recv(struct session *s, void *buf, size_t len)
+{
+    return s->tls ? tpc_tls_recv(s->tls, buf, len) : (long)recv(s->fd, buf, len, MSG_DONTWAIT);
+}
+
+static long io_send(struct session *s, const void *buf, size_t len)
+{
+    return s->tls ? tpc_tls_send(s->tls, buf, len) : (long)send(s->fd, buf, len, MSG_NOSIGNAL);
+}
+
 /* The peer closed (read 0) or its receive side is gone. */
 static int peer_closed(struct session *s)
 {
     char prog[128];
+    if (s->tls && s->o->verbose)
+        fprintf(stderr, "tpclient: the peer ended TLS %s\n",
+                tpc_tls_truncated(s->tls) ? "without a close_notify" : "with a close_notify");
     if (expecting(s)) {
         progress_text(s, prog, sizeof prog);
         return say(s, TPC_EXIT_CLOSED,
@@ -185,7 +201,7 @@ static int peer_closed(struct session *s)
 /* One read from the socket. Returns -1 to go on, or an exit code. */
 static int on_readable(struct session *s)
 {
-    ssize_t n = recv(s->fd, s->rbuf, sizeof s->rbuf, 0);
+    long n = io_recv(s, s->rbuf, sizeof s->rbuf);
     if (n > 0)
         return got_data(s, s->rbuf, (size_t)n);
     if (n == 0)
@@ -194,6 +210,8 @@ static int on_readable(struct session *s)
         return -1;
     if (errno == ECONNRESET)
         return say(s, TPC_EXIT_CLOSED, "connection reset by peer");
+    if (errno == EPROTO && s->tls)
+        return say(s, TPC_EXIT_TLS, "TLS error: %s", tpc_tls_error(s->tls));
     return say(s, TPC_EXIT_ERROR, "recv() failed: %s", strerror(errno));
 }
 
@@ -257,8 +275,8 @@ static int on_stdin(struct session *s)
  * sent us, then report. Expectations met meanwhile still count as done. */
 static int send_refused(struct session *s, int error)
 {
-    ssize_t n;
-    while ((n = recv(s->fd, s->rbuf, sizeof s->rbuf, MSG_DONTWAIT)) > 0) {
+    long n;
+    while ((n = io_recv(s, s->rbuf, sizeof s->rbuf)) > 0) {
         int rc = got_data(s, s->rbuf, (size_t)n);
         if (rc >= 0)
             return rc;
@@ -272,13 +290,15 @@ static int send_refused(struct session *s, int error)
 static int on_writable(struct session *s)
 {
     while (s->soff < s->slen) {
-        ssize_t n = send(s->fd, s->sbuf + s->soff, s->slen - s->soff, MSG_NOSIGNAL);
+        long n = io_send(s, s->sbuf + s->soff, s->slen - s->soff);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
             return -1;
         if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
             return send_refused(s, errno);
+        if (n < 0 && errno == EPROTO && s->tls)
+            return say(s, TPC_EXIT_TLS, "TLS error: %s", tpc_tls_error(s->tls));
         if (n < 0)
             return say(s, TPC_EXIT_ERROR, "send() failed: %s", strerror(errno));
         s->soff += (size_t)n;
@@ -326,13 +346,21 @@ static long long quit_left(const struct session *s)
 }
 
 /* Half-closes once everything is sent, when that is what the mode wants:
- * always at the end of stdin, after -m only with --half-close. */
+ * always at the end of stdin, after -m only with --half-close. Over TLS
+ * our close_notify goes first (it may wait for POLLOUT), then the TCP
+ * half close, so the peer sees a clean end of TLS and of the stream. */
 static void maybe_shutdown(struct session *s)
 {
     if (s->shut_wr || !send_complete(s))
         return;
     if (!s->use_stdin && !s->o->half_close)
         return;
+    if (s->tls) {
+        int r = tpc_tls_close_notify(s->tls);
+        s->notify_pending = r == 0;
+        if (r == 0)
+            return;
+    }
     shutdown(s->fd, SHUT_WR);
     s->shut_wr = 1;
 }
@@ -356,19 +384,27 @@ static int loop(struct session *s)
         maybe_shutdown(s);
         if (s->sent_all_at == 0 && send_complete(s))
             s->sent_all_at = tpc_now_ms();
+        /* TLS: bytes already read into it are invisible to poll; a TLS
+         * read may wait for POLLOUT, and so may our close_notify. */
+        int pending = s->tls && tpc_tls_pending(s->tls);
+        int tls_out = s->tls && (tpc_tls_wants_write(s->tls) || s->notify_pending);
         struct pollfd p[2] = {
-            {.fd = s->fd, .events = POLLIN | (send_idle(s) ? 0 : POLLOUT)},
+            {.fd = s->fd, .events = POLLIN | (send_idle(s) && !tls_out ? 0 : POLLOUT)},
             {.fd = waiting_for_stdin(s) ? STDIN_FILENO : -1, .events = POLLIN},
         };
-        int wait = poll_timeout(s);
+        int wait = pending ? 0 : poll_timeout(s);
         int n = poll(p, 2, wait);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return say(s, TPC_EXIT_ERROR, "poll() failed: %s", strerror(errno));
-        if (n == 0 && wait >= 0 && quit_left(s) == 0)
+        if (pending)
+            p[0].revents |= POLLIN;
+        if (tls_out && send_idle(s) && (p[0].revents & POLLOUT))
+            p[0].revents |= POLLIN; /* what waited for POLLOUT was a read */
+        if (n == 0 && !pending && wait >= 0 && quit_left(s) == 0)
             return quit_after_eof(s);
-        if (n == 0 && wait >= 0 && poll_timeout(s) == 0)
+        if (n == 0 && !pending && wait >= 0 && poll_timeout(s) == 0)
             return timed_out(s);
         int rc = -1;
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
@@ -398,7 +434,8 @@ static int setup_message(struct session *s)
     return -1;
 }
 
-int tpc_session_run(const struct tpc_opts *o, int fd, char *err, size_t errlen)
+int tpc_session_run(const struct tpc_opts *o, int fd, struct tpc_tls *tls, char *err,
+                    size_t errlen)
 {
     struct session *s = calloc(1, sizeof *s);
     if (!s) {
@@ -407,6 +444,7 @@ int tpc_session_run(const struct tpc_opts *o, int fd, char *err, size_t errlen)
     }
     s->o = o;
     s->fd = fd;
+    s->tls = tls;
     s->err = err;
     s->errlen = errlen;
     s->use_stdin = o->message == NULL;
