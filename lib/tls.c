@@ -179,7 +179,10 @@ static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CI
         if (enc ? i == 0 : (k->born_ms != 0 && memcmp(k->name, name, 16) == 0 &&
                            now - k->born_ms < 2 * life)) {
             key = *k;
-            rc = i == 0 ? 1 : 2; /* 2: open it, then issue a new one */
+            /* 2: open it, then issue a new one: always in TLS 1.3, whose
+             * clients use a ticket once (RFC 8446, C.4); in TLS 1.2 when
+             * the key is the previous one. */
+            rc = i == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
             break;
         }
     }

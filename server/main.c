@@ -65,6 +65,10 @@ static int has_tls_listener(const struct tpsrv_opts *o)
 /* Flags that only make sense together; a message, or NULL. */
 static const char *check_tls_flags(const struct tpsrv_opts *o)
 {
+#ifndef HAVE_OPENSSL
+    if (has_tls_listener(o) || o->tls_cert != NULL)
+        return "TLS: this tpserver was built without OpenSSL";
+#endif
     if (has_tls_listener(o) && o->tls_cert == NULL)
         return "a tls: listener needs --tls-cert";
     if (o->tls_cert == NULL && (o->tls_key || o->tls_ca || o->tls_min || o->tls_ciphers ||

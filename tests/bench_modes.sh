@@ -35,9 +35,8 @@ while time.time() < end:
         pass
     c.close()
 PY
-python3 "$TMPD/peers.py" "$TMPD/npeers" > "$TMPD/peers.out" &
-PIDS="$PIDS $!"
-for _ in $(seq 1 100); do [ -s "$TMPD/peers.out" ] && break; sleep 0.05; done
+spawn peers python3 "$TMPD/peers.py" "$TMPD/npeers"
+wait_until 30 "the peer recorder printing its port" test -s "$TMPD/peers.out"
 pport=$(head -1 "$TMPD/peers.out")
 "$TPBENCH" -q --mode churn -c 2 -d 1s -w 0 --json "127.0.0.1:$pport" > "$TMPD/churn2.json" || fail "churn (peers) exit $?"
 # (127.0.0.1 is tpbench's probe connect.)

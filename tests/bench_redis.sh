@@ -4,25 +4,19 @@
 # exact reply) and memcached (version -> VERSION x.y.z, terminator mode).
 # 0 errors and a nonzero rate. Skips (77) when the servers are absent.
 . "${top_srcdir:-.}/tests/bench_lib.sh"
-command -v redis-server > /dev/null || { echo "redis-server absent"; exit 77; }
-command -v memcached > /dev/null || { echo "memcached absent"; exit 77; }
+need redis-server redis-server
+need memcached memcached
 
-wait_port() {
-    for _ in $(seq 1 100); do
-        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1)' "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    fail "server on port $1 did not start"
+port_open() {
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1)' "$1" 2>/dev/null
 }
 rp=$(free_port)
-redis-server --port "$rp" --bind 127.0.0.1 --unixsocket "$TMPD/redis.sock" --save '' --appendonly no \
-    --daemonize no > "$TMPD/redis.log" 2>&1 &
-PIDS="$PIDS $!"
+spawn redis redis-server --port "$rp" --bind 127.0.0.1 --unixsocket "$TMPD/redis.sock" --save '' --appendonly no \
+    --daemonize no
 mp=$(free_port)
-memcached -l 127.0.0.1 -p "$mp" -U 0 -t 1 -u "$(id -un)" > "$TMPD/mc.log" 2>&1 &
-PIDS="$PIDS $!"
-wait_port "$rp"
-wait_port "$mp"
+spawn memcached memcached -l 127.0.0.1 -p "$mp" -U 0 -t 1 -u "$(id -un)"
+wait_until 30 "redis-server on port $rp" port_open "$rp"
+wait_until 30 "memcached on port $mp" port_open "$mp"
 
 "$TPBENCH" -q -c 4 -d 1s -w 200ms --request 'PING\r\n' --expect '+PONG\r\n' --json \
     "127.0.0.1:$rp" > "$TMPD/r.json" || fail "redis exit $?"

@@ -12,25 +12,15 @@ TLSECHO="$top_builddir/tests/tlsecho"
 certs="$top_srcdir/tests/tls"
 
 "$TPBENCH" --tls -d 1s 127.0.0.1:1 > /dev/null 2> "$TMPD/avail.err"
-if [ $? -eq 2 ] && grep -q 'built without OpenSSL' "$TMPD/avail.err"; then
-    echo "SKIP: tpbench is built without OpenSSL"
-    exit 77
-fi
-[ -x "$TLSECHO" ] || fail "$TLSECHO is not built"
+[ $? -eq 2 ] && grep -q 'built without OpenSSL' "$TMPD/avail.err" && skip "tpbench is built without OpenSSL"
+need_built "$TLSECHO"
 
 # start_tls NAME ARGS...: a tlsecho; sets PORT.
 start_tls() {
     name=$1; shift
-    "$TLSECHO" --cert "$certs/server.pem" --key "$certs/server.key" --lifetime 60 "$@" \
-        > "$TMPD/$name.port" &
-    PIDS="$PIDS $!"
-    eval "pid_$name=$!"
-    for _ in $(seq 1 100); do
-        PORT=$(awk '/^PORT/{print $2}' "$TMPD/$name.port")
-        [ -n "$PORT" ] && return 0
-        sleep 0.05
-    done
-    fail "tlsecho $* did not start"
+    spawn "tls-$name" "$TLSECHO" --cert "$certs/server.pem" --key "$certs/server.key" --lifetime 60 "$@"
+    eval "pid_$name=$SPAWN_PID"
+    wait_until 30 "tlsecho $* printing its port" srv_port "$TMPD/tls-$name.out"
 }
 CA="--tls-ca $certs/ca.pem"
 start_tls echo
@@ -60,9 +50,9 @@ grep -q '^  TLS handshake (full) ' "$TMPD/req.txt" || fail "text: no handshake r
     fail "churn without --tls-resume resumed sessions"
 # The server saw the resumptions too (its STAT line at SIGTERM).
 kill "$pid_echo"
-for _ in $(seq 1 100); do grep -q '^STAT' "$TMPD/echo.port" && break; sleep 0.05; done
-resumed=$(awk '/^STAT/{print $5}' "$TMPD/echo.port")
-[ "${resumed:-0}" -gt 0 ] || fail "the server counted no resumed handshake: $(cat "$TMPD/echo.port")"
+wait_until 30 "tlsecho's statistics at exit" grep -q '^STAT' "$TMPD/tls-echo.out"
+resumed=$(awk '/^STAT/{print $5}' "$TMPD/tls-echo.out")
+[ "${resumed:-0}" -gt 0 ] || fail "the server counted no resumed handshake: $(cat "$TMPD/tls-echo.out")"
 
 # 3. Throughput and pipelined depth over TLS.
 start_tls echo2
@@ -110,9 +100,8 @@ while True:
         pass
     c.close()
 PY
-python3 "$TMPD/flaky.py" "$certs/server.pem" "$certs/server.key" > "$TMPD/flaky.port" 2>/dev/null &
-PIDS="$PIDS $!"
-for _ in $(seq 1 100); do PORT=$(awk '/^PORT/{print $2}' "$TMPD/flaky.port"); [ -n "$PORT" ] && break; sleep 0.05; done
+spawn flakysrv python3 "$TMPD/flaky.py" "$certs/server.pem" "$certs/server.key"
+wait_until 30 "the flaky server printing its port" srv_port "$TMPD/flakysrv.out"
 "$TPBENCH" -q --tls $CA -c 2 -d 1s -w 0 --json "localhost:$PORT" > "$TMPD/flaky.json" 2> "$TMPD/flaky.err"
 [ $? -eq 1 ] || fail "failing handshakes: exit not 1"
 [ "$(jget "$TMPD/flaky.json" 'd["tls_handshake_failures"] > 0 and d["errors_by_kind"]["connect"] >= d["tls_handshake_failures"] and d["responses"] == 0')" = True ] ||
@@ -137,3 +126,4 @@ start_tls mtls --ca "$certs/ca.pem" --verify required
 [ $? -eq 2 ] && grep -q 'cannot load the CA file' "$TMPD/ca.err" || fail "unreadable --tls-ca: $(cat "$TMPD/ca.err")"
 cat "$TMPD/flaky.err" "$TMPD/mtls.err"
 echo "all passed"
+finish

@@ -40,7 +40,7 @@ expect_out '' "-q prints no reply"
 # 1000 copies in one go: the count is honoured and nothing is lost.
 tc --message 0123456789 --count 1000 --lines 1000 127.0.0.1 "$p"
 expect_rc 0 "-n 1000"
-[ "$(wc -c <"$out")" -eq 11000 ] || fail "-n 1000: $(wc -c <"$out") bytes, want 11000"
+[ "$(wc -c <"$out")" -eq 11000 ] || fail_later "-n 1000: $(wc -c <"$out") bytes, want 11000"
 
 # Piped stdin, the issue's example: prints "hi" and exits 0.
 printf 'hi\n' >"$tmp/in.hi"
@@ -78,11 +78,11 @@ rc = p.wait(timeout=10)
 if rc != 0 or rest:
     sys.exit("exit %d, extra output %r" % (rc, rest))
 PY
-n_run=$((n_run + 1)) err=$tmp/err.$n_run
+next_err
 if python3 "$tmp/stream.py" "$TPCLIENT" 127.0.0.1 "$p" 2>"$err"; then
     echo "ok: replies stream while stdin is open"
 else
-    fail "streaming stdin"
+    fail_later "streaming stdin"
 fi
 
 # Interactive: stdin a terminal (a pty), a line typed, its echo shown, then
@@ -117,27 +117,27 @@ while time.monotonic() < end:
 os.kill(pid, 9)
 sys.exit("still running 10 s after Ctrl-D")
 PY
-n_run=$((n_run + 1)) err=$tmp/err.$n_run
+next_err
 if python3 "$tmp/interactive.py" "$TPCLIENT" 127.0.0.1 "$p" 2>"$err"; then
     echo "ok: interactive on a terminal, Ctrl-D ends"
 else
-    fail "interactive on a terminal"
+    fail_later "interactive on a terminal"
 fi
 
 # Binary safety: every byte value, and 2 MB echoed while still sending.
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256))*4)' >"$tmp/in.bin"
 tc_in=$tmp/in.bin tc 127.0.0.1 "$p"
 expect_rc 0 "binary stdin"
-cmp -s "$tmp/in.bin" "$out" || fail "binary stdin: echo differs"
+cmp -s "$tmp/in.bin" "$out" || fail_later "binary stdin: echo differs"
 
 head -c 2000000 /dev/urandom >"$tmp/in.big"
 tc_in=$tmp/in.big tc --timeout 20s 127.0.0.1 "$p"
 expect_rc 0 "2 MB stdin"
-cmp -s "$tmp/in.big" "$out" || fail "2 MB stdin: echo differs ($(wc -c <"$out") bytes)"
+cmp -s "$tmp/in.big" "$out" || fail_later "2 MB stdin: echo differs ($(wc -c <"$out") bytes)"
 
 tc --message big --expect-bytes 4000000 --count 1000000 --timeout 20s 127.0.0.1 "$p"
 expect_rc 0 "-n 1000000 while the echo comes back"
-[ "$(wc -c <"$out")" -eq 4000000 ] || fail "-n 1000000: $(wc -c <"$out") bytes"
+[ "$(wc -c <"$out")" -eq 4000000 ] || fail_later "-n 1000000: $(wc -c <"$out") bytes"
 
 # -v names the connected peer on stderr.
 tc -v --message hi --lines 1 localhost "$p"
@@ -177,15 +177,10 @@ fi
 # A real line protocol: redis, when installed (pipelined PINGs, CRLF).
 if command -v redis-server >/dev/null 2>&1; then
     rport=$(free_port)
-    redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-        --dir "$tmp" >"$tmp/redis.log" 2>&1 &
-    server_pids="$server_pids $!"
-    i=0
-    until "$TPCLIENT" --quiet --message PING --crlf --lines 1 --timeout 1s 127.0.0.1 "$rport"; do
-        i=$((i + 1))
-        [ $i -le 50 ] || { fail "redis-server did not start"; break; }
-        sleep 0.1
-    done
+    spawn redis redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$tmp"
+    wait_until 30 "redis-server answering PING" \
+        "$TPCLIENT" --quiet --message PING --crlf --lines 1 --timeout 1s 127.0.0.1 "$rport"
     tc --message PING --crlf --count 3 --lines 3 127.0.0.1 "$rport"
     expect_rc 0 "redis: 3 pipelined PINGs"
     expect_out '+PONG\r\n+PONG\r\n+PONG\r\n' "redis: 3 PONGs"

@@ -36,10 +36,10 @@ usage "-4 and -6" "-4 and -6" -4 -6 127.0.0.1 1
 
 tc --help
 expect_rc 0 "--help"
-grep -q "Exit status" "$out" || fail "--help documents exit codes"
+grep -q "Exit status" "$out" || fail_later "--help documents exit codes"
 tc --version
 expect_rc 0 "--version"
-grep -q "^tpclient " "$out" || fail "--version prints the name"
+grep -q "^tpclient " "$out" || fail_later "--version prints the name"
 
 # ---- 3: nobody there ------------------------------------------------------
 closed=$(free_port)
@@ -59,7 +59,7 @@ tc --message hi --lines 1 --timeout 300ms 127.0.0.1 "$port"
 t1=$(date +%s)
 expect_rc 4 "silent server, --lines 1"
 expect_err "timed out" "timeout is named"
-[ $((t1 - t0)) -le 5 ] || fail "300ms timeout took $((t1 - t0)) s"
+[ $((t1 - t0)) -le 5 ] || fail_later "300ms timeout took $((t1 - t0)) s"
 tc --message hi --expect-bytes 1 --timeout 0.3 127.0.0.1 "$port"
 expect_rc 4 "silent server, --expect-bytes 1"
 # No reply required: silence just ends the wait.
@@ -79,7 +79,7 @@ tc --message hi --timeout 500ms 127.0.0.1 "$port"
 t1=$(date +%s)
 expect_rc 4 "connect timeout"
 expect_err "connect timed out" "connect timeout is named"
-[ $((t1 - t0)) -le 5 ] || fail "500ms connect timeout took $((t1 - t0)) s"
+[ $((t1 - t0)) -le 5 ] || fail_later "500ms connect timeout took $((t1 - t0)) s"
 
 # ---- 5: the peer closes first ---------------------------------------------
 start_server close 127.0.0.1 0
@@ -107,16 +107,16 @@ expect_err "reset by peer" "reset is named"
 
 # ---- 1: stdout's reader goes away (SIGPIPE ignored, no noise) -----------
 start_server echo 127.0.0.1 0
-n_run=$((n_run + 1)) err=$tmp/err.$n_run
+next_err
 { "$TPCLIENT" --message 0123456789abcdef --count 100000 --expect-bytes 1700000 --timeout 20s \
     127.0.0.1 "$port" 2>"$err"; echo $? >"$tmp/rc.pipe"; } | head -c 10 >/dev/null
 rc=$(cat "$tmp/rc.pipe")
 expect_rc 1 "stdout closed by its reader"
-[ -s "$err" ] && fail "a closed stdout is reported: $(cat "$err")"
+[ -s "$err" ] && fail_later "a closed stdout is reported: $(cat "$err")"
 
 # --quiet: no runtime message, the code still tells.
 tc --quiet --message hi --lines 1 127.0.0.1 "$closed"
 expect_rc 3 "--quiet refused"
-[ -s "$err" ] && fail "--quiet printed: $(cat "$err")"
+[ -s "$err" ] && fail_later "--quiet printed: $(cat "$err")"
 
 finish

@@ -1,45 +1,13 @@
 # SPDX-License-Identifier: MIT
-# client_lib.sh - sourced by the tests/client_*.sh black-box tests of
-# tpclient (not a test itself): a scratch directory cleaned by a trap,
-# small python3 servers on loopback or unix sockets that the tests start
-# and kill, exit-code assertions, and the final scan of every captured
-# stderr for sanitizer reports.
-
-: "${top_builddir:=.}"
-: "${top_srcdir:=.}"
-TPCLIENT=$top_builddir/client/tpclient
-if [ ! -x "$TPCLIENT" ]; then
-    echo "SKIP: $TPCLIENT is not built"
-    exit 77
-fi
-if ! command -v python3 >/dev/null 2>&1; then
-    echo "SKIP: python3 is needed for the test servers"
-    exit 77
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tpclient-test.XXXXXX") || exit 1
-server_pids=
-failures=0
-# stop_servers: SIGTERM, up to 10 s to exit, then SIGKILL; never hangs.
-stop_servers() {
-    for p in $server_pids; do kill "$p" 2>/dev/null; done
-    for p in $server_pids; do
-        i=0
-        while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    server_pids=
-}
-cleanup() {
-    stop_servers
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+# client_lib.sh - what the tpclient black-box tests (tests/client_*.sh)
+# add to tests/testlib.sh: small python3 servers on loopback or unix
+# sockets, tc (one tpclient run, its stderr kept and scanned at the end),
+# and expect_* checks, which record a failure and go on (fail_later), so
+# that one run reports every exit code that is wrong.
+. "${top_srcdir:-.}/tests/testlib.sh"
+need_built "$TPCLIENT"
+need python3 python3
+tmp=$TMPD
 
 # The test server. MODE: echo (echo until EOF, then close), silent (accept,
 # read, never answer), close (accept and close at once), reset (read, then
@@ -112,48 +80,40 @@ n_servers=0
 start_server() {
     n_servers=$((n_servers + 1))
     ready=$tmp/ready.$n_servers
-    python3 "$tmp/server.py" "$1" "$2" "$3" "$ready" 2>>"$tmp/server.err" &
-    server_pids="$server_pids $!"
-    i=0
-    while [ ! -f "$ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-    if [ ! -f "$ready" ]; then
-        echo "FAIL: test server ($1 $2 $3) did not start"; cat "$tmp/server.err"
-        exit 1
-    fi
+    spawn "server$n_servers" python3 "$tmp/server.py" "$1" "$2" "$3" "$ready"
+    wait_until 30 "test server ($1 $2 $3) start" test -f "$ready"
     port=$(cat "$ready")
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+n_run=0
+# next_err: a new file for a tpclient run's stderr, in $err (scanned at
+# the end, shown by a failure).
+next_err() {
+    n_run=$((n_run + 1))
+    err=$tmp/err.$n_run
+    register_log "$err"
+    FAIL_SHOW=$err
 }
 
-n_run=0
 # tc ARGS...: runs tpclient with stdin from $tc_in (default /dev/null);
 # sets $rc, $out (a file of stdout bytes) and $err (a file of stderr).
 tc() {
-    n_run=$((n_run + 1))
-    out=$tmp/out.$n_run err=$tmp/err.$n_run
+    next_err
+    out=$tmp/out.$n_run
     "$TPCLIENT" "$@" <"${tc_in:-/dev/null}" >"$out" 2>"$err"
     rc=$?
 }
 
-fail() {
-    echo "FAIL: $*"
-    [ -n "$err" ] && [ -s "$err" ] && sed 's/^/  stderr: /' "$err"
-    failures=$((failures + 1))
-}
-
 # expect_rc WANT WHAT
 expect_rc() {
-    if [ "$rc" -ne "$1" ]; then fail "$2: exit $rc, want $1"; else echo "ok: $2"; fi
+    if [ "$rc" -ne "$1" ]; then fail_later "$2: exit $rc, want $1"; else echo "ok: $2"; fi
 }
 
 # expect_out WANT WHAT: stdout must be exactly the printf-expanded WANT.
 expect_out() {
     printf "$1" >"$tmp/want"
     if ! cmp -s "$tmp/want" "$out"; then
-        fail "$2: stdout differs"
+        fail_later "$2: stdout differs"
         echo "  want: $(od -c "$tmp/want" | head -3)"
         echo "  got:  $(od -c "$out" | head -3)"
     fi
@@ -161,22 +121,5 @@ expect_out() {
 
 # expect_err PATTERN WHAT: stderr must match the grep -E PATTERN.
 expect_err() {
-    grep -Eq -- "$1" "$err" || fail "$2: stderr lacks /$1/"
-}
-
-# Ends the test: any sanitizer report in any stderr fails it.
-finish() {
-    # -q: grep's status is then 0 on a match even if a glob matched no file.
-    san='AddressSanitizer|ThreadSanitizer|LeakSanitizer|runtime error:'
-    if grep -qs -E "$san" "$tmp"/err.* "$tmp"/*.err; then
-        err=
-        fail "sanitizer reports:"
-        grep -s -H -A5 -E "$san" "$tmp"/err.* "$tmp"/*.err | head -40
-    fi
-    if [ "$failures" -ne 0 ]; then
-        echo "$failures failure(s)"
-        exit 1
-    fi
-    echo "all passed"
-    exit 0
+    grep -Eq -- "$1" "$err" || fail_later "$2: stderr lacks /$1/"
 }

@@ -8,25 +8,15 @@
 # netcat-openbsd, installed by 'sh scripts/deps.sh test') is missing.
 . "${top_srcdir:-.}/tests/client_lib.sh"
 
-TPSERVER=$top_builddir/server/tpserver
-NC=$(command -v nc || true)
-if [ -z "$NC" ]; then
-    echo "SKIP: nc is not installed (Debian: netcat-openbsd)"
-    exit 77
-fi
-if ! "$NC" -h 2>&1 | grep -q "OpenBSD netcat"; then
-    echo "SKIP: $NC is not OpenBSD netcat (Debian: netcat-openbsd)"
-    exit 77
-fi
+need_built "$TPSERVER"
+need nc netcat-openbsd
+NC=$(command -v nc)
+"$NC" -h 2>&1 | grep -q "OpenBSD netcat" || skip "$NC is not OpenBSD netcat (Debian: netcat-openbsd)"
 
-"$TPSERVER" --listen 127.0.0.1:0 --listen "unix:$tmp/tps.sock" >"$tmp/tps.out" 2>"$tmp/tps.err" &
-server_pids=$!
-i=0
-until grep -q "listening on 127" "$tmp/tps.out" && [ -S "$tmp/tps.sock" ]; do
-    i=$((i + 1))
-    [ $i -le 300 ] || { echo "FAIL: tpserver did not start"; cat "$tmp/tps.err"; exit 1; }
-    sleep 0.1
-done
+start_listener tps "$TPSERVER" --listen 127.0.0.1:0 --listen "unix:$tmp/tps.sock"
+wait_for "listening on 127" "$tmp/tps.out" 30
+wait_until 30 "tpserver's unix socket" test -S "$tmp/tps.sock"
+register_log "$tmp/tpclient.err"
 p=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/tps.out" | head -n 1)
 closed=$(free_port)
 head -c 200000 /dev/urandom >"$tmp/binary"
@@ -65,8 +55,6 @@ script "$TPCLIENT" >"$tmp/with-tpclient"
 if diff -u "$tmp/with-nc" "$tmp/with-tpclient"; then
     echo "ok: $(grep -c '^  stdout' "$tmp/with-nc") nc command lines print the same and agree on success with tpclient"
 else
-    echo "FAIL: tpclient differs from nc (- nc, + tpclient) on the lines above"
-    failures=$((failures + 1))
+    fail_later "tpclient differs from nc (- nc, + tpclient) on the lines above"
 fi
-err=
 finish

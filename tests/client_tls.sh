@@ -13,27 +13,20 @@ TLSECHO=$top_builddir/tests/tlsecho
 certs=$top_srcdir/tests/tls
 
 tc --tls --message x 127.0.0.1 1
-if [ "$rc" -eq 2 ] && grep -q 'built without OpenSSL' "$err"; then
-    echo "SKIP: tpclient is built without OpenSSL"
-    exit 77
-fi
-[ -x "$TLSECHO" ] || { echo "FAIL: $TLSECHO is not built"; exit 1; }
+[ "$rc" -eq 2 ] && grep -q 'built without OpenSSL' "$err" && skip "tpclient is built without OpenSSL"
+need_built "$TLSECHO"
+
+tls_port() {
+    port=$(awk '/^PORT/{print $2}' "$1")
+    [ -n "$port" ]
+}
 
 # start_tls NAME ARGS...: a tlsecho; sets $port.
 start_tls() {
     name=$1
     shift
-    "$TLSECHO" --cert "$certs/server.pem" --key "$certs/server.key" --lifetime 60 "$@" \
-        >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    server_pids="$server_pids $!"
-    i=0
-    port=
-    while [ -z "$port" ] && [ $i -lt 100 ]; do
-        sleep 0.05
-        port=$(awk '/^PORT/{print $2}' "$tmp/$name.out")
-        i=$((i + 1))
-    done
-    [ -n "$port" ] || { echo "FAIL: tlsecho $* did not start"; cat "$tmp/$name.err"; exit 1; }
+    spawn "$name" "$TLSECHO" --cert "$certs/server.pem" --key "$certs/server.key" --lifetime 60 "$@"
+    wait_until 30 "tlsecho $* printing its port" tls_port "$tmp/$name.out"
 }
 
 start_tls plain --alpn "tpx,h2"

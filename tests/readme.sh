@@ -5,18 +5,17 @@
 # started on a free port ("127.0.0.1:0" as its first argument), must print
 # "listening on HOST:PORT", answer a line "hello" with a reply containing
 # it (tpclient talks to it), and exit 0 on SIGTERM.
-: "${top_builddir:=.}" "${top_srcdir:=.}"
+. "${top_srcdir:-.}/tests/testlib.sh"
+need_built "$TPCLIENT"
 CC=${TPS_TEST_CC:-cc}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/readme-test.XXXXXX") || exit 1
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+tmp=$TMPD
 awk -v dir="$tmp" '
     /^```c[ \t]*$/ { n++; f = sprintf("%s/block%d.c", dir, n); inblk = 1; next }
     /^```/ && inblk { inblk = 0; close(f); next }
     inblk { print > f }
 ' "$top_srcdir/README.md"
 set -- "$tmp"/block*.c
-[ -e "$1" ] || { echo "FAIL: no \`\`\`c block in README.md"; exit 1; }
+[ -e "$1" ] || fail "no \`\`\`c block in README.md"
 # tpserv(3)'s EXAMPLES program too, its roff escapes undone.
 awk '
     /^\.Sh EXAMPLES/ { ex = 1; next }
@@ -25,9 +24,8 @@ awk '
     inblk && /^\.Ed/ { inblk = 0; exit }
     inblk { gsub(/\\e/, "\\"); gsub(/\\-/, "-"); print }
 ' "$top_srcdir/man/tpserv.3" >"$tmp/tpserv.3-example.c"
-[ -s "$tmp/tpserv.3-example.c" ] || { echo "FAIL: no example program in man/tpserv.3"; exit 1; }
+[ -s "$tmp/tpserv.3-example.c" ] || fail "no example program in man/tpserv.3"
 set -- "$@" "$tmp/tpserv.3-example.c"
-fail=0
 for src; do
     b=${src%.c}
     case $b in
@@ -37,9 +35,8 @@ for src; do
     # shellcheck disable=SC2086 # flags lists are meant to be split
     if ! $CC -std=gnu11 -Wall -Wextra -Werror $TPS_TEST_CFLAGS -I"$top_srcdir/lib" \
         -c "$src" -o "$b.o" 2>"$b.err"; then
-        echo "FAIL: $name does not compile as printed:"
+        fail_later "$name does not compile as printed:"
         cat "$b.err"
-        fail=1
         continue
     fi
     if ! grep -q '^int main(' "$src"; then
@@ -51,46 +48,35 @@ for src; do
     # shellcheck disable=SC2086
     if ! "$top_builddir/libtool" --mode=link --quiet $CC $TPS_TEST_CFLAGS -static \
         -o "$b" "$b.o" "$top_builddir/lib/libtpserv.la" >"$b.err" 2>&1; then
-        echo "FAIL: $name does not link:"
+        fail_later "$name does not link:"
         cat "$b.err"
-        fail=1
         continue
     fi
-    "$b" 127.0.0.1:0 >"$b.out" 2>"$b.stderr" &
-    pid=$!
+    run=run-$(basename "$b")
+    spawn "$run" "$b" 127.0.0.1:0
+    pid=$SPAWN_PID
     port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$b.out")
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    listen_addr "$tmp/$run.out" "$pid" &&
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$run.out")
     if [ -z "$port" ]; then
-        echo "FAIL: $name did not say 'listening on 127.0.0.1:PORT':"
-        cat "$b.out" "$b.stderr"
-        fail=1
+        fail_later "$name did not say 'listening on 127.0.0.1:PORT':"
+        cat "$tmp/$run.out" "$tmp/$run.err"
         kill "$pid" 2>/dev/null
-        pid=
+        reap "$pid" 30
         continue
     fi
-    reply=$(printf 'hello\n' | "$top_builddir/client/tpclient" --timeout 5s 127.0.0.1 "$port")
+    reply=$(printf 'hello\n' | "$TPCLIENT" --timeout 5s 127.0.0.1 "$port")
     case $reply in
     *hello*) echo "ok: $name answered 'hello' with '$reply'" ;;
-    *)
-        echo "FAIL: $name answered 'hello' with '$reply'"
-        fail=1
-        ;;
+    *) fail_later "$name answered 'hello' with '$reply'" ;;
     esac
     kill -TERM "$pid"
-    wait "$pid"
-    rc=$?
-    pid=
+    reap "$pid" 30
+    rc=$REAP_RC
     if [ $rc -ne 0 ]; then
-        echo "FAIL: $name exited $rc on SIGTERM"
-        cat "$b.stderr"
-        fail=1
+        fail_later "$name exited $rc on SIGTERM"
     else
         echo "ok: $name stopped on SIGTERM (exit 0)"
     fi
 done
-exit $fail
+finish

@@ -19,7 +19,7 @@
 . "${top_srcdir:-.}/tests/server_lib.sh"
 
 SHIM="$top_builddir/tests/.libs/libfaultinj.so"
-[ -f "$SHIM" ] || { echo "SKIP: $SHIM not built (configured without shared libraries?)"; exit 77; }
+[ -f "$SHIM" ] || skip "$SHIM not built (configured without shared libraries?)"
 SHIM="$(cd "$(dirname "$SHIM")" && pwd)/libfaultinj.so"
 REPORT="$TMPD/faults"
 DRAIN_S=3

@@ -5,7 +5,7 @@
 . "${top_srcdir:-.}/tests/server_lib.sh"
 
 KV="$top_builddir/examples/kvserver"
-[ -x "$KV" ] || { echo "ERROR: $KV is not built"; exit 99; }
+need_built "$KV"
 
 start_server "$KV" 127.0.0.1:0
 py "$SRV_PORT" <<'PY' || fail "kv protocol"

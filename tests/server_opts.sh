@@ -13,11 +13,12 @@ done
 grep -q "^tpserver (tpserv) [0-9]" "$TMPD/version" || fail "bad -V: $(cat "$TMPD/version")"
 
 # Each case: the arguments, then two strings the message must hold. The
-# unix listener first on the line shows whether anything was bound.
+# unix listener first on the line shows whether anything was bound. Each
+# run is bounded: a flag wrongly accepted would start a server for good.
 sock="$TMPD/must-not-exist.sock"
 while IFS='|' read -r args n1 n2; do
     # shellcheck disable=SC2086 # the arguments are split on purpose
-    "$TPSERVER" --listen "unix:$sock" $args >"$SRV_OUT" 2>"$SRV_ERR"
+    timeout 30 "$TPSERVER" --listen "unix:$sock" $args >"$SRV_OUT" 2>"$SRV_ERR"
     rc=$?
     [ $rc -eq 2 ] || fail "'$args' exited $rc, not 2"
     grep -qF -- "$n1" "$SRV_ERR" || fail "'$args': message lacks '$n1': $(cat "$SRV_ERR")"
@@ -61,7 +62,7 @@ CASES
 
 # A listen error is a runtime error: exit 1, naming the address and cause.
 start_server "$TPSERVER" --listen 127.0.0.1:0 --workers 1
-"$TPSERVER" --listen "127.0.0.1:$SRV_PORT" --workers 1 >"$TMPD/out2" 2>"$TMPD/err2"
+timeout 30 "$TPSERVER" --listen "127.0.0.1:$SRV_PORT" --workers 1 >"$TMPD/out2" 2>"$TMPD/err2"
 rc=$?
 [ $rc -eq 1 ] || fail "second server on port $SRV_PORT exited $rc, not 1"
 grep -qF "127.0.0.1:$SRV_PORT" "$TMPD/err2" || fail "no address in: $(cat "$TMPD/err2")"

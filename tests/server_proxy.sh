@@ -12,7 +12,7 @@
 . "${top_srcdir:-.}/tests/server_lib.sh"
 
 sock="$TMPD/must-not-exist.sock"
-"$TPSERVER" --listen "proxy:unix:$sock" --proxy-trust 10.0.0.0/33 >"$SRV_OUT" 2>"$SRV_ERR"
+timeout 30 "$TPSERVER" --listen "proxy:unix:$sock" --proxy-trust 10.0.0.0/33 >"$SRV_OUT" 2>"$SRV_ERR"
 rc=$?
 [ $rc -eq 2 ] || fail "--proxy-trust 10.0.0.0/33 exited $rc, not 2"
 grep -qF -- "--proxy-trust: invalid address range '10.0.0.0/33'" "$SRV_ERR" ||
@@ -51,7 +51,7 @@ stop_server
 [ "$(stat_value proxy_errors)" = 0 ] || fail "proxy_errors '$(stat_value proxy_errors)', not 0"
 check_clean
 
-command -v haproxy >/dev/null 2>&1 || { echo "SKIP: haproxy not installed"; exit 77; }
+need haproxy haproxy
 
 # HAProxy connects from 127.0.0.1: trusted; so is everyone on a unix socket.
 start_server "$TPSERVER" --listen proxy:127.0.0.1:0 --workers 1 --log-level debug \
@@ -99,9 +99,8 @@ backend tp_v2tlv
     server tp 127.0.0.1:$SRV_PORT send-proxy-v2 proxy-v2-options unique-id,authority,crc32c
 CFG
 haproxy -c -q -f "$TMPD/haproxy.cfg" || fail "haproxy rejects the test's configuration"
-haproxy -db -f "$TMPD/haproxy.cfg" >"$TMPD/haproxy.log" 2>&1 &
-HAPROXY_PID=$!
-trap 'kill $HAPROXY_PID 2>/dev/null; wait $HAPROXY_PID 2>/dev/null; cleanup' EXIT
+spawn haproxy haproxy -db -f "$TMPD/haproxy.cfg"
+HAPROXY_PID=$SPAWN_PID
 
 py "$HP1" "$HP2" "$SRV_PORT" "$HP3" <<'PY' || fail "echo through haproxy"
 import socket, struct, sys, time
@@ -155,7 +154,7 @@ for t in " crc32c" " authority=example.test" " unique_id=tps-uid-4242"; do
     case "$line" in *"$t"*) ;; *) fail "no '$t' in: $line" ;; esac
 done
 kill "$HAPROXY_PID"
-wait "$HAPROXY_PID" 2>/dev/null
+reap "$HAPROXY_PID" 30
 stop_server
 [ "$(stat_value proxy_errors)" = 1 ] || fail "proxy_errors '$(stat_value proxy_errors)', not 1"
 [ "$(stat_value rejected_untrusted)" = 0 ] ||

@@ -9,13 +9,9 @@
 . "${top_srcdir:-.}/tests/server_lib.sh"
 
 CERTS="$top_srcdir/tests/tls"
-TESTSSL=$(command -v testssl || command -v testssl.sh) ||
-    { echo "SKIP: testssl.sh not installed"; exit 77; }
+TESTSSL=$(command -v testssl || command -v testssl.sh) || skip "testssl.sh not installed"
 "$TPSERVER" --listen tls:127.0.0.1:0 --tls-cert "$CERTS/server.pem" >"$SRV_OUT" 2>"$SRV_ERR"
-if grep -q "built without OpenSSL" "$SRV_ERR"; then
-    echo "SKIP: tpserver built without OpenSSL"
-    exit 77
-fi
+grep -q "built without OpenSSL" "$SRV_ERR" && skip "tpserver built without OpenSSL"
 
 start_server "$TPSERVER" --listen tls:127.0.0.1:0 --tls-cert "$CERTS/server.pem" \
     --tls-key "$CERTS/server.key"
@@ -45,4 +41,3 @@ for i in wanted:
 sys.exit(1 if bad or missing else 0)
 PY
 stop_server
-check_clean

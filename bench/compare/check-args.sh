@@ -4,12 +4,9 @@
 # with status 2 and a message naming the value (before it installs,
 # builds or starts anything), and -h lists every server and scenario it
 # accepts, the TLS ones included.
-: "${top_srcdir:=.}"
+. "${top_srcdir:-.}/tests/testlib.sh"
 COMPARE="$top_srcdir/bench/compare.sh"
-command -v bash > /dev/null || { echo "bash missing: skipped"; exit 77; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/tps-compare-args.XXXXXX")
-trap 'rm -rf "$TMPD"' EXIT INT TERM
-fail() { echo "FAIL: $*"; exit 1; }
+need bash bash
 
 # refused WANT-IN-STDERR ARGS...: exit 2 and the message, quickly.
 refused() {

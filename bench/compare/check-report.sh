@@ -8,12 +8,9 @@
 # best reference's, handshake p50, resumed share; no CPU per request for
 # idle runs), and a clear refusal of a directory without runs.
 # Skips (77) without python3.
-: "${top_srcdir:=.}"
+. "${top_srcdir:-.}/tests/testlib.sh"
 REPORT="$top_srcdir/bench/compare/report.py"
-command -v python3 > /dev/null || { echo "python3 missing: skipped"; exit 77; }
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/tps-report.XXXXXX")
-trap 'rm -rf "$TMPD"' EXIT INT TERM
-fail() { echo "FAIL: $*"; exit 1; }
+need python3 python3
 
 # run SCENARIO SERVER REPEAT STATUS JSON-BODY [RSS_BEFORE RSS_PEAK] (server CPUs 0.50)
 run() {

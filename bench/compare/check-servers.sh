@@ -5,17 +5,17 @@
 # 4 MiB echo read slowly, half-close, SIGTERM -> status 0), with one loop
 # and with two. A reference that echoes wrongly would make the comparison
 # meaningless, so this runs under `make check`. echo-libevent-tls is checked
-# the same way over TLS (echo_check.py --tls-ca). Exit 77 (skip) without python3.
-top_builddir=${top_builddir:-.}
-top_srcdir=${top_srcdir:-.}
-command -v python3 >/dev/null 2>&1 || { echo "skip: no python3"; exit 77; }
+# the same way over TLS (echo_check.py --tls-ca). Exit 77 (skip) without
+# python3. echo_check.py starts each server itself; the sanitizers' reports
+# of a sanitized build go to testlib.sh's log_path files, which it scans.
+. "${top_srcdir:-.}/tests/testlib.sh"
+need python3 python3
 check="$top_srcdir/bench/compare/echo_check.py"
 dir="$top_builddir/bench/compare"
-fail=0
 ran=0
 run() {
     ran=$((ran + 1))
-    timeout 120 python3 "$check" "$@" || { echo "FAIL: $*"; fail=1; }
+    timeout 120 python3 "$check" "$@" || fail_later "$*"
 }
 for s in epoll libuv libevent; do
     bin="$dir/echo-$s"
@@ -35,5 +35,5 @@ if [ -x "$dir/echo-libevent-tls" ]; then
 else
     echo "not built: echo-libevent-tls"
 fi
-[ "$ran" -gt 0 ] || { echo "no reference server built"; exit 99; }
-exit $fail
+[ "$ran" -gt 0 ] || hard_error "no reference server built"
+finish
