@@ -413,7 +413,7 @@ srv_tree() { [ -z "$srv_pid$bk_pid" ] || tree_pids $srv_pid $bk_pid; }
 # A server is one process, or for a TLS terminator two that this script
 # starts (srv_pid, and bk_pid, its echo-epoll backend) with whatever they
 # fork (srv_tree); its CPU and memory are those of the whole tree.
-srv_pid= bk_pid= srv_conf= srv_confdir=
+srv_pid='' bk_pid='' srv_conf='' srv_confdir=''
 wait_port() { # PID PORT: 0 once PORT accepts, 1 if PID died or 5 s passed
     for _ in $(seq 100); do
         kill -0 "$1" 2>/dev/null || return 1
