@@ -158,22 +158,33 @@ static void admit(struct acc *a, int fd, const tps__peer *peer, const tps__liste
         return;
     }
     atomic_fetch_add(&srv->active, 1);
+    if (l->tls)
+        atomic_fetch_add(&srv->hs_pending, 1); /* before a worker can see it */
     if (tps__fdqueue_push(&srv->queue, &it) == 0) {
         a->wakes[pick_worker(srv)]++;
     } else {
         atomic_fetch_sub(&srv->active, 1);
+        if (l->tls)
+            atomic_fetch_sub(&srv->hs_pending, 1);
         if (count_ip)
             tps__iplimit_release(srv->iplimit, peer);
         reject(srv, fd, busy_queue, TPS_STAT_REJECTED_QUEUE_FULL);
     }
 }
 
-/* Accept until EAGAIN, a batch, a full queue or a pause. */
+static bool tls_at_cap(tps_server *srv)
+{
+    long long cap = srv->opt[TPS_OPT_TLS_MAX_HANDSHAKES];
+    return cap > 0 && atomic_load(&srv->hs_pending) >= (uint64_t)cap;
+}
+
+/* Accept until EAGAIN, a batch, a full queue, the TLS cap or a pause. */
 static void accept_batch(struct acc *a, const tps__listener *l)
 {
     int lfd = l->fd;
     tps_server *srv = a->srv;
-    for (int i = 0; i < ACCEPT_BATCH && queue_has_room(srv); i++) {
+    for (int i = 0; i < ACCEPT_BATCH && queue_has_room(srv) && !(l->tls && tls_at_cap(srv));
+         i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -221,6 +232,25 @@ static bool may_accept(struct acc *a, int *timeout)
     }
     tps__count(&srv->acc_stats, TPS_STAT_ACCEPT_PAUSES, 1);
     return false;
+}
+
+/* TLS listeners rest while TPS_OPT_TLS_MAX_HANDSHAKES accepted TLS
+ * connections are not through their handshake: the clients after them
+ * wait in the kernel's backlog (HAProxy's maxsslconn) rather than being
+ * accepted to starve each other's handshakes, or closed. A stalled one
+ * leaves at the handshake timeout; a worker kicks us when one leaves at
+ * the cap (tps__hs_done). */
+static bool tls_full(tps_server *srv)
+{
+    if (!tls_at_cap(srv))
+        return false;
+    atomic_store(&srv->acceptor_waiting, true);
+    if (!tls_at_cap(srv)) {
+        atomic_store(&srv->acceptor_waiting, false);
+        return false;
+    }
+    tps__count(&srv->acc_stats, TPS_STAT_ACCEPT_PAUSES, 1);
+    return true;
 }
 
 /* One read takes the whole count; EAGAIN: nothing to take. */
@@ -275,8 +305,9 @@ static void *acceptor_main(void *arg)
     while (!tps__draining(srv)) {
         int timeout;
         short ev = may_accept(&a, &timeout) ? POLLIN : 0;
+        short tls_ev = ev && !tls_full(srv) ? POLLIN : 0;
         for (unsigned i = 0; i < n; i++)
-            pfd[i].events = ev;
+            pfd[i].events = srv->listeners[i].tls ? tls_ev : ev;
         /* Any return, EINTR included, goes round the loop, which checks
          * the run state first: a stop needs no timeout to be seen. */
         if (poll(pfd, n + 1, timeout) < 0 && errno != EINTR) {

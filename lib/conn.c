@@ -92,8 +92,8 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
     tps__count(&w->stats, TPS_STAT_CLOSED, 1);
     tps__list_unlink(&c->link);
     w->nconns--;
-    if (c->flags & TPS__CF_TLS_HS)
-        w->hs_count--; /* it leaves hs_list (send_link) here */
+    if (c->flags & TPS__CF_HS_COUNTED)
+        tps__hs_done(srv);
     if (tps__list_linked(&c->send_link))
         tps__list_unlink(&c->send_link);
     if (tps__list_linked(&c->ready_link))
@@ -247,20 +247,6 @@ static void input_limit(tps_conn *c)
 
 static void open_conn(tps__worker *w, tps_conn *c);
 
-/* Over TPS_OPT_TLS_MAX_HANDSHAKES (this worker's share): close the oldest
- * handshakes. A flood of clients that connect and stall cannot hold every
- * slot until the timeout; new clients, and real ones, get theirs. */
-static void shed_handshakes(tps__worker *w)
-{
-    long long cap = w->srv->opt[TPS_OPT_TLS_MAX_HANDSHAKES];
-    size_t share = cap <= 0 ? 0 : (size_t)((cap + w->srv->nworkers - 1) / w->srv->nworkers);
-    while (share > 0 && w->hs_count > share) {
-        tps_conn *old = tps__container_of(w->hs_list.next, tps_conn, send_link);
-        tps__count(&w->stats, TPS_STAT_TLS_HANDSHAKES_SHED, 1);
-        tps__conn_close(w, old, TPS_CLOSE_TLS);
-    }
-}
-
 /* A tls: connection's handshake begins (at adoption, or after its PROXY
  * header): it is opened once the handshake is done, or closed if that
  * takes longer than TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS (hs_list). */
@@ -269,8 +255,6 @@ static void tls_begin(tps__worker *w, tps_conn *c)
     c->flags |= TPS__CF_TLS_HS;
     c->send_since_ms = w->now_ms;
     tps__list_append(&w->hs_list, &c->send_link);
-    w->hs_count++;
-    shed_handshakes(w);
 }
 
 /* One step of the handshake: 1 done (the connection is opened now), 0
@@ -280,9 +264,9 @@ static int tls_handshake(tps__worker *w, tps_conn *c)
     int rc = tps__tls_handshake(w, c);
     if (rc <= 0)
         return rc;
-    c->flags &= ~TPS__CF_TLS_HS;
+    c->flags &= ~(TPS__CF_TLS_HS | TPS__CF_HS_COUNTED);
     tps__list_unlink(&c->send_link); /* off the handshake list */
-    w->hs_count--;
+    tps__hs_done(c->srv);
     c->send_since_ms = 0;
     open_conn(w, c);
     return 1;
@@ -612,6 +596,8 @@ static void drop_fd(tps__worker *w, const tps__fditem *it, int stat)
 {
     tps_server *srv = w->srv;
     close(it->fd);
+    if (it->tls)
+        tps__hs_done(srv);
     if (tps__ip_counted_at_accept(srv, it))
         tps__iplimit_release(srv->iplimit, &it->peer);
     atomic_fetch_sub(&srv->active, 1);
@@ -654,6 +640,8 @@ void tps__conn_adopt(tps__worker *w, const tps__fditem *it)
     tps__hist_record(&w->hist[TPS_HIST_QUEUE_WAIT], tps__now_ns() - it->accepted_ns);
     if (tps__ip_counted_at_accept(srv, it))
         c->flags |= TPS__CF_IP_COUNTED;
+    if (it->tls)
+        c->flags |= TPS__CF_HS_COUNTED; /* the acceptor counted it pending */
     tps__list_init(&c->link);
     tps__list_init(&c->send_link);
     tps__list_init(&c->ready_link);

@@ -102,6 +102,7 @@ enum {
     TPS__CF_PROXY_WAIT = 1u << 10,   /* PROXY header not read yet: not opened */
     TPS__CF_IP_COUNTED = 1u << 11,   /* counted in the per-address cap */
     TPS__CF_TLS_HS = 1u << 12,       /* TLS handshake not done: not opened (hs_list) */
+    TPS__CF_HS_COUNTED = 1u << 13,   /* counted in srv->hs_pending */
 };
 
 struct tps__worker;
@@ -188,7 +189,6 @@ typedef struct tps__worker {
     tps__list header_list;   /* conns waiting for their PROXY header, oldest first */
     tps__list hs_list;       /* conns in their TLS handshake, oldest first */
     unsigned hs_budget;      /* TLS handshake steps left this iteration */
-    size_t hs_count;         /* conns on hs_list */
     tps__list linger_list;   /* lingering conns, least recent input first */
     tps__list ready;         /* conns owed a turn without an event */
     tps__list batch;         /* the round of ready turns in progress */
@@ -281,6 +281,10 @@ struct tps_server {
 
     pthread_mutex_t tls_lock; /* guards tls_ctx: replaced while running (tls.c) */
     void *tls_ctx;            /* SSL_CTX for tls: listeners' new connections */
+    /* tls: connections accepted and not through their handshake: the
+     * acceptor adds, the worker subtracts; TLS listeners rest while it is
+     * at TPS_OPT_TLS_MAX_HANDSHAKES (seq_cst with acceptor_waiting). */
+    _Atomic uint64_t hs_pending;
     struct tps__ticket_keys *tickets; /* tls_lock; server-wide: a new SSL_CTX
                                           keeps resuming the old one's sessions */
 
@@ -446,6 +450,15 @@ static inline void tps__acceptor_kick(tps_server *srv)
 {
     if (atomic_load(&srv->acceptor_waiting))
         tps__wake(srv, srv->acceptor_wakefd);
+}
+/* A tls: connection is through its handshake, or gone before: one fewer
+ * pending; at the cap, TLS listeners may accept again. */
+static inline void tps__hs_done(tps_server *srv)
+{
+    uint64_t was = atomic_fetch_sub(&srv->hs_pending, 1);
+    long long cap = srv->opt[TPS_OPT_TLS_MAX_HANDSHAKES];
+    if (cap > 0 && was == (uint64_t)cap)
+        tps__acceptor_kick(srv);
 }
 
 /* mail.c: tps_server_conn_send/close from any thread. */

@@ -362,7 +362,7 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(TLS_HANDSHAKE_TIMEOUT_MS, 10000, 0, 86400000,                                          \
       "tls: listeners: close if the TLS handshake is not done after this long (0 = never)") \
     X(TLS_MAX_HANDSHAKES, 1024, 0, 16777216,                                                 \
-      "tls: listeners: handshakes in progress at most; the oldest is closed (0 = no cap)") \
+      "tls: listeners: handshakes in progress at most; more wait to be accepted (0 = no cap)") \
     X(TLS_TICKET_KEY_MS, 3600000, 1000, 86400000,                                           \
       "tls: listeners: session ticket keys are replaced this often (the last one still resumes)")
 
@@ -405,8 +405,7 @@ enum tps_option {
     X(TLS_FAIL_OTHER, "TLS handshakes failed: no shared cipher, alert, other")    \
     X(TLS_HANDSHAKE_TIMEOUTS, "closed: TLS handshake not done in time")           \
     X(TLS_RECORD_ERRORS, "closed: bad TLS record after the handshake")            \
-    X(TLS_NO_CLOSE_NOTIFY, "TLS peers that ended without a close_notify")         \
-    X(TLS_HANDSHAKES_SHED, "closed: oldest TLS handshake, over TLS_MAX_HANDSHAKES")
+    X(TLS_NO_CLOSE_NOTIFY, "TLS peers that ended without a close_notify")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,

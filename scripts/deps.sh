@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# deps.sh [build|test] - install the Debian packages tpserv needs, if missing.
+# deps.sh [build|test|bench] - install the Debian packages tpserv needs, if missing.
 #   build (default): what building and running needs: compiler, autotools,
 #                    pkg-config, OpenSSL 3 (TLS listeners; optional to
 #                    configure, installed here so the default build has it).
@@ -11,15 +11,25 @@
 #                    netcat-openbsd (tpclient's nc compatibility), lintian,
 #                    openssl, gnutls-bin, testssl.sh (TLS peers and the
 #                    TLS scan of the TLS tests).
+#   bench:           build, plus what bench/compare.sh measures against:
+#                    redis, memcached, libuv, libevent (also its OpenSSL
+#                    bufferevents), and the TLS terminators haproxy, nginx
+#                    with its stream module, stunnel4; python3, openssl,
+#                    gnuplot for the report. (Installing nginx on a system
+#                    with a service manager may start its default site;
+#                    the comparison runs its own nginx from a temporary
+#                    prefix and leaves that one alone.)
 # Safe to rerun: does nothing when everything is present. Needs root (or
 # sudo) only when something is missing.
 set -e
 build="autoconf automake libtool pkg-config make gcc libc6-dev libssl-dev"
+bench="python3 redis-server memcached libuv1-dev libevent-dev haproxy nginx libnginx-mod-stream stunnel4 openssl gnuplot-nox procps"
 test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian openssl gnutls-bin testssl.sh"
 case ${1:-build} in
 build) want=$build ;;
 test) want="$build $test" ;;
-*) echo "usage: sh scripts/deps.sh [build|test]" >&2; exit 2 ;;
+bench) want="$build $bench" ;;
+*) echo "usage: sh scripts/deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
 missing=
 for p in $want; do

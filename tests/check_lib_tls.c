@@ -388,28 +388,29 @@ START_TEST(tls_stalled_handshake_times_out)
 }
 END_TEST
 
-/* Connections that never start their handshake hold a slot each: over
- * TLS_MAX_HANDSHAKES the oldest are closed, at once, not at the timeout,
- * and a real client still gets in. */
-START_TEST(tls_stalled_handshakes_shed)
+/* At TLS_MAX_HANDSHAKES, TLS clients wait in the backlog: none is cut.
+ * Four connect and stall; two more connect (the kernel completes their
+ * TCP handshake) but are not accepted until two stalled ones leave. */
+START_TEST(tls_handshake_cap_waits)
 {
-    static const tu_opt opts[] = {
-        {TPS_OPT_WORKERS, 1}, {TPS_OPT_TLS_MAX_HANDSHAKES, 4}, TU_OPT_END};
+    static const tu_opt opts[] = {{TPS_OPT_TLS_MAX_HANDSHAKES, 4}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
     int fd[6];
-    for (int i = 0; i < 6; i++) {
-        fd[i] = cli_tcp(tu_port(srv, 0));
-        tu_wait_stat(srv, TPS_STAT_ACCEPTED, (uint64_t)i + 1, 5000);
-    }
-    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_HANDSHAKES_SHED, 2, 5000), 2);
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(tu_wait_eof(fd[i], 2000), 0); /* the oldest two */
-    for (int i = 2; i < 6; i++)
-        ck_assert_int_eq(tu_wait_eof(fd[i], 100), -ETIMEDOUT); /* still waited for */
-    good_client_works(srv); /* it sheds the oldest again */
-    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES_SHED), 3);
-    ck_assert_int_eq(tu_wait_eof(fd[2], 2000), 0);
     for (int i = 0; i < 6; i++)
+        fd[i] = cli_tcp(tu_port(srv, 0));
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 4, 5000), 4);
+    tu_sleep_ms(200);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 4); /* at the cap */
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(tu_wait_eof(fd[i], 50), -ETIMEDOUT); /* none cut */
+    close(fd[0]);
+    close(fd[1]);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 6, 5000), 6);
+    close(fd[2]);
+    good_client_works(srv); /* its turn comes once a slot is free */
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKE_TIMEOUTS), 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 1);
+    for (int i = 3; i < 6; i++)
         close(fd[i]);
     tps_server_free(srv);
 }
@@ -730,7 +731,7 @@ Suite *lib_tls_suite(void)
     tcase_add_test(tc, tls_plaintext_refused);
     tcase_add_test(tc, tls_old_version_refused);
     tcase_add_test(tc, tls_stalled_handshake_times_out);
-    tcase_add_test(tc, tls_stalled_handshakes_shed);
+    tcase_add_test(tc, tls_handshake_cap_waits);
     tcase_add_test(tc, tls_garbage_record);
     tcase_add_test(tc, tls_eof_without_close_notify);
     tcase_add_test(tc, tls_client_cert_required);

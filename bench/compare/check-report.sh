@@ -4,13 +4,15 @@
 # figures: medians over the ok runs only, the ratio to the best reference
 # (tpserver-* are never references), the spread of the repeats, the wins
 # against the best reference paired by repeat, the KiB per
-# idle connection, and a clear refusal of a directory without runs.
+# idle connection, the TLS figures (CPU per handshake and its ratio to the
+# best reference's, handshake p50, resumed share; no CPU per request for
+# idle runs), and a clear refusal of a directory without runs.
 # Skips (77) without python3.
 . "${top_srcdir:-.}/tests/testlib.sh"
 REPORT="$top_srcdir/bench/compare/report.py"
 need python3 python3
 
-# run SCENARIO SERVER REPEAT STATUS JSON-BODY [RSS_BEFORE RSS_PEAK]
+# run SCENARIO SERVER REPEAT STATUS JSON-BODY [RSS_BEFORE RSS_PEAK] (server CPUs 0.50)
 run() {
     j="$TMPD/$1.$2.$3.json"
     printf '%s\n' "$5" > "$j"
@@ -37,6 +39,13 @@ run pipeline tpserver-1 3 ok '{"rate_rps": 102}'
 run pipeline tpserver-1 4 failed '{"rate_rps": 500}'
 # idle10k: 10,000 connections, RSS 2,000 -> 4,000 KiB: 0.20 KiB each.
 run idle10k epoll-1 1 ok '{"rate_rps": 50, "open_max": 10000}' 2000 4000
+# TLS: 500 and 250 handshakes/s on 0.50 CPUs: 1000 and 2000 us of CPU per
+# handshake, tpserver-tls-1 at 0.50 of haproxy-tls-1's; p50 is the
+# handshake's; 90 of 100 handshakes resumed.
+hs='"tls_handshakes_full": 10, "tls_handshakes_resumed": 90, "tls_handshake_resumed_us": {"p50": 300, "p99": 900}, "latency_us": {"p50": 5, "p99": 7}'
+run tls-resumed tpserver-tls-1 1 ok "{\"conn_rate\": 500, $hs}"
+run tls-resumed haproxy-tls-1 1 ok "{\"conn_rate\": 250, $hs}"
+run tls-idle10k tpserver-tls-1 1 ok '{"rate_rps": 50, "open_max": 1000}' 1000 3000
 printf 'host=test\n' > "$TMPD/meta.txt"
 
 python3 "$REPORT" "$TMPD" > "$TMPD/out" 2> "$TMPD/err" || fail "report.py failed: $(cat "$TMPD/err")"
@@ -63,6 +72,17 @@ check pipeline libuv-1 14 0/4
 check pipeline epoll-1 14 -
 check churn tpserver-1 14 1/1
 row idle10k epoll-1 | grep -q "0.20 KiB/conn" || fail "idle10k KiB per connection: $(row idle10k epoll-1)"
+check tls-resumed tpserver-tls-1 4 hs/s
+check tls-resumed tpserver-tls-1 5 2.00
+check tls-resumed tpserver-tls-1 8 300.0
+check tls-resumed tpserver-tls-1 15 1000.0
+check tls-resumed tpserver-tls-1 16 0.50
+check tls-resumed haproxy-tls-1 15 2000.0
+check tls-resumed haproxy-tls-1 16 1.00
+row tls-resumed tpserver-tls-1 | grep -q "resumed 90%" || fail "resumed share: $(row tls-resumed tpserver-tls-1)"
+check tls-idle10k tpserver-tls-1 15 -
+row tls-idle10k tpserver-tls-1 | grep -q "with 1000 conns 3000 KiB, 2.00 KiB/conn" ||
+    fail "tls-idle10k KiB per connection: $(row tls-idle10k tpserver-tls-1)"
 for f in summary.txt summary.csv summary.json; do
     [ -s "$TMPD/$f" ] || fail "$f not written"
 done

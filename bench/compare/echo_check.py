@@ -6,8 +6,16 @@ ping-pong on several connections, a 4 MiB transfer read slowly (the server
 must hold back, not buffer without bound, and lose nothing), half-close
 (data sent before shutdown(SHUT_WR) all comes back, then EOF), that
 SIGTERM ends the server with status 0, and that its stderr holds no
-sanitizer report. Exit 0 = pass, 1 = fail."""
-import os, signal, socket, subprocess, sys, tempfile, time
+sanitizer report. With --tls-ca CA (before SERVER) every connection speaks
+TLS and the server's certificate must verify against CA for 127.0.0.1;
+half-close is then a TCP FIN without close_notify. Exit 0 = pass, 1 = fail."""
+import os, signal, socket, ssl, subprocess, sys, tempfile, time
+
+TLS = None  # an ssl.SSLContext with --tls-ca
+
+def connect(port, timeout):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    return TLS.wrap_socket(s, server_hostname="127.0.0.1") if TLS else s
 
 def fail(msg):
     print("FAIL:", msg)
@@ -23,7 +31,7 @@ def recv_exact(s, n):
     return bytes(out)
 
 def pingpong(port, conns=20, rounds=200):
-    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(conns)]
+    socks = [connect(port, 10) for _ in range(conns)]
     for r in range(rounds):
         for i, s in enumerate(socks):
             s.sendall(b"%-64d" % (r * conns + i))
@@ -34,7 +42,7 @@ def pingpong(port, conns=20, rounds=200):
         s.close()
 
 def slow_reader(port, total=4 << 20):
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = connect(port, 20)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     data = os.urandom(1 << 20) * (total >> 20)
     s.setblocking(False)
@@ -44,22 +52,24 @@ def slow_reader(port, total=4 << 20):
         if sent < total:
             try:
                 sent += s.send(data[sent:sent + 65536])
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 pass
         time.sleep(0.0005)  # read slowly
         try:
             got += s.recv(16384)
-        except BlockingIOError:
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             pass
     if bytes(got) != data:
         fail("bulk echo: got %d of %d bytes or wrong content" % (len(got), total))
     s.close()
 
 def half_close(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = connect(port, 10)
     msg = b"x" * 200000
     s.sendall(msg)
-    s.shutdown(socket.SHUT_WR)
+    # A TLS socket's shutdown() would be a close_notify exchange: half-close
+    # the TCP connection underneath, as a client that just stops would.
+    socket.socket.shutdown(s, socket.SHUT_WR)
     if recv_exact(s, len(msg)) != msg:
         fail("half-close: data mismatch")
     if s.recv(1) != b"":
@@ -67,11 +77,16 @@ def half_close(port):
     s.close()
 
 def main():
-    if len(sys.argv) < 2:
-        print("usage: echo_check.py SERVER [ARGS...]", file=sys.stderr)
+    global TLS
+    argv = sys.argv[1:]
+    if len(argv) >= 2 and argv[0] == "--tls-ca":
+        TLS = ssl.create_default_context(cafile=argv[1])
+        argv = argv[2:]
+    if not argv:
+        print("usage: echo_check.py [--tls-ca CA] SERVER [ARGS...]", file=sys.stderr)
         sys.exit(2)
     err = tempfile.TemporaryFile(mode="w+")
-    p = subprocess.Popen(sys.argv[1:] + ["-p", "0"], stdout=subprocess.PIPE, stderr=err,
+    p = subprocess.Popen(argv + ["-p", "0"], stdout=subprocess.PIPE, stderr=err,
                          text=True)
     try:
         line = p.stdout.readline().strip()

@@ -22,6 +22,7 @@
 
 static const char *prog = "echo";
 static const char *mode_help; /* -m help text of this server, for usage() */
+static int tls_opts;          /* -c CERT -k KEY accepted (a TLS server) */
 
 void refsrv_die(const char *what, int err)
 {
@@ -31,9 +32,13 @@ void refsrv_die(const char *what, int err)
 
 static void usage(const char *modes)
 {
-    fprintf(stderr, "usage: %s -p PORT [-t THREADS]%s\n", prog, modes ? " [-m MODE]" : "");
+    fprintf(stderr, "usage: %s -p PORT [-t THREADS]%s%s\n", prog, modes ? " [-m MODE]" : "",
+            tls_opts ? " -c CERT [-k KEY]" : "");
     fprintf(stderr, "  -p PORT     listen on 127.0.0.1:PORT (0 = any free port)\n"
                     "  -t THREADS  event loops, one per thread (default 1)\n");
+    if (tls_opts)
+        fprintf(stderr, "  -c CERT     PEM certificate, then its chain\n"
+                        "  -k KEY      PEM private key (default: in CERT)\n");
     if (modes)
         fprintf(stderr, "  -m MODE     %s\n", modes);
     exit(2);
@@ -51,7 +56,7 @@ static long parse_num(const char *s, long lo, long hi, const char *what, const c
     return v;
 }
 
-void refsrv_parse(int argc, char **argv, struct refsrv_opts *o, const char *modes)
+static void parse(int argc, char **argv, struct refsrv_opts *o, const char *modes)
 {
     const char *slash = strrchr(argv[0], '/');
     prog = slash ? slash + 1 : argv[0];
@@ -59,8 +64,14 @@ void refsrv_parse(int argc, char **argv, struct refsrv_opts *o, const char *mode
     o->port = -1;
     o->threads = 1;
     o->mode = NULL;
+    o->cert = o->key = NULL;
+    char optstr[16] = "p:t:h";
+    if (modes)
+        strcat(optstr, "m:");
+    if (tls_opts)
+        strcat(optstr, "c:k:");
     int ch;
-    while ((ch = getopt(argc, argv, modes ? "p:t:m:h" : "p:t:h")) != -1) {
+    while ((ch = getopt(argc, argv, optstr)) != -1) {
         switch (ch) {
         case 'p':
             o->port = (int)parse_num(optarg, 0, 65535, "port", modes);
@@ -71,15 +82,35 @@ void refsrv_parse(int argc, char **argv, struct refsrv_opts *o, const char *mode
         case 'm':
             o->mode = optarg;
             break;
+        case 'c':
+            o->cert = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
         default:
             usage(modes);
         }
     }
-    if (optind != argc || o->port < 0) {
+    if (optind != argc || o->port < 0 || (tls_opts && !o->cert)) {
         fprintf(stderr, "%s: %s\n", prog,
-                o->port < 0 ? "-p PORT is required" : "unexpected argument");
+                optind != argc ? "unexpected argument"
+                : o->port < 0  ? "-p PORT is required"
+                               : "-c CERT is required");
         usage(modes);
     }
+}
+
+void refsrv_parse(int argc, char **argv, struct refsrv_opts *o, const char *modes)
+{
+    tls_opts = 0;
+    parse(argc, argv, o, modes);
+}
+
+void refsrv_parse_tls(int argc, char **argv, struct refsrv_opts *o, const char *modes)
+{
+    tls_opts = 1;
+    parse(argc, argv, o, modes);
 }
 
 void refsrv_bad_mode(const char *mode)

@@ -17,11 +17,16 @@ struct refsrv_opts {
     int port;         /* 0 = kernel picks */
     int threads;      /* event loops, >= 1 */
     const char *mode; /* server-specific variant, NULL = default */
+    const char *cert; /* TLS servers (refsrv_parse_tls): -c PEM certificate chain */
+    const char *key;  /* -k PEM private key (default: in the -c file) */
 };
 
 /* Parses argv; on a usage error prints why and exits 2. `modes` is the
  * help text for -m (NULL when the server has no variants). */
 void refsrv_parse(int argc, char **argv, struct refsrv_opts *o, const char *modes);
+
+/* The same for a TLS server: -c CERT (required) and -k KEY as well. */
+void refsrv_parse_tls(int argc, char **argv, struct refsrv_opts *o, const char *modes);
 
 /* Reports an unknown -m MODE with the usage text and exits 2. */
 void refsrv_bad_mode(const char *mode);

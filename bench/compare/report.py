@@ -5,7 +5,10 @@ tpbench --json file of every run, takes per (scenario, server) medians over
 the repeats, and writes summary.txt (the table, also printed), summary.csv,
 summary.json, and plot.png (gnuplot: each server's median relative to the
 best reference server of the scenario; 1.0 = as good as the best reference,
-higher is better). Reference servers are all but tpserver-*.
+higher is better). Reference servers are all but tpserver-*. Beside each
+rate: the server's CPU per operation (all its processes: a TLS terminator
+and its backend count together), and for the TLS handshake scenarios the
+handshake times and the share of handshakes that were resumed.
 
 usage: report.py RESULTS_DIR"""
 import csv
@@ -24,9 +27,23 @@ PRIMARY = {
     "idle10k": ("rate_rps", "req/s"),
     "churn": ("conn_rate", "conn/s"),
     "single": ("rate_rps", "req/s"),
+    # TLS (bench/compare.sh -s tls -S tls): a churn connection is one
+    # handshake, so connections/s are handshakes/s.
+    "tls-full": ("conn_rate", "hs/s"),
+    "tls-resumed": ("conn_rate", "hs/s"),
+    "tls-pingpong": ("rate_rps", "req/s"),
+    "tls-throughput": ("throughput_rx_Bps", "MiB/s"),
+    "tls-idle10k": ("rate_rps", "req/s"),
 }
+# Handshake scenarios: p50/p99 are of the handshakes (tpbench's
+# tls_handshake_*_us), not of the one request each connection makes.
+HANDSHAKE_LATENCY = {"tls-full": "tls_handshake_full_us", "tls-resumed": "tls_handshake_resumed_us"}
+# Idle scenarios: the server's CPU in the run is mostly the connections'
+# setup before the measured window, so no CPU per request is given.
+IDLE = ("idle10k", "tls-idle10k")
 FOREIGN_WARN = 0.25  # CPUs of other work above which a comparison is unreliable
-ORDER = ["pingpong", "pipeline", "throughput", "idle10k", "churn", "single"]
+ORDER = ["pingpong", "pipeline", "throughput", "idle10k", "churn", "single",
+         "tls-full", "tls-resumed", "tls-pingpong", "tls-throughput", "tls-idle10k"]
 
 
 def is_reference(server):
@@ -49,11 +66,14 @@ def load_run(row):
             j = json.load(f)
     except (OSError, ValueError):
         return None
-    lat = j.get("latency_us", {})
-    key = PRIMARY[row["scenario"]][0]
+    sc = row["scenario"]
+    lat = j.get(HANDSHAKE_LATENCY.get(sc, "latency_us")) or {}
+    key = PRIMARY[sc][0]
     value = j.get(key)
     if key == "throughput_rx_Bps" and value is not None:
         value = value / (1 << 20)
+    full, resumed = j.get("tls_handshakes_full"), j.get("tls_handshakes_resumed")
+    cpus = num(row.get("server_cpus"))
     return {
         "repeat": row["repeat"],
         "value": value,
@@ -63,8 +83,14 @@ def load_run(row):
         "rss_before_kib": num(row["rss_before_kib"]),
         "rss_peak_kib": num(row["rss_peak_kib"]),
         "open_max": j.get("open_max"),
-        "server_cpus": num(row.get("server_cpus")),
+        "server_cpus": cpus,
         "foreign_cpus": num(row.get("foreign_cpus")),
+        # server CPU-seconds per operation (per MiB for MiB/s), in us
+        "cpu_us_per_op": (1e6 * cpus / value
+                          if cpus is not None and value and sc not in IDLE else None),
+        "resumed_pct": (100.0 * resumed / (full + resumed)
+                        if sc in HANDSHAKE_LATENCY and full is not None and resumed is not None
+                        and full + resumed else None),
     }
 
 
@@ -112,13 +138,13 @@ def summarise(rows):
         s = {"scenario": sc, "server": sv, "runs": g["runs"], "ok_runs": len(ok),
              "unit": PRIMARY[sc][1], "errors": sum(r["errors"] or 0 for r in ok)}
         for k in ("value", "p50_us", "p99_us", "rss_before_kib", "rss_peak_kib", "open_max",
-                  "server_cpus", "foreign_cpus"):
+                  "server_cpus", "foreign_cpus", "cpu_us_per_op", "resumed_pct"):
             s[k] = median(r[k] for r in ok)
         s["values"] = [r["value"] for r in ok]
         s["by_repeat"] = {r["repeat"]: r["value"] for r in ok}
         s["spread_pct"] = spread_pct(s["values"])
         s["per_server_cpu"] = median(per_cpu(r) for r in ok)
-        if sc == "idle10k" and s["rss_peak_kib"] and s["rss_before_kib"] and s["open_max"]:
+        if sc in IDLE and s["rss_peak_kib"] and s["rss_before_kib"] and s["open_max"]:
             s["kib_per_idle_conn"] = (s["rss_peak_kib"] - s["rss_before_kib"]) / s["open_max"]
         out.append(s)
     for sc in {s["scenario"] for s in out}:
@@ -128,6 +154,11 @@ def summarise(rows):
             if s["scenario"] == sc:
                 s["ratio_to_best_ref"] = (s["value"] / best["value"]
                                           if best and s["value"] else None)
+                # CPU per operation against the best reference's (by rate):
+                # <= 1 means no more CPU for the same work.
+                s["cpu_ratio_to_best_ref"] = (
+                    s["cpu_us_per_op"] / best["cpu_us_per_op"]
+                    if best and s["cpu_us_per_op"] and best["cpu_us_per_op"] else None)
                 if best and s is not best:
                     s["wins_of"], s["wins"] = paired_wins(s["by_repeat"], best["by_repeat"])
     rank = {n: i for i, n in enumerate(ORDER)}
@@ -145,9 +176,9 @@ def fmt(x, spec):
 
 def table(summary):
     lines = []
-    head = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6s %5s" % (
+    head = "%-14s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6s %5s %10s %7s" % (
         "scenario", "server", "median", "unit", "vs best", "spread", "per srv CPU", "p50 us",
-        "p99 us", "srv CPU", "foreign", "ok", "errors", "wins")
+        "p99 us", "srv CPU", "foreign", "ok", "errors", "wins", "CPU us/op", "CPU vs")
     sc_prev = None
     for s in summary:
         if s["scenario"] != sc_prev:
@@ -156,17 +187,20 @@ def table(summary):
         spec = ".0f" if s["unit"] != "MiB/s" else ".1f"
         spread = s["spread_pct"]
         wins = "%d/%d" % (s["wins"], s["wins_of"]) if s.get("wins_of") else "-"
-        line = "%-10s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6d %5s" % (
+        line = "%-14s %-22s %12s %-6s %7s %6s %12s %9s %9s %7s %7s %5s %6d %5s %10s %7s" % (
             s["scenario"], s["server"], fmt(s["value"], spec), s["unit"],
             fmt(s.get("ratio_to_best_ref"), ".2f"),
             "-" if spread is None else "%.0f%%" % spread, fmt(s["per_server_cpu"], spec),
             fmt(s["p50_us"], ".1f"),
             fmt(s["p99_us"], ".1f"), fmt(s["server_cpus"], ".2f"), fmt(s["foreign_cpus"], ".2f"),
-            "%d/%d" % (s["ok_runs"], s["runs"]), s["errors"], wins)
-        if s["scenario"] == "idle10k":
-            line += "  RSS empty %s KiB, with conns %s KiB, %s KiB/conn" % (
-                fmt(s["rss_before_kib"], ".0f"), fmt(s["rss_peak_kib"], ".0f"),
-                fmt(s.get("kib_per_idle_conn"), ".2f"))
+            "%d/%d" % (s["ok_runs"], s["runs"]), s["errors"], wins,
+            fmt(s["cpu_us_per_op"], ".1f"), fmt(s.get("cpu_ratio_to_best_ref"), ".2f"))
+        if s["scenario"] in IDLE:
+            line += "  RSS empty %s KiB, with %s conns %s KiB, %s KiB/conn" % (
+                fmt(s["rss_before_kib"], ".0f"), fmt(s["open_max"], ".0f"),
+                fmt(s["rss_peak_kib"], ".0f"), fmt(s.get("kib_per_idle_conn"), ".2f"))
+        if s["scenario"] in HANDSHAKE_LATENCY:
+            line += "  resumed %s%%" % fmt(s["resumed_pct"], ".0f")
         lines.append(line)
     lines.append("")
     lines.append("median over the ok runs; 'vs best' = median / best reference median "
@@ -177,7 +211,11 @@ def table(summary):
                  "run of the same repeat;")
     lines.append("per srv CPU = median / CPU-seconds the server used; srv CPU = CPUs the "
                  "server used; foreign = CPUs used by")
-    lines.append("anything but the server and tpbench (other work on the machine)")
+    lines.append("anything but the server and tpbench (other work on the machine);")
+    lines.append("CPU us/op = the server's CPU (all its processes) per request, handshake or MiB "
+                 "(none for idle: setup dominates);")
+    lines.append("CPU vs = that / the best reference's (<= 1: no more CPU for the same work); "
+                 "tls-full/tls-resumed: p50/p99 of the handshakes")
     busy = [s["foreign_cpus"] for s in summary if s["foreign_cpus"] is not None]
     if busy and max(busy) > FOREIGN_WARN:
         lines.append("WARNING: other work used up to %.2f CPUs during these runs: the machine "
@@ -189,7 +227,8 @@ def table(summary):
 def write_csv(path, summary):
     cols = ["scenario", "server", "value", "unit", "ratio_to_best_ref", "spread_pct",
             "per_server_cpu",
-            "p50_us", "p99_us", "server_cpus", "foreign_cpus", "ok_runs", "runs", "errors", "wins", "wins_of", "rss_before_kib", "rss_peak_kib", "kib_per_idle_conn"]
+            "p50_us", "p99_us", "server_cpus", "foreign_cpus", "ok_runs", "runs", "errors", "wins", "wins_of", "rss_before_kib", "rss_peak_kib", "kib_per_idle_conn",
+            "open_max", "cpu_us_per_op", "cpu_ratio_to_best_ref", "resumed_pct"]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
