@@ -20,6 +20,7 @@
 #define _GNU_SOURCE 1
 #endif
 #include "refsrv.h"
+#include "bev-echo.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -41,37 +42,6 @@ struct basectx {
 
 static SSL_CTX *ctx;
 
-static void on_read(struct bufferevent *bev, void *arg)
-{
-    struct evbuffer *out = bufferevent_get_output(bev);
-    (void)arg;
-    evbuffer_add_buffer(out, bufferevent_get_input(bev));
-    if (evbuffer_get_length(out) >= REFSRV_BUF_SIZE)
-        bufferevent_disable(bev, EV_READ);
-}
-
-/* Called when the output has drained (write low watermark 0). */
-static void on_write(struct bufferevent *bev, void *arg)
-{
-    (void)arg;
-    bufferevent_enable(bev, EV_READ);
-}
-
-static void free_drained(struct bufferevent *bev, void *arg)
-{
-    (void)arg;
-    bufferevent_free(bev);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-    (void)arg;
-    if ((what & BEV_EVENT_EOF) && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-        bufferevent_setcb(bev, NULL, free_drained, on_event, NULL);
-    else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        bufferevent_free(bev); /* frees the SSL too (BEV_OPT_CLOSE_ON_FREE) */
-}
-
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
@@ -89,8 +59,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    bufferevent_setcb(bev, on_read, on_write, on_event, NULL);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    bev_echo_start(bev);
 }
 
 static void tls_init(const char *cert, const char *key)

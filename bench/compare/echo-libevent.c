@@ -15,6 +15,7 @@
 #define _GNU_SOURCE 1
 #endif
 #include "refsrv.h"
+#include "bev-echo.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -121,39 +122,6 @@ static void raw_adopt(struct basectx *bc, evutil_socket_t fd)
 
 /* ---- bufferevents ------------------------------------------------------- */
 
-static void bev_on_read(struct bufferevent *bev, void *arg)
-{
-    struct evbuffer *out = bufferevent_get_output(bev);
-    (void)arg;
-    evbuffer_add_buffer(out, bufferevent_get_input(bev));
-    if (evbuffer_get_length(out) >= REFSRV_BUF_SIZE)
-        bufferevent_disable(bev, EV_READ);
-}
-
-/* Called when the output has drained (write low watermark 0). */
-static void bev_on_write(struct bufferevent *bev, void *arg)
-{
-    (void)arg;
-    bufferevent_enable(bev, EV_READ);
-}
-
-static void bev_free_drained(struct bufferevent *bev, void *arg)
-{
-    (void)arg;
-    bufferevent_free(bev);
-}
-
-/* At EOF the echo of what came before it may still be waiting: free only
- * once the output has drained. */
-static void bev_on_event(struct bufferevent *bev, short what, void *arg)
-{
-    (void)arg;
-    if ((what & BEV_EVENT_EOF) && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-        bufferevent_setcb(bev, NULL, bev_free_drained, bev_on_event, NULL);
-    else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        bufferevent_free(bev);
-}
-
 static void bev_adopt(struct basectx *bc, evutil_socket_t fd)
 {
     struct bufferevent *bev = bufferevent_socket_new(bc->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -161,8 +129,7 @@ static void bev_adopt(struct basectx *bc, evutil_socket_t fd)
         close(fd);
         return;
     }
-    bufferevent_setcb(bev, bev_on_read, bev_on_write, bev_on_event, NULL);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    bev_echo_start(bev);
 }
 
 /* ---- listening and threads ---------------------------------------------- */
