@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # man.sh - the man pages are clean and complete:
-#  - every page in man/ passes `mandoc -Tlint -W warning` (warnings fail);
+#  - every page in man/ passes `mandoc -Tlint -W warning` and renders
+#    without a warning from man -l (warnings fail);
 #    every .so link points at a page that exists;
 #  - every option the parsers of tpserver, tpclient and tpbench know
 #    (tests/flagnames prints them from the parsers' own tables) is an item
@@ -27,6 +28,12 @@ for page in "$man"/*.[1-9]; do
     esac
     n=$((n + 1))
     out=$(mandoc -Tlint -W warning "$page" 2>&1) || fail_later "mandoc -Tlint: $out"
+    # What a reader's man(1) says too (groff: a line it cannot break), as
+    # installcheck does for the installed pages.
+    if command -v man >/dev/null 2>&1; then
+        out=$(MANWIDTH=80 man -l "$page" 2>&1 >/dev/null)
+        [ -z "$out" ] || fail_later "man -l $page: $out"
+    fi
 done
 [ $n -ge 5 ] || fail_later "only $n man pages in $man"
 echo "linted: $n pages"
