@@ -40,6 +40,7 @@ struct tps__tls {
     SSL *ssl;
     tps__buf pre;     /* raw bytes read with the PROXY header: handshake's */
     uint64_t hs_start_ns;
+    int fail_stat;    /* a failed handshake step's TPS_STAT_TLS_FAIL_* */
     int sys_errno;    /* the BIO's last socket error */
     bool drained;     /* the BIO's last recv() was short (or EAGAIN/EOF) */
     bool notified;    /* our close_notify was sent */
@@ -516,25 +517,33 @@ static void log_failure(tps_conn *c, const char *what)
     tps__log(c->srv, TPS_LOG_DEBUG, "TLS %s from %s: %s: closed", what, from, why);
 }
 
-int tps__tls_handshake(tps__worker *w, tps_conn *c)
+int tps__tls_handshake_step(tps_conn *c)
 {
     struct tps__tls *t = c->tls;
     int n = SSL_do_handshake(t->ssl);
-    if (n == 1) {
-        tps__count(&w->stats, TPS_STAT_TLS_HANDSHAKES, 1);
-        if (SSL_session_reused(t->ssl))
-            tps__count(&w->stats, TPS_STAT_TLS_RESUMED, 1);
-        tps__hist_record(&w->hist[TPS_HIST_TLS_HANDSHAKE], tps__now_ns() - t->hs_start_ns);
+    if (n == 1)
         return 1;
-    }
     int e = SSL_get_error(t->ssl, n);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
         return 0;
     t->broken = true;
-    int stat = e == SSL_ERROR_SSL ? failure_stat(ERR_peek_error()) : TPS_STAT_TLS_FAIL_OTHER;
-    tps__count(&w->stats, stat, 1);
+    /* The error queue is this thread's: read it here, count it later. */
+    t->fail_stat = e == SSL_ERROR_SSL ? failure_stat(ERR_peek_error()) : TPS_STAT_TLS_FAIL_OTHER;
     log_failure(c, "handshake");
     return -1;
+}
+
+void tps__tls_handshake_count(tps__worker *w, tps_conn *c, int rc)
+{
+    struct tps__tls *t = c->tls;
+    if (rc < 0) {
+        tps__count(&w->stats, t->fail_stat, 1);
+    } else if (rc > 0) {
+        tps__count(&w->stats, TPS_STAT_TLS_HANDSHAKES, 1);
+        if (SSL_session_reused(t->ssl))
+            tps__count(&w->stats, TPS_STAT_TLS_RESUMED, 1);
+        tps__hist_record(&w->hist[TPS_HIST_TLS_HANDSHAKE], tps__now_ns() - t->hs_start_ns);
+    }
 }
 
 ssize_t tps__tls_read(tps__worker *w, tps_conn *c, char *p, size_t room, bool *drained)
@@ -714,10 +723,14 @@ int tps__tls_preread(tps_conn *c, const char *p, size_t n)
     (void)c, (void)p, (void)n;
     return TPS_ENOTSUP;
 }
-int tps__tls_handshake(tps__worker *w, tps_conn *c)
+int tps__tls_handshake_step(tps_conn *c)
 {
-    (void)w, (void)c;
+    (void)c;
     return -1;
+}
+void tps__tls_handshake_count(tps__worker *w, tps_conn *c, int rc)
+{
+    (void)w, (void)c, (void)rc;
 }
 ssize_t tps__tls_read(tps__worker *w, tps_conn *c, char *p, size_t room, bool *drained)
 {

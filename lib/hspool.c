@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* hspool.c - TLS handshake steps off the workers' threads.
+ *
+ * Why: the step that answers a ClientHello generates a key share, derives
+ * the secrets and signs, 0.3-1 ms of CPU in one OpenSSL call that nothing
+ * interrupts. Run by a worker, it delays every established connection of
+ * that worker by as much, and under a flood of handshakes by that times
+ * the steps queued (measured: an established client's p99 went from 0.28
+ * to 3.8 ms). Here each step runs on a pool thread at nice 10: when a
+ * worker has an event, the kernel gives it the CPU at once (the pool
+ * thread, at a tenth of a worker's weight, is soon past its fair share and
+ * loses the CPU to any thread that wakes), and the handshakes get what
+ * established connections leave. Not 19, nor SCHED_IDLE: beside another
+ * busy process they would get 1.5% (or less) of a CPU, and a busy machine
+ * would starve every new client (seen: a test's handshakes timing out
+ * while a compiler ran).
+ *
+ * Ownership: a connection whose step is submitted is "away" from its
+ * worker (as in a may-block callback: off the worker's lists, its events
+ * kept in away_events, its mail kept). Only the pool thread that took it
+ * touches it, and only c->tls and the socket (tps__tls_handshake_step),
+ * until it is back on its worker's hs_back list. The pool's lock orders
+ * the two hand-overs, so the step's thread sees what the worker wrote and
+ * the other way round. The outcome is counted by the worker, which owns
+ * the stats (tps__tls_handshake_count).
+ *
+ * A worker with a connection away cannot finish, so the pool lives until
+ * every worker has: tps_server_wait joins it after the runners. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define HS_NICE 10
+
+struct tps__hspool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    tps__list queue; /* connections whose step waits, oldest first (send_link) */
+    bool quit;
+    unsigned nthreads;
+    pthread_t threads[];
+};
+
+/* The handshake timeout passed while the step waited in the queue: skip
+ * it, the worker's timer closes the connection (the flood is what makes
+ * the queue long: do not spend on it what the timeout would throw away). */
+static bool expired(const tps_conn *c, int64_t now_ms)
+{
+    long long limit = c->srv->opt[TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS];
+    return limit > 0 && now_ms - c->send_since_ms >= limit;
+}
+
+static void *hs_main(void *arg)
+{
+    tps_server *srv = arg;
+    struct tps__hspool *p = srv->hspool;
+    /* Linux: the nice value is per thread. Lowering it needs no privilege;
+     * if it fails the steps still run, only without the protection. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HS_NICE) != 0)
+        tps__log_errno(srv, TPS_LOG_WARN, errno, "handshake thread: setpriority() failed");
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (tps__list_empty(&p->queue) && !p->quit)
+            pthread_cond_wait(&p->cond, &p->lock);
+        if (tps__list_empty(&p->queue))
+            break; /* quit, and every worker finished: nothing can come */
+        tps_conn *c = tps__container_of(p->queue.next, tps_conn, send_link);
+        tps__list_unlink(&c->send_link);
+        pthread_mutex_unlock(&p->lock);
+
+        c->hs_rc = (signed char)(expired(c, tps__now_ms()) ? 0 : tps__tls_handshake_step(c));
+
+        tps__worker *w = c->w;
+        pthread_mutex_lock(&p->lock);
+        tps__list_append(&w->hs_back, &c->send_link);
+        bool ring = !atomic_exchange(&w->hs_back_ready, true);
+        pthread_mutex_unlock(&p->lock);
+        /* w cannot finish before it took c back, and its doorbell lives
+         * until tps_server_free, after this thread is joined. */
+        if (ring)
+            tps__worker_notify(w);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+int tps__hspool_start(tps_server *srv)
+{
+    bool tls = false;
+    for (unsigned i = 0; i < srv->nlisteners; i++)
+        tls |= srv->listeners[i].tls;
+    if (!tls || srv->opt[TPS_OPT_TLS_HANDSHAKE_OFFLOAD] == 0)
+        return 0;
+    unsigned n = srv->nworkers;
+    struct tps__hspool *p = calloc(1, sizeof(*p) + n * sizeof(p->threads[0]));
+    if (p == NULL)
+        return TPS_ENOMEM;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    tps__list_init(&p->queue);
+    srv->hspool = p;
+    for (; p->nthreads < n; p->nthreads++) {
+        int rc = pthread_create(&p->threads[p->nthreads], NULL, hs_main, srv);
+        if (rc != 0)
+            return -rc; /* the threads started are joined by tps__hspool_stop */
+    }
+    return 0;
+}
+
+void tps__hspool_stop(tps_server *srv)
+{
+    struct tps__hspool *p = srv->hspool;
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->quit = true;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    srv->hspool = NULL;
+}
+
+void tps__hspool_submit(tps__worker *w, tps_conn *c)
+{
+    struct tps__hspool *p = w->srv->hspool;
+    c->flags &= ~TPS__CF_HS_STEP;
+    c->away = true;
+    c->away_events = 0; /* the step reads what they announced */
+    tps__list_unlink(&c->link);
+    if (tps__list_linked(&c->send_link))
+        tps__list_unlink(&c->send_link); /* hs_list: back in order in collect */
+    if (tps__list_linked(&c->ready_link))
+        tps__list_unlink(&c->ready_link);
+    pthread_mutex_lock(&p->lock);
+    tps__list_append(&p->queue, &c->send_link);
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Back on the handshake list, in the order of the handshakes' starts
+ * (timers.c expires from the front). Steps come back about in that
+ * order, so the walk from the back is short. */
+static void hs_list_insert(tps__worker *w, tps_conn *c)
+{
+    tps__list *at = w->hs_list.prev;
+    while (at != &w->hs_list &&
+           tps__container_of(at, tps_conn, send_link)->send_since_ms > c->send_since_ms)
+        at = at->prev;
+    tps__list_append(at->next, &c->send_link); /* i.e. insert after at */
+}
+
+void tps__hspool_collect(tps__worker *w)
+{
+    struct tps__hspool *p = w->srv->hspool;
+    tps__list back;
+    tps__list_init(&back);
+    pthread_mutex_lock(&p->lock);
+    if (!tps__list_empty(&w->hs_back)) {
+        back = w->hs_back;
+        back.next->prev = &back;
+        back.prev->next = &back;
+        tps__list_init(&w->hs_back);
+    }
+    atomic_store(&w->hs_back_ready, false);
+    pthread_mutex_unlock(&p->lock);
+    while (!tps__list_empty(&back)) {
+        tps_conn *c = tps__container_of(back.next, tps_conn, send_link);
+        tps__list_unlink(&c->send_link);
+        c->away = false;
+        c->flags |= TPS__CF_HS_RESULT;
+        tps__list_append(&w->conns, &c->link);
+        hs_list_insert(w, c);
+        tps__ready_push(w, c); /* its turn reads the outcome */
+    }
+}
