@@ -259,25 +259,29 @@ static void tls_begin(tps__worker *w, tps_conn *c)
 
 /* One step of the handshake: 1 done (the connection is opened now), 0
  * waiting for the peer (or for the pool to run the step), -1 failed.
- * With the handshake pool (hspool.c) a turn does not run the step: it
- * asks for it (TPS__CF_HS_STEP, submitted at the turn's end, when nothing
- * here touches c any more), and the turn after the pool's reads the
- * outcome. Without, the worker runs a few steps per iteration, after the
+ * With the handshake pool (hspool.c) a turn does not run the step that
+ * answers the ClientHello, the costly one: it asks for it (TPS__CF_HS_STEP,
+ * submitted at the turn's end, when nothing here touches c any more), and
+ * the turn after the pool's reads the outcome. The later steps (TLS 1.3:
+ * check the client's Finished, send tickets) cost a fraction of it and
+ * two thread switches each in the pool, so the worker runs them, as it
+ * runs every step without the pool: a few per iteration, after the
  * events of established connections (hs_budget). */
 static int tls_handshake(tps__worker *w, tps_conn *c)
 {
-    int rc;
-    if (w->srv->hspool != NULL) {
-        if (!(c->flags & TPS__CF_HS_RESULT)) {
+    int rc = -2;
+    if (c->flags & TPS__CF_HS_RESULT) {
+        c->flags &= ~TPS__CF_HS_RESULT;
+        rc = c->hs_rc;
+        if (rc == 0 && c->away_events) /* the peer wrote while it was away: */
+            rc = -2;                   /* step on */
+        c->away_events = 0;
+    }
+    if (rc == -2) {
+        if (w->srv->hspool != NULL && tps__tls_hs_answers_hello(c)) {
             c->flags |= TPS__CF_HS_STEP;
             return 0;
         }
-        c->flags &= ~TPS__CF_HS_RESULT;
-        rc = c->hs_rc;
-        if (rc == 0 && c->away_events) /* the peer wrote while it was away */
-            c->flags |= TPS__CF_HS_STEP;
-        c->away_events = 0;
-    } else {
         if (w->hs_budget == 0) { /* established connections first */
             tps__ready_push(w, c);
             return 0;

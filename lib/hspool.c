@@ -73,12 +73,23 @@ static void *hs_main(void *arg)
         tps__list_unlink(&c->send_link);
         pthread_mutex_unlock(&p->lock);
 
-        c->hs_rc = (signed char)(expired(c, tps__now_ms()) ? 0 : tps__tls_handshake_step(c));
+        bool late = expired(c, tps__now_ms());
+        c->hs_rc = (signed char)(late ? 0 : tps__tls_handshake_step(c));
 
+        /* Back to the worker. It needs waking if the step ended the
+         * handshake (either way) or skipped it: nothing else may wake it
+         * for c. A step that waits for the peer needs none, for the
+         * peer's next bytes are an event of the worker's, and that saves
+         * a wakeup per handshake. Unless that event came already, while c
+         * was away: then the worker saw it (hs_event) and may sleep.
+         * Dekker with the worker: it stores hs_event, then reads
+         * hs_back_ready before it sleeps; we store hs_back_ready, then
+         * read hs_event (seq_cst): one of us sees the other. */
         tps__worker *w = c->w;
         pthread_mutex_lock(&p->lock);
         tps__list_append(&w->hs_back, &c->send_link);
-        bool ring = !atomic_exchange(&w->hs_back_ready, true);
+        atomic_store(&w->hs_back_ready, true);
+        bool ring = late || c->hs_rc != 0 || atomic_load(&c->hs_event);
         pthread_mutex_unlock(&p->lock);
         /* w cannot finish before it took c back, and its doorbell lives
          * until tps_server_free, after this thread is joined. */
@@ -136,6 +147,8 @@ void tps__hspool_submit(tps__worker *w, tps_conn *c)
     c->flags &= ~TPS__CF_HS_STEP;
     c->away = true;
     c->away_events = 0; /* the step reads what they announced */
+    atomic_store_explicit(&c->hs_event, false, memory_order_relaxed); /* published by the lock */
+    w->hs_away++;
     tps__list_unlink(&c->link);
     if (tps__list_linked(&c->send_link))
         tps__list_unlink(&c->send_link); /* hs_list: back in order in collect */
@@ -176,6 +189,7 @@ void tps__hspool_collect(tps__worker *w)
     while (!tps__list_empty(&back)) {
         tps_conn *c = tps__container_of(back.next, tps_conn, send_link);
         tps__list_unlink(&c->send_link);
+        w->hs_away--;
         c->away = false;
         c->flags |= TPS__CF_HS_RESULT;
         tps__list_append(&w->conns, &c->link);

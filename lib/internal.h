@@ -50,6 +50,8 @@
  * loop iteration; the others wait for the next, after the events of
  * established connections. */
 #define TPS__HANDSHAKES_PER_ROUND 8
+/* A worker with handshake steps in the pool sleeps at most this long. */
+#define TPS__HS_BACK_POLL_MS 100
 #define TPS__MAX_EVENTS      256         /* epoll events per wait */
 #define TPS__HANDOFF_TICK_MS 1           /* a callback this old may be handed off */
 
@@ -125,6 +127,7 @@ struct tps_conn {
     bool away;            /* in a may-block callback (worker lock), or its
                              handshake step on a pool thread (hspool.c) */
     signed char hs_rc;    /* that step's outcome (TPS__CF_HS_RESULT) */
+    _Atomic bool hs_event; /* an event came while away: the pool must ring (hspool.c) */
     uint32_t away_events; /* events that came meanwhile (worker lock) */
     tps_server *srv;
     struct tps__worker *w;          /* owner, for life */
@@ -219,6 +222,7 @@ typedef struct tps__worker {
     /* handshake steps done by the pool (hspool.c), back to us */
     tps__list hs_back;          /* guarded by the pool's lock */
     _Atomic bool hs_back_ready; /* hs_back has something (seq_cst, as owed) */
+    unsigned hs_away;           /* our connections in the pool or in hs_back */
 } tps__worker;
 
 /* Conn table: stable slots (never freed while the server lives), so an
@@ -383,6 +387,9 @@ int tps__tls_preread(tps_conn *c, const char *p, size_t n);
  * run on a handshake thread while c is away from its worker (hspool.c);
  * the outcome is counted by tps__tls_handshake_count on the worker. */
 int tps__tls_handshake_step(tps_conn *c);
+/* Will the next step answer the ClientHello (nothing sent yet)? That one
+ * generates a key share, derives and signs: the costly step. */
+bool tps__tls_hs_answers_hello(const tps_conn *c);
 /* Count a step's outcome rc in w's stats (handshakes, resumptions, the
  * time, failures by reason). Worker thread. */
 void tps__tls_handshake_count(tps__worker *w, tps_conn *c, int rc);

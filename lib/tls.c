@@ -479,6 +479,11 @@ int tps__tls_preread(tps_conn *c, const char *p, size_t n)
     return n == 0 ? 0 : tps__buf_append(&c->tls->pre, p, n, SIZE_MAX);
 }
 
+bool tps__tls_hs_answers_hello(const tps_conn *c)
+{
+    return SSL_get_state(c->tls->ssl) == TLS_ST_BEFORE;
+}
+
 /* Which failure a handshake's first queued error says it was. */
 static int failure_stat(unsigned long e)
 {
@@ -722,6 +727,11 @@ int tps__tls_preread(tps_conn *c, const char *p, size_t n)
 {
     (void)c, (void)p, (void)n;
     return TPS_ENOTSUP;
+}
+bool tps__tls_hs_answers_hello(const tps_conn *c)
+{
+    (void)c;
+    return false;
 }
 int tps__tls_handshake_step(tps_conn *c)
 {

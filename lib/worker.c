@@ -41,6 +41,7 @@ static bool defer_if_away(tps_conn *c, uint32_t events)
     if (!c->away)
         return false;
     c->away_events |= events ? events : EPOLLIN;
+    atomic_store(&c->hs_event, true); /* a handshake step's: see hspool.c */
     return true;
 }
 
@@ -143,7 +144,12 @@ static int next_timeout(tps__worker *w)
 {
     if (!tps__list_empty(&w->ready))
         return 0;
-    return tps__timers_run(w);
+    int t = tps__timers_run(w);
+    /* A handshake step may come back without a ring (hspool.c): look
+     * for it now and then, for its handshake timeout's sake. */
+    if (w->hs_away > 0 && (t < 0 || t > TPS__HS_BACK_POLL_MS))
+        t = TPS__HS_BACK_POLL_MS;
+    return t;
 }
 
 /* Did another thread publish work for w (descriptors, mail, handshake
