@@ -23,7 +23,7 @@
  * (BIO_NOCLOSE) chained behind it: every control goes to that one, and
  * once a direction is in the kernel its reads or writes do too (recvmsg()
  * with the record type, write() or sendmsg() with one). Until then, and
- * for the direction OpenSSL keeps (3.0: TLS 1.3 receives), this BIO does
+ * for what stays in user space (TLS 1.3: see ktls_info_cb), this BIO does
  * its own syscalls as above. Its writes without MSG_NOSIGNAL run on the
  * library's threads, which block every signal: a SIGPIPE stays pending on
  * that thread and never reaches the host.
@@ -350,6 +350,21 @@ static int ctx_fail(tps_server *srv, SSL_CTX *ctx, const char *what, const char 
 static bool ktls_kernel;
 static pthread_once_t ktls_once = PTHREAD_ONCE_INIT;
 
+/* TLS 1.3 keeps its records in user space. OpenSSL 3.0 would hand the
+ * kernel its sending key (not the receiving one), but cannot hand it a new
+ * one after a KeyUpdate, nor could the kernels of its day take one: a peer
+ * asking for a key update then gets records under the old key, and the
+ * connection breaks (seen in tests/ktls_vm.sh). So kTLS is turned off for
+ * a TLS 1.3 connection once its version is chosen: just before the
+ * ServerHello, long before the keys change. */
+static void ktls_info_cb(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(ssl) == TLS_ST_SW_SRVR_HELLO &&
+        SSL_version(ssl) >= TLS1_3_VERSION)
+        SSL_clear_options((SSL *)ssl, SSL_OP_ENABLE_KTLS); /* the callback's const is a view */
+}
+
 static void ktls_probe(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -443,8 +458,10 @@ static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
      * own records per direction when the cipher, version or kernel says no. */
     if (!cfg->no_ktls) {
         pthread_once(&ktls_once, ktls_probe);
-        if (ktls_kernel)
+        if (ktls_kernel) {
             SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+            SSL_CTX_set_info_callback(ctx, ktls_info_cb);
+        }
     }
     if (cfg->alpn != NULL) {
         unsigned char *wire = alpn_wire(cfg->alpn);

@@ -536,12 +536,13 @@ typedef struct tps_tls_config {
                                 is refused; NULL: no ALPN */
     int no_tickets;          /* 1: no session tickets (resumption is on) */
     int no_ktls;             /* 1: never kernel TLS. 0 (default): where the
-                                kernel offers the "tls" ULP, OpenSSL hands
-                                it the keys of each direction it can after
-                                the handshake (OpenSSL 3.0: TLS 1.2 both
-                                ways, TLS 1.3 sends; AES-GCM and
-                                ChaCha20-Poly1305); tcp only, tps_conn_tls
-                                TPS_TLS_KTLS tells which it took */
+                                kernel offers the "tls" ULP, a TLS 1.2
+                                connection over TCP with AES-GCM or
+                                ChaCha20-Poly1305 has the kernel encrypt
+                                and decrypt its records after the
+                                handshake (TLS 1.3 never: OpenSSL 3.0
+                                cannot pass a KeyUpdate's new key on);
+                                tps_conn_tls TPS_TLS_KTLS tells which */
 } tps_tls_config;
 
 /* Load the certificate, key and settings for tls: listeners: 0, or

@@ -133,7 +133,8 @@ static const struct tpcm_flag tail[NTAIL] = {
     {.name = "tls-no-tickets", .type = TPCM_BOOL, AT(tls_no_tickets), .id = -1,
      .help = "no session tickets (sessions still resume from the server's cache)"},
     {.name = "tls-no-ktls", .type = TPCM_BOOL, AT(tls_no_ktls), .id = -1,
-     .help = "never kernel TLS (default: the kernel encrypts where it offers the tls ULP)"},
+     .help = "never kernel TLS (default: TLS 1.2 records are the kernel's where it offers the tls "
+             "ULP)"},
     {.name = "help", .letter = 'h', .type = TPCM_CALL, .call = set_action, .bits = TPCM_STOP,
      .id = TPSRV_HELP, .help = "show this help and exit"},
     {.name = "version", .letter = 'V', .type = TPCM_CALL, .call = set_action,

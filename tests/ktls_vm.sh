@@ -5,9 +5,10 @@
 # init is tests/ktls_init (static), which loads tls.ko and the AEAD modules,
 # serves a tls: listener with libtpserv and checks, with an OpenSSL client
 # that never uses kTLS itself, that TLS 1.2 and 1.3 connections (AES-GCM
-# and ChaCha20-Poly1305) echo byte for byte up to 1 MiB while the kernel
-# encrypts ("tx", both versions) and decrypts ("tx+rx", TLS 1.2: what
-# OpenSSL 3.0 offers), as tps_conn_tls(TPS_TLS_KTLS) reports. init prints
+# and ChaCha20-Poly1305) echo byte for byte up to 1 MiB, TLS 1.2 with the
+# kernel encrypting and decrypting ("tx+rx"), TLS 1.3 in user space
+# ("none", also across a KeyUpdate), as tps_conn_tls(TPS_TLS_KTLS) reports
+# and the stats count. init prints
 # "KTLS-VM: PASS" or "KTLS-VM: FAIL: ..." on the serial console and powers
 # off; this script reads the console.
 #
