@@ -20,7 +20,9 @@
  * The verdict is one line on the console, "KTLS-VM: PASS" or "KTLS-VM:
  * FAIL: ...", then the machine powers off. TPS_KTLS_OFF=1 on the kernel
  * command line (init's environment) sets no_ktls: the test must fail then,
- * which is how tests/ktls_vm.sh proves it can. */
+ * which is how tests/ktls_vm.sh proves it can. TPS_KTLS_STRACE=1 (the
+ * script then copies strace in) adds a measurement: the syscalls of the
+ * server's worker thread over 1000 ping-pongs of 64 bytes, per version. */
 #include "config.h"
 
 #include <errno.h>
@@ -41,7 +43,10 @@
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -362,6 +367,91 @@ out:
         close(fd);
 }
 
+/* ---- the measurement (TPS_KTLS_STRACE=1) ---------------------------------------- */
+
+/* The thread of this process named comm, or 0. */
+static long find_thread(const char *comm)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    long tid = 0;
+    while (d != NULL && tid == 0 && (e = readdir(d)) != NULL) {
+        char path[300], name[32] = "";
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(name, sizeof(name), f) != NULL && strncmp(name, comm, strlen(comm)) == 0)
+            tid = strtol(e->d_name, NULL, 10);
+        fclose(f);
+    }
+    if (d != NULL)
+        closedir(d);
+    return tid;
+}
+
+static void measure(int port, int version, const char *cipher)
+{
+    enum { ROUNDS = 1000 };
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(ctx, version);
+    SSL_CTX_set_max_proto_version(ctx, version);
+    if (version == TLS1_2_VERSION)
+        SSL_CTX_set_cipher_list(ctx, cipher);
+    SSL *ssl = SSL_new(ctx);
+    int fd = connect_to(port);
+    SSL_set_fd(ssl, fd);
+    char msg[64], back[64];
+    memset(msg, 'p', sizeof(msg));
+    long tid = find_thread("tps-run-0");
+    if (fd < 0 || SSL_connect(ssl) != 1 || tid == 0 || SSL_write(ssl, msg, 64) != 64 ||
+        SSL_read(ssl, back, 64) <= 0) {
+        bad("measure: no connection or no worker thread");
+        goto out;
+    }
+    char tids[24];
+    snprintf(tids, sizeof(tids), "%ld", tid);
+    pid_t st = fork();
+    if (st == 0) {
+        execl("/usr/bin/strace", "strace", "-c", "-p", tids, "-o", "/strace.out", (char *)NULL);
+        _exit(127);
+    }
+    sleep(2); /* attached */
+    int ok = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        size_t got = 0;
+        if (SSL_write(ssl, msg, 64) != 64)
+            break;
+        while (got < 64) {
+            int r = SSL_read(ssl, back + got, 64 - (int)got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        ok += got == 64;
+    }
+    char path[16];
+    pthread_mutex_lock(&seen_mu);
+    snprintf(path, sizeof(path), "%s", seen_ktls);
+    pthread_mutex_unlock(&seen_mu);
+    kill(st, SIGINT);
+    waitpid(st, NULL, 0);
+    say("strace -c of the worker thread, %s, kernel path \"%s\", %d ping-pongs of 64 bytes:",
+        SSL_get_version(ssl), path, ok);
+    FILE *f = fopen("/strace.out", "r");
+    char line[256];
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+        printf("KTLS-VM: strace: %s", line);
+    if (f != NULL)
+        fclose(f);
+    fflush(stdout);
+out:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+}
+
 int main(void)
 {
     setup_console();
@@ -389,13 +479,22 @@ int main(void)
             data[i] = (unsigned char)('a' + (i * 7 + i / 26) % 26); /* never "BYE\n" */
         for (int i = 0; i < NCASES; i++)
             run_case(tps_server_port(srv, 0), &cases[i], data);
+        const char *st = getenv("TPS_KTLS_STRACE");
+        int extra = 0; /* the measurement's handshakes: one TLS 1.2, one 1.3 */
+        if (st != NULL && strcmp(st, "1") == 0) {
+            measure(tps_server_port(srv, 0), TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256");
+            measure(tps_server_port(srv, 0), TLS1_3_VERSION, NULL);
+            extra = 1;
+        }
         uint64_t tx = tps_server_stat(srv, TPS_STAT_TLS_KTLS_TX);
         uint64_t rx = tps_server_stat(srv, TPS_STAT_TLS_KTLS_RX);
         uint64_t hs = tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES);
         say("stats: %llu handshakes, kernel encrypts %llu, decrypts %llu", (unsigned long long)hs,
             (unsigned long long)tx, (unsigned long long)rx);
-        if (hs != NCASES || tx != 2 || rx != 2)
-            bad("stats: want %d handshakes, 2 kernel-encrypted, 2 kernel-decrypted", NCASES);
+        if (hs != (uint64_t)(NCASES + 2 * extra) || tx != (uint64_t)(2 + extra) ||
+            rx != (uint64_t)(2 + extra))
+            bad("stats: want %d handshakes, %d kernel-encrypted and decrypted", NCASES + 2 * extra,
+                2 + extra);
         tps_server_free(srv);
     }
     free(data);

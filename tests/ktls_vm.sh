@@ -16,7 +16,8 @@
 # into /var/cache/tpserv (or TPS_KTLS_KERNEL_DEB=path), unpacked here (only
 # vmlinuz and the modules), so the host's /boot is never touched.
 # TPS_KTLS_OFF=1 runs the server with no_ktls: the test must then FAIL,
-# which shows it can. Bounded by TPS_KTLS_VM_TIMEOUT seconds (default 170).
+# which shows it can. TPS_KTLS_STRACE=1 measures the worker's syscalls per
+# message on each path (strace -c inside the machine). Bounded by TPS_KTLS_VM_TIMEOUT seconds (default 170).
 # Skips (77) only when qemu, cpio or the kernel package is missing (and in a
 # build without OpenSSL, which has no TLS to test).
 . "${top_srcdir:-.}/tests/testlib.sh"
@@ -65,10 +66,20 @@ for m in $mods; do
     esac || fail "cannot unpack $f"
     echo "/m/$name" >>"$root/modules.list"
 done
+# TPS_KTLS_STRACE=1: a measurement too (tests/ktls_init.c), with the
+# host's strace and the libraries it needs copied in.
+if [ "${TPS_KTLS_STRACE:-0}" = 1 ]; then
+    need strace strace
+    for f in $(command -v strace) $(ldd "$(command -v strace)" | grep -oE '/[^ ]+'); do
+        mkdir -p "$root/$(dirname "$f")" && cp -L "$f" "$root/$f" || fail "cannot copy $f"
+    done
+    [ "$(command -v strace)" = /usr/bin/strace ] || fail "strace is not /usr/bin/strace"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$TMPD/initrd" || fail "cpio failed"
 
 cmdline="console=ttyS0 panic=-1 loglevel=4 rdinit=/init"
 [ "${TPS_KTLS_OFF:-0}" = 1 ] && cmdline="$cmdline TPS_KTLS_OFF=1"
+[ "${TPS_KTLS_STRACE:-0}" = 1 ] && cmdline="$cmdline TPS_KTLS_STRACE=1"
 console=$TMPD/console
 register_log "$console"
 FAIL_SHOW=$console
