@@ -350,6 +350,18 @@ static int ctx_fail(tps_server *srv, SSL_CTX *ctx, const char *what, const char 
 static bool ktls_kernel;
 static pthread_once_t ktls_once = PTHREAD_ONCE_INIT;
 
+static void ktls_probe(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    int rc = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"));
+    ktls_kernel = rc == 0 || errno == ENOTCONN; /* 0: an old kernel took it */
+    close(fd);
+}
+
 /* TLS 1.3 keeps its records in user space. OpenSSL 3.0 would hand the
  * kernel its sending key (not the receiving one), but cannot hand it a new
  * one after a KeyUpdate, nor could the kernels of its day take one: a peer
@@ -363,18 +375,6 @@ static void ktls_info_cb(const SSL *ssl, int where, int ret)
     if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(ssl) == TLS_ST_SW_SRVR_HELLO &&
         SSL_version(ssl) >= TLS1_3_VERSION)
         SSL_clear_options((SSL *)ssl, SSL_OP_ENABLE_KTLS); /* the callback's const is a view */
-}
-
-static void ktls_probe(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    int rc = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"));
-    ktls_kernel = rc == 0 || errno == ENOTCONN; /* 0: a kernel before 4.17 */
-    close(fd);
 }
 
 static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
