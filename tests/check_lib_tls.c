@@ -10,7 +10,11 @@
  * - a close by the handler, the idle timeout and a graceful stop end with
  *   a close_notify after the last byte;
  * - session resumption, certificate rotation while running (a bad file
- *   keeps the old one), and proxy:tls: (PROXY header, then TLS).
+ *   keeps the old one), and proxy:tls: (PROXY header, then TLS);
+ * - kernel TLS: the path a connection took (tps_conn_tls TPS_TLS_KTLS and
+ *   the TPS_STAT_TLS_KTLS_* stats) is the one this kernel allows, echoes
+ *   of several records work on it, and no_ktls turns it off (a kernel
+ *   that has it is tested for real by tests/ktls_vm.sh).
  * Built without OpenSSL, the suite checks that TLS is refused clearly. */
 #include "config.h"
 
@@ -33,6 +37,7 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/time.h>
 
 #define CERTS TPS_TEST_SRCDIR "/tests/tls/"
@@ -47,7 +52,7 @@ static const tps_tls_config server_cfg = {
 
 static atomic_int reasons[TPS_CLOSE_REASON_COUNT_];
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
-static char seen[6][160]; /* the last on_open's tps_conn_tls() answers */
+static char seen[7][160]; /* the last on_open's tps_conn_tls() answers */
 static char seen_peer[64];
 
 static void reasons_reset(void)
@@ -59,7 +64,7 @@ static void reasons_reset(void)
 static int rec_on_open(tps_conn *c)
 {
     pthread_mutex_lock(&seen_mu);
-    for (int i = TPS_TLS_PROTOCOL; i <= TPS_TLS_RESUMED; i++)
+    for (int i = TPS_TLS_PROTOCOL; i <= TPS_TLS_KTLS; i++)
         if (tps_conn_tls(c, i, seen[i], sizeof(seen[i])) < 0)
             snprintf(seen[i], sizeof(seen[i]), "(none)");
     tps_conn_peer(c, seen_peer, sizeof(seen_peer));
@@ -692,6 +697,88 @@ START_TEST(tls_after_proxy_header)
 }
 END_TEST
 
+/* ---- kernel TLS ----------------------------------------------------------------- */
+
+/* Does this kernel offer the "tls" ULP? The library's own question, asked
+ * here again: attaching it to an unconnected TCP socket says ENOTCONN
+ * where it exists, ENOENT where it does not. */
+static bool kernel_offers_ktls(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    int rc = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"));
+    bool yes = rc == 0 || errno == ENOTCONN;
+    close(fd);
+    return yes;
+}
+
+/* _i: bit 0 TLS 1.2 (else 1.3), bit 1 no_ktls. The path on_open saw is
+ * what this kernel allows (TLS 1.2: both ways where it has the ULP; TLS
+ * 1.3 never, see lib/tls.c), the stats count it, and echoes from one byte
+ * to several full records come back byte for byte. */
+START_TEST(tls_ktls_path)
+{
+    bool tls12 = _i & 1, off = _i & 2;
+    tps_tls_config cfg = server_cfg;
+    cfg.no_ktls = off;
+    tps_server *srv = start_tls(NULL, NULL, NULL, &cfg, NULL);
+    SSL_CTX *ctx = cli_ctx(NULL, NULL, tls12 ? TLS1_2_VERSION : 0);
+    tcli t;
+    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
+    static const size_t sizes[] = {1, 64, 16384, 16385, 100000};
+    unsigned char *buf = malloc(100000);
+    ck_assert_ptr_nonnull(buf);
+    for (size_t i = 0; i < 100000; i++)
+        buf[i] = (unsigned char)(i * 131u + 7u);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        ck_assert_msg(cli_echo(&t, buf, sizes[i], 10000), "echo of %zu bytes", sizes[i]);
+    free(buf);
+    const char *want = !off && tls12 && kernel_offers_ktls() ? "tx+rx" : "none";
+    pthread_mutex_lock(&seen_mu);
+    ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], tls12 ? "TLSv1.2" : "TLSv1.3");
+    ck_assert_str_eq(seen[TPS_TLS_KTLS], want);
+    pthread_mutex_unlock(&seen_mu);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_HANDSHAKES, 1, 5000), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_TX), strcmp(want, "none") != 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_RX), strcmp(want, "tx+rx") == 0);
+    cli_write(&t, "BYE\n", 4);
+    char bye[4];
+    ck_assert_uint_eq(cli_read(&t, bye, 4), 4);
+    ck_assert_int_eq(cli_end(&t), 1); /* the close_notify, whoever encrypts it */
+    cli_free(&t);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Not TCP, never the kernel's TLS: a unix listener says "none". */
+START_TEST(tls_ktls_unix_none)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/tps-ktls-%d.sock", (int)getpid());
+    char spec[80];
+    snprintf(spec, sizeof(spec), "tls:unix:%s", path);
+    unlink(path);
+    tps_server *srv = start_tls(NULL, NULL, NULL, NULL, spec);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    SSL_CTX *ctx = cli_ctx(NULL, NULL, TLS1_2_VERSION);
+    tcli t;
+    ck_assert(cli_handshake(&t, fd, ctx, NULL));
+    ck_assert(cli_echo(&t, (const unsigned char *)"over unix\n", 10, 5000));
+    pthread_mutex_lock(&seen_mu);
+    ck_assert_str_eq(seen[TPS_TLS_KTLS], "none");
+    pthread_mutex_unlock(&seen_mu);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_TX), 0);
+    cli_free(&t);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+    unlink(path);
+}
+END_TEST
+
 /* Configuration errors are refused with a reason, before anything runs. */
 START_TEST(tls_config_errors)
 {
@@ -710,6 +797,9 @@ START_TEST(tls_config_errors)
     ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_ETLS);
     bad = server_cfg;
     bad.alpn = "h2,,x";
+    ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_EINVAL);
+    bad = server_cfg;
+    bad.no_ktls = 2; /* a boolean */
     ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_EINVAL);
     bad = server_cfg;
     bad.cert_file = CERTS "ca.pem"; /* not the key's certificate */
@@ -743,6 +833,8 @@ Suite *lib_tls_suite(void)
     tcase_add_test(tc, tls_ticket_keys_rotate);
     tcase_add_test(tc, tls_after_proxy_header);
     tcase_add_test(tc, tls_config_errors);
+    tcase_add_loop_test(tc, tls_ktls_path, 0, 4);
+    tcase_add_test(tc, tls_ktls_unix_none);
     suite_add_tcase(s, tc);
     return s;
 }
