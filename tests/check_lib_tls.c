@@ -152,12 +152,8 @@ END_TEST
 START_TEST(tls_negotiated_values)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
-    tcli_write(&t, "x", 1);
-    char c;
-    ck_assert_uint_eq(tcli_read(&t, &c, 1), 1);
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], "TLSv1.3");
     ck_assert_str_eq(seen[TPS_TLS_CIPHER], SSL_get_cipher_name(t.ssl));
@@ -167,7 +163,6 @@ START_TEST(tls_negotiated_values)
     ck_assert_str_eq(seen[TPS_TLS_RESUMED], "0");
     pthread_mutex_unlock(&seen_mu);
     tcli_free(&t);
-    SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
 END_TEST
@@ -177,12 +172,9 @@ END_TEST
 /* A good client echoes while a bad one is dealt with. */
 static void good_client_works(tps_server *srv)
 {
-    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(tcli_echo(&t, (const unsigned char *)"still here\n", 11, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     tcli_free(&t);
-    SSL_CTX_free(ctx);
 }
 
 START_TEST(tls_plaintext_refused)
@@ -267,17 +259,14 @@ END_TEST
 START_TEST(tls_garbage_record)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(tcli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     ck_assert_int_eq(tu_write_all(t.fd, "\x17\x03\x03\x00\x10garbagegarbage!!", 21, 2000), 0);
     ck_assert_int_ne(tu_wait_eof(t.fd, 5000), -ETIMEDOUT);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_RECORD_ERRORS, 1, 5000), 1);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_TLS]), 1);
     tcli_free(&t);
-    SSL_CTX_free(ctx);
     good_client_works(srv);
     tps_server_free(srv);
 }
@@ -288,16 +277,13 @@ END_TEST
 START_TEST(tls_eof_without_close_notify)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(tcli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     shutdown(t.fd, SHUT_WR);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_NO_CLOSE_NOTIFY, 1, 5000), 1);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_PEER]), 1);
     tcli_free(&t);
-    SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
 END_TEST
@@ -327,8 +313,7 @@ START_TEST(tls_client_cert_required)
     ck_assert_int_le(tcli_end(&t), 0);
     tcli_free(&t);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_FAIL_CERT, 2, 5000), 2);
-    ck_assert(tcli_open(&t, tu_port(srv, 0), good));
-    ck_assert(tcli_echo(&t, (const unsigned char *)"me\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), good);
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_PEER_SUBJECT], "CN=tpserv test client");
     pthread_mutex_unlock(&seen_mu);
@@ -366,14 +351,11 @@ START_TEST(tls_idle_timeout_sends_close_notify)
 {
     static const tu_opt opts[] = {{TPS_OPT_IDLE_TIMEOUT_MS, 200}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(tcli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     ck_assert_int_eq(tcli_end(&t), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
     tcli_free(&t);
-    SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
 END_TEST
@@ -382,15 +364,12 @@ START_TEST(tls_stop_sends_close_notify)
 {
     static const tu_opt opts[] = {{TPS_OPT_LINGER_MS, 100}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(tcli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     ck_assert_int_eq(tps_server_stop(srv, 5000), 0);
     ck_assert_int_eq(tcli_end(&t), 1);
     ck_assert_int_eq(tps_server_wait(srv), 0);
     tcli_free(&t);
-    SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
 END_TEST
@@ -402,9 +381,8 @@ START_TEST(tls_session_resumed)
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
     SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
     /* TLS 1.3 tickets come after the handshake: read something first. */
-    ck_assert(tcli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), ctx);
     SSL_SESSION *sess = SSL_get1_session(t.ssl);
     ck_assert_ptr_nonnull(sess);
     SSL_shutdown(t.ssl);
@@ -446,8 +424,7 @@ START_TEST(tls_ticket_keys_rotate)
     SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
     int port = tu_port(srv, 0);
-    ck_assert(tcli_open(&t, port, ctx));
-    ck_assert(tcli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, port, ctx);
     SSL_SESSION *sess = SSL_get1_session(t.ssl);
     SSL_shutdown(t.ssl);
     tcli_free(&t);
