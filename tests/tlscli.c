@@ -9,12 +9,16 @@
 
 #include <fcntl.h>
 #include <openssl/err.h>
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 SSL_CTX *tcli_ctx(const char *cert, const char *key, int max)
@@ -102,9 +106,29 @@ void tcli_free(tcli *t)
     t->own = NULL;
 }
 
+int tcli_ssl_write(SSL *ssl, const void *p, int n)
+{
+    sigset_t sigpipe, old;
+    struct timespec now = {0, 0};
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe, &old);
+    int w = SSL_write(ssl, p, n);
+    int saved = errno;
+    while (sigtimedwait(&sigpipe, NULL, &now) > 0) /* take back the one it raised */
+        ;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return w;
+}
+
 void tcli_write(tcli *t, const void *p, size_t n)
 {
-    ck_assert_int_eq(SSL_write(t->ssl, p, (int)n), (int)n);
+    int w = tcli_ssl_write(t->ssl, p, (int)n);
+    int e = w > 0 ? SSL_ERROR_NONE : SSL_get_error(t->ssl, w);
+    ERR_clear_error();
+    ck_assert_msg(w == (int)n, "SSL_write of %zu bytes: %d (SSL error %d: the server closed?)", n,
+                  w, e);
 }
 
 size_t tcli_read(tcli *t, void *p, size_t n)
@@ -140,7 +164,7 @@ int tcli_echo(tcli *t, const unsigned char *out, size_t n, long timeout_ms)
         bool want_out = false, progress = false;
         if (sent < n) {
             size_t k = n - sent > 16384 ? 16384 : n - sent;
-            int w = SSL_write(t->ssl, out + sent, (int)k);
+            int w = tcli_ssl_write(t->ssl, out + sent, (int)k);
             if (w > 0)
                 sent += (size_t)w, progress = true;
             else if (SSL_get_error(t->ssl, w) == SSL_ERROR_WANT_WRITE)

@@ -50,6 +50,11 @@ void tcli_open_echoed(tcli *t, int port, SSL_CTX *ctx);
  * SSL_shutdown first) and free the client's own context. */
 void tcli_free(tcli *t);
 
+/* SSL_write, except that a write to a reset connection fails instead of
+ * killing the test with SIGPIPE (OpenSSL's socket BIO uses write(); the
+ * signal is blocked for the call and taken back). */
+int tcli_ssl_write(SSL *ssl, const void *p, int n);
+
 /* Write all n bytes (asserts). */
 void tcli_write(tcli *t, const void *p, size_t n);
 
