@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* check_lib_tls_contract.c - the handler contract over tls: listeners
  * behaves exactly as over plain TCP (tpserv.h: "backpressure, limits,
- * timeouts, the lingering close and the drain behave as over TCP"). Each
- * test mirrors a plaintext one and asserts what it asserts (the same
- * close reason, statistic and bytes delivered), with a real OpenSSL
- * client (tlscli.c) in place of the socket, plus what only TLS can say:
- * a close that follows output ends with a close_notify after the last
- * byte, and one that gives up on the peer does not.
+ * timeouts, the lingering close (a close_notify first) and the drain
+ * behave as over TCP"). Each test mirrors a plaintext one and asserts
+ * what it asserts (the same close reason, statistic and bytes
+ * delivered), with a real OpenSSL client (tlscli.c) in place of the
+ * socket, plus what only TLS can say: a close that follows output ends
+ * with a close_notify after the last byte, and one that gives up on the
+ * peer does not.
  * - tps_server_conn_send/close from other threads (check_lib_mail.c):
  *   by id, in order, from many threads at once, and while the
  *   connection's may-block callback is blocked;
@@ -40,6 +41,13 @@ static const tps_tls_config server_cfg = {
     .key_file = TCLI_CERTS "server.key",
     .alpn = "tpserv-test,http/1.1",
 };
+
+/* How long to wait for what must happen: only a failing test waits it
+ * out, so it is generous (a loaded 2-core machine, a sanitized build). */
+static long wait_ms(void)
+{
+    return tu_scale(10000, 30000);
+}
 
 /* A started server of h (may-block if mayblock) on a tls: listener. */
 static tps_server *start_tls(const tps_handler *h, int mayblock, const tu_opt *opts)
@@ -206,14 +214,14 @@ START_TEST(tls_by_id_send_and_close)
     uint64_t id = id_of(0);
     ck_assert_int_eq(tps_server_conn_send(srv, id, "hello\n", 6), 0);
     expect(&t, "hello\n");
-    ck_assert(tcli_echo(&t, (const unsigned char *)"ping\n", 5, 5000)); /* still an echo */
+    ck_assert(tcli_echo(&t, (const unsigned char *)"ping\n", 5, wait_ms())); /* still an echo */
     ck_assert_int_eq(tps_server_conn_send(srv, id, "bye\n", 4), 0);
     ck_assert_int_eq(tps_server_conn_close(srv, id), 0);
     expect(&t, "bye\n");
     ck_assert_int_eq(tcli_end(&t), 1);
-    ck_assert_int_eq(tu_wait_eof(t.fd, 5000), 0);
+    ck_assert_int_eq(tu_wait_eof(t.fd, wait_ms()), 0);
     tcli_free(&t);
-    ck_assert_msg(wait_reason(TPS_CLOSE_HANDLER, 1, 5000) >= 0, "no HANDLER close");
+    ck_assert_msg(wait_reason(TPS_CLOSE_HANDLER, 1, wait_ms()) >= 0, "no HANDLER close");
     int rc = 0;
     for (int k = 0; k < 300 && (rc = tps_server_conn_send(srv, id, "x", 1)) == 0; k++)
         tu_sleep_ms(10);
@@ -329,7 +337,7 @@ START_TEST(tls_by_id_waits_for_blocked_callback)
     tcli_open_echoed(&other, tu_port(srv, 0), NULL);
     uint64_t oid = id_of(1);
     tcli_write(&blocked, "G\n", 2);
-    int64_t end = tu_now_us() + 10000000;
+    int64_t end = tu_now_us() + wait_ms() * 1000;
     while (!atomic_load(&in_gate) && tu_now_us() < end)
         tu_sleep_ms(2);
     ck_assert_msg(atomic_load(&in_gate), "the callback never started");
@@ -338,7 +346,7 @@ START_TEST(tls_by_id_waits_for_blocked_callback)
     ck_assert_int_eq(tps_server_conn_send(srv, bid, "m2\n", 3), 0);
     char got[4] = "";
     size_t k = tcli_read(&other, got, 3);
-    int echoed = k == 3 && tcli_echo(&other, (const unsigned char *)"e\n", 2, 5000);
+    int echoed = k == 3 && tcli_echo(&other, (const unsigned char *)"e\n", 2, wait_ms());
     int gate_was_closed = !atomic_exchange(&gate_open, 1); /* before any assertion */
     ck_assert_msg(k == 3 && memcmp(got, "o1\n", 3) == 0,
                   "mail for the other connection waited for the blocked callback (%zu bytes)", k);
@@ -486,13 +494,13 @@ START_TEST(tls_send_timeout)
     tps_server *srv = start_tls(&producer_handler, _i, opts);
     tcli t;
     open_small(&t, tu_port(srv, 0), 8192); /* and never reads */
-    int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, tu_scale(5000, 15000));
+    int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, wait_ms());
     ck_assert_msg(waited >= 0,
                   "%s: no SEND_TIMEOUT close for a peer that never reads "
                   "(reasons: output_limit %d, error %d, tls %d)",
                   _i ? "may-block" : "plain", atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
                   atomic_load(&reasons[TPS_CLOSE_ERROR]), atomic_load(&reasons[TPS_CLOSE_TLS]));
-    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_SEND_TIMEOUTS, 1, 3000), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_SEND_TIMEOUTS, 1, wait_ms()), 1);
     ck_assert_int_le(atomic_load(&max_pending), 262144);
     size_t got = 0;
     int end = drain_to_end(&t, &got);
@@ -540,13 +548,13 @@ START_TEST(tls_max_output)
     tcli t;
     open_small(&t, tu_port(srv, 0), 8192);
     tcli_write(&t, "x", 1);
-    ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, tu_scale(5000, 15000)) >= 0,
+    ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, wait_ms()) >= 0,
                   "no OUTPUT_LIMIT close; last send rc %d (reasons: send_timeout %d, error %d)",
                   atomic_load(&last_send_rc), atomic_load(&reasons[TPS_CLOSE_SEND_TIMEOUT]),
                   atomic_load(&reasons[TPS_CLOSE_ERROR]));
     ck_assert_int_eq(atomic_load(&last_send_rc), TPS_ENOBUFS);
     ck_assert_int_le(atomic_load(&max_pending), 262144);
-    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_OUTPUT_LIMIT, 1, 3000), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_OUTPUT_LIMIT, 1, wait_ms()), 1);
     enum { CHUNK = 65536, CHUNKS = 262144 / CHUNK };
     unsigned char *back = malloc(CHUNK);
     ck_assert_ptr_nonnull(back);
@@ -557,7 +565,7 @@ START_TEST(tls_max_output)
     }
     free(back);
     ck_assert_int_eq(tcli_end(&t), 1);
-    ck_assert_int_eq(tu_wait_eof(t.fd, 5000), 0);
+    ck_assert_int_eq(tu_wait_eof(t.fd, wait_ms()), 0);
     tcli_free(&t);
     tps_server_free(srv);
 }
@@ -623,7 +631,7 @@ START_TEST(tls_close_after_reply_loses_nothing)
     tps_server *srv = start_tls(&quit_handler, mode, opts);
     tcli t;
     open_small(&t, tu_port(srv, 0), 4096);
-    ck_assert(tcli_echo(&t, (const unsigned char *)"hello\n", 6, 5000));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"hello\n", 6, wait_ms()));
     size_t tail = 32 * 1024;
     char *req = malloc(tail);
     ck_assert_ptr_nonnull(req);
@@ -641,11 +649,11 @@ START_TEST(tls_close_after_reply_loses_nothing)
     ck_assert_int_eq(memcmp(back, tu_pattern(), BIG_REPLY), 0);
     int end = tcli_end(&t);
     ck_assert_msg(end == 1, "how %d: after the reply: %d, not a close_notify", how, end);
-    int eof = tu_wait_eof(t.fd, 5000);
+    int eof = tu_wait_eof(t.fd, wait_ms());
     ck_assert_msg(eof == 0, "how %d: after the close_notify: %d (%s), not a clean EOF", how, eof,
                   eof < 0 ? strerror(-eof) : "more data");
     tcli_free(&t);
-    tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000);
+    tu_wait_stat(srv, TPS_STAT_CLOSED, 1, wait_ms());
     ck_assert_int_eq(atomic_load(&reasons[close_reason[how]]), 1);
     if (how == HOW_OUTPUT_LIMIT)
         ck_assert_int_eq(atomic_load(&quit_refused), 1);
@@ -719,7 +727,7 @@ START_TEST(tls_input_limit)
     int end = tcli_end(&hog);
     ck_assert_msg(end == 1, "after %s: %d, not a close_notify",
                   says_why ? "the reason" : "the input", end);
-    int eof = tu_wait_eof(hog.fd, 5000);
+    int eof = tu_wait_eof(hog.fd, wait_ms());
     ck_assert_msg(eof == 0, "after the close_notify: %d (%s), not a clean EOF", eof,
                   eof < 0 ? strerror(-eof) : "more data");
     ck_assert_int_eq(atomic_load(&limit_calls), says_why);
@@ -727,10 +735,10 @@ START_TEST(tls_input_limit)
         ck_assert_int_eq(atomic_load(&limit_reason), TPS_CLOSE_INPUT_LIMIT);
         ck_assert_int_eq(atomic_load(&limit_send_rc), 0);
     }
-    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, 3000), 1);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, wait_ms()), 1);
     tcli_free(&hog);
-    ck_assert_msg(wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, 5000) >= 0, "no INPUT_LIMIT close");
-    ck_assert(tcli_echo(&other, (const unsigned char *)"two\n", 4, 5000));
+    ck_assert_msg(wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, wait_ms()) >= 0, "no INPUT_LIMIT close");
+    ck_assert(tcli_echo(&other, (const unsigned char *)"two\n", 4, wait_ms()));
     tcli_free(&other);
     free(junk);
     tps_server_free(srv);

@@ -92,7 +92,8 @@ void tcli_open_echoed(tcli *t, int port, SSL_CTX *ctx)
     SSL_CTX *own = ctx == NULL ? tcli_ctx(NULL, NULL, 0) : NULL;
     ck_assert_msg(tcli_open(t, port, ctx ? ctx : own), "TLS handshake failed");
     t->own = own;
-    ck_assert_msg(tcli_echo(t, (const unsigned char *)"ok\n", 3, 5000), "no echo over TLS");
+    ck_assert_msg(tcli_echo(t, (const unsigned char *)"ok\n", 3, (long)(tu_timeout(10) * 1000)),
+                  "no echo over TLS");
 }
 
 void tcli_free(tcli *t)
