@@ -20,9 +20,9 @@
 
 #include "suites.h"
 #include "testutil.h"
+#include "tlscli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,15 +32,12 @@
 #ifdef HAVE_OPENSSL
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/time.h>
 
-#define CERTS TPS_TEST_SRCDIR "/tests/tls/"
+#define CERTS TCLI_CERTS
 
 static const tps_tls_config server_cfg = {
     .cert_file = CERTS "server.pem",
@@ -105,153 +102,6 @@ static tps_server *start_tls(const tps_handler *h, const tu_opt *opts, tu_log *l
     return srv;
 }
 
-/* ---- an OpenSSL client ----------------------------------------------------------- */
-
-typedef struct tcli {
-    int fd;
-    SSL_CTX *ctx;
-    SSL *ssl;
-} tcli;
-
-/* A client context trusting the test CA; cert/key may be NULL. max is a
- * TLS1_x_VERSION or 0. */
-static SSL_CTX *cli_ctx(const char *cert, const char *key, int max)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    ck_assert_ptr_nonnull(ctx);
-    ck_assert_int_eq(SSL_CTX_load_verify_locations(ctx, CERTS "ca.pem", NULL), 1);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (cert != NULL) {
-        ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(ctx, cert), 1);
-        ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM), 1);
-    }
-    if (max != 0) {
-        SSL_CTX_set_min_proto_version(ctx, 0);
-        SSL_CTX_set_max_proto_version(ctx, max);
-        SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0"); /* let it offer 1.1 */
-    }
-    return ctx;
-}
-
-static void tu_set_nonblock(int fd, int on)
-{
-    int fl = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
-}
-
-/* A blocking TCP connection with 10 s send/receive timeouts. */
-static int cli_tcp(int port)
-{
-    int fd = tu_connect(port, 0);
-    struct timeval tv = {.tv_sec = (time_t)tu_timeout(10)};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    return fd;
-}
-
-/* Handshake on fd (owned from now on). Returns 1, or 0 if it failed (the
- * client is still to be freed). */
-static int cli_handshake(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume)
-{
-    static const unsigned char alpn[] = "\x0btpserv-test";
-    t->fd = fd;
-    t->ctx = ctx;
-    t->ssl = SSL_new(ctx);
-    ck_assert_ptr_nonnull(t->ssl);
-    SSL_set_fd(t->ssl, fd);
-    SSL_set_tlsext_host_name(t->ssl, "localhost");
-    SSL_set1_host(t->ssl, "localhost");
-    SSL_set_alpn_protos(t->ssl, alpn, sizeof(alpn) - 1);
-    if (resume != NULL)
-        SSL_set_session(t->ssl, resume);
-    int ok = SSL_connect(t->ssl) == 1;
-    ERR_clear_error();
-    return ok;
-}
-
-static int cli_open(tcli *t, int port, SSL_CTX *ctx)
-{
-    return cli_handshake(t, cli_tcp(port), ctx, NULL);
-}
-
-static void cli_free(tcli *t)
-{
-    SSL_free(t->ssl);
-    if (t->fd >= 0)
-        close(t->fd);
-    t->ssl = NULL;
-    t->fd = -1;
-}
-
-static void cli_write(tcli *t, const void *p, size_t n)
-{
-    ck_assert_int_eq(SSL_write(t->ssl, p, (int)n), (int)n);
-}
-
-/* Read exactly n bytes; returns what arrived. */
-static size_t cli_read(tcli *t, void *p, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        int k = SSL_read(t->ssl, (char *)p + got, (int)(n - got));
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    ERR_clear_error();
-    return got;
-}
-
-/* After the expected data: the server's close_notify (1), an EOF without
- * one (0), or something else (-1: data, a reset, a timeout). */
-static int cli_end(tcli *t)
-{
-    char c;
-    int k = SSL_read(t->ssl, &c, 1);
-    int e = k > 0 ? -2 : SSL_get_error(t->ssl, k);
-    ERR_clear_error();
-    return e == SSL_ERROR_ZERO_RETURN ? 1 : e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL ? 0 : -1;
-}
-
-/* Echo n bytes through a non-blocking loop that writes and reads at once
- * (a large echo would otherwise fill both directions and stall). */
-static int cli_echo(tcli *t, const unsigned char *out, size_t n, long timeout_ms)
-{
-    unsigned char *in = malloc(n ? n : 1);
-    size_t sent = 0, got = 0;
-    int64_t end = tu_now_us() + timeout_ms * 1000;
-    ck_assert_ptr_nonnull(in);
-    tu_set_nonblock(t->fd, 1);
-    while (got < n && tu_now_us() < end) {
-        bool want_out = false, progress = false;
-        if (sent < n) {
-            size_t k = n - sent > 16384 ? 16384 : n - sent;
-            int w = SSL_write(t->ssl, out + sent, (int)k);
-            if (w > 0)
-                sent += (size_t)w, progress = true;
-            else if (SSL_get_error(t->ssl, w) == SSL_ERROR_WANT_WRITE)
-                want_out = true;
-            else if (SSL_get_error(t->ssl, w) != SSL_ERROR_WANT_READ)
-                break;
-        }
-        int r = SSL_read(t->ssl, in + got, (int)(n - got));
-        if (r > 0)
-            got += (size_t)r, progress = true;
-        else if (SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_READ &&
-                 SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_WRITE)
-            break;
-        if (!progress) {
-            struct pollfd pfd = {.fd = t->fd, .events = POLLIN | (want_out ? POLLOUT : 0)};
-            poll(&pfd, 1, 50);
-        }
-    }
-    ERR_clear_error();
-    tu_set_nonblock(t->fd, 0);
-    int ok = got == n && memcmp(in, out, n) == 0;
-    free(in);
-    return ok;
-}
-
 /* ---- echo ------------------------------------------------------------------------ */
 
 struct echo_job {
@@ -264,20 +114,20 @@ static void *echo_client(void *arg)
 {
     struct echo_job *j = arg;
     tcli t;
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     size_t max = (size_t)tu_scale(1 << 20, 256 << 10);
     unsigned char *buf = malloc(max);
-    int ok = cli_open(&t, j->port, ctx);
+    int ok = tcli_open(&t, j->port, ctx);
     for (int r = 0; ok && r < j->rounds; r++) {
         size_t n = 1 + (size_t)rand_r(&j->seed) % max;
         for (size_t i = 0; i < n; i++)
             buf[i] = (unsigned char)rand_r(&j->seed);
-        ok = cli_echo(&t, buf, n, (long)tu_timeout(20) * 1000);
+        ok = tcli_echo(&t, buf, n, (long)tu_timeout(20) * 1000);
     }
     if (ok)
         atomic_fetch_add(j->good, 1);
     free(buf);
-    cli_free(&t);
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     return NULL;
 }
@@ -310,12 +160,8 @@ END_TEST
 START_TEST(tls_negotiated_values)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    cli_write(&t, "x", 1);
-    char c;
-    ck_assert_uint_eq(cli_read(&t, &c, 1), 1);
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], "TLSv1.3");
     ck_assert_str_eq(seen[TPS_TLS_CIPHER], SSL_get_cipher_name(t.ssl));
@@ -324,8 +170,7 @@ START_TEST(tls_negotiated_values)
     ck_assert_str_eq(seen[TPS_TLS_PEER_SUBJECT], "(none)");
     ck_assert_str_eq(seen[TPS_TLS_RESUMED], "0");
     pthread_mutex_unlock(&seen_mu);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -335,18 +180,15 @@ END_TEST
 /* A good client echoes while a bad one is dealt with. */
 static void good_client_works(tps_server *srv)
 {
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"still here\n", 11, 5000));
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
+    tcli_free(&t);
 }
 
 START_TEST(tls_plaintext_refused)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    int fd = cli_tcp(tu_port(srv, 0));
+    int fd = tcli_tcp(tu_port(srv, 0));
     ck_assert_int_eq(tu_write_all(fd, "GET / HTTP/1.0\r\n\r\n", 18, 2000), 0);
     int end = tu_wait_eof(fd, 5000);
     ck_assert_msg(end == 0 || end == -ECONNRESET || end == 1, "end %d", end);
@@ -361,10 +203,10 @@ END_TEST
 START_TEST(tls_old_version_refused)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, TLS1_1_VERSION);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, TLS1_1_VERSION);
     tcli t;
-    ck_assert(!cli_open(&t, tu_port(srv, 0), ctx));
-    cli_free(&t);
+    ck_assert(!tcli_open(&t, tu_port(srv, 0), ctx));
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_FAIL_VERSION, 1, 5000), 1);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 0);
@@ -379,7 +221,7 @@ START_TEST(tls_stalled_handshake_times_out)
     static const tu_opt opts[] = {{TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS, 300}, TU_OPT_END};
     static const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    int fd = cli_tcp(tu_port(srv, 0));
+    int fd = tcli_tcp(tu_port(srv, 0));
     ck_assert_int_eq(tu_write_all(fd, hello_start, sizeof(hello_start), 2000), 0);
     int64_t t0 = tu_now_us();
     int end = tu_wait_eof(fd, 5000);
@@ -402,7 +244,7 @@ START_TEST(tls_handshake_cap_waits)
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
     int fd[6];
     for (int i = 0; i < 6; i++)
-        fd[i] = cli_tcp(tu_port(srv, 0));
+        fd[i] = tcli_tcp(tu_port(srv, 0));
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 4, 5000), 4);
     tu_sleep_ms(200);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 4); /* at the cap */
@@ -425,17 +267,14 @@ END_TEST
 START_TEST(tls_garbage_record)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     ck_assert_int_eq(tu_write_all(t.fd, "\x17\x03\x03\x00\x10garbagegarbage!!", 21, 2000), 0);
     ck_assert_int_ne(tu_wait_eof(t.fd, 5000), -ETIMEDOUT);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_RECORD_ERRORS, 1, 5000), 1);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_TLS]), 1);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     good_client_works(srv);
     tps_server_free(srv);
 }
@@ -446,16 +285,13 @@ END_TEST
 START_TEST(tls_eof_without_close_notify)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     shutdown(t.fd, SHUT_WR);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_NO_CLOSE_NOTIFY, 1, 5000), 1);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_PEER]), 1);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -470,27 +306,26 @@ static const tps_tls_config verify_cfg = {
 START_TEST(tls_client_cert_required)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, &verify_cfg, NULL);
-    SSL_CTX *none = cli_ctx(NULL, NULL, 0);
-    SSL_CTX *rogue = cli_ctx(CERTS "rogue.pem", CERTS "rogue.key", 0);
-    SSL_CTX *good = cli_ctx(CERTS "client.pem", CERTS "client.key", 0);
+    SSL_CTX *none = tcli_ctx(NULL, NULL, 0);
+    SSL_CTX *rogue = tcli_ctx(CERTS "rogue.pem", CERTS "rogue.key", 0);
+    SSL_CTX *good = tcli_ctx(CERTS "client.pem", CERTS "client.key", 0);
     tcli t;
     /* TLS 1.3: the client learns of the refusal at its first read. */
-    cli_open(&t, tu_port(srv, 0), none);
+    tcli_open(&t, tu_port(srv, 0), none);
     SSL_write(t.ssl, "x", 1);
-    ck_assert_int_le(cli_end(&t), 0);
-    cli_free(&t);
+    ck_assert_int_le(tcli_end(&t), 0);
+    tcli_free(&t);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_FAIL_CERT, 1, 5000), 1);
-    cli_open(&t, tu_port(srv, 0), rogue);
+    tcli_open(&t, tu_port(srv, 0), rogue);
     SSL_write(t.ssl, "x", 1);
-    ck_assert_int_le(cli_end(&t), 0);
-    cli_free(&t);
+    ck_assert_int_le(tcli_end(&t), 0);
+    tcli_free(&t);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_FAIL_CERT, 2, 5000), 2);
-    ck_assert(cli_open(&t, tu_port(srv, 0), good));
-    ck_assert(cli_echo(&t, (const unsigned char *)"me\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), good);
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_PEER_SUBJECT], "CN=tpserv test client");
     pthread_mutex_unlock(&seen_mu);
-    cli_free(&t);
+    tcli_free(&t);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 1);
     SSL_CTX_free(none);
     SSL_CTX_free(rogue);
@@ -504,15 +339,15 @@ END_TEST
 START_TEST(tls_handler_close_sends_close_notify)
 {
     tps_server *srv = start_tls(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
     char buf[4];
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    cli_write(&t, "BYE\n", 4);
-    ck_assert_uint_eq(cli_read(&t, buf, 4), 4);
+    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
+    tcli_write(&t, "BYE\n", 4);
+    ck_assert_uint_eq(tcli_read(&t, buf, 4), 4);
     ck_assert_int_eq(memcmp(buf, "bye\n", 4), 0);
-    ck_assert_int_eq(cli_end(&t), 1);
-    cli_free(&t);
+    ck_assert_int_eq(tcli_end(&t), 1);
+    tcli_free(&t);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_HANDLER]), 1);
     SSL_CTX_free(ctx);
@@ -524,14 +359,11 @@ START_TEST(tls_idle_timeout_sends_close_notify)
 {
     static const tu_opt opts[] = {{TPS_OPT_IDLE_TIMEOUT_MS, 200}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
-    ck_assert_int_eq(cli_end(&t), 1);
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
+    ck_assert_int_eq(tcli_end(&t), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -540,15 +372,12 @@ START_TEST(tls_stop_sends_close_notify)
 {
     static const tu_opt opts[] = {{TPS_OPT_LINGER_MS, 100}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     ck_assert_int_eq(tps_server_stop(srv, 5000), 0);
-    ck_assert_int_eq(cli_end(&t), 1);
+    ck_assert_int_eq(tcli_end(&t), 1);
     ck_assert_int_eq(tps_server_wait(srv), 0);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -558,17 +387,16 @@ END_TEST
 START_TEST(tls_session_resumed)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
     /* TLS 1.3 tickets come after the handshake: read something first. */
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), ctx);
     SSL_SESSION *sess = SSL_get1_session(t.ssl);
     ck_assert_ptr_nonnull(sess);
     SSL_shutdown(t.ssl);
-    cli_free(&t);
-    ck_assert(cli_handshake(&t, cli_tcp(tu_port(srv, 0)), ctx, sess));
-    ck_assert(cli_echo(&t, (const unsigned char *)"again\n", 6, 5000));
+    tcli_free(&t);
+    ck_assert(tcli_handshake(&t, tcli_tcp(tu_port(srv, 0)), ctx, sess));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"again\n", 6, 5000));
     ck_assert(SSL_session_reused(t.ssl));
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_RESUMED], "1");
@@ -576,7 +404,7 @@ START_TEST(tls_session_resumed)
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_RESUMED), 1);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 2);
     SSL_SESSION_free(sess);
-    cli_free(&t);
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
@@ -586,11 +414,11 @@ END_TEST
 static int resumes(int port, SSL_CTX *ctx, SSL_SESSION *sess)
 {
     tcli t;
-    ck_assert(cli_handshake(&t, cli_tcp(port), ctx, sess));
-    ck_assert(cli_echo(&t, (const unsigned char *)"r\n", 2, 5000));
+    ck_assert(tcli_handshake(&t, tcli_tcp(port), ctx, sess));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"r\n", 2, 5000));
     int reused = SSL_session_reused(t.ssl);
     SSL_shutdown(t.ssl);
-    cli_free(&t);
+    tcli_free(&t);
     return reused;
 }
 
@@ -601,14 +429,13 @@ START_TEST(tls_ticket_keys_rotate)
 {
     static const tu_opt opts[] = {{TPS_OPT_TLS_TICKET_KEY_MS, 2000}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
     int port = tu_port(srv, 0);
-    ck_assert(cli_open(&t, port, ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, port, ctx);
     SSL_SESSION *sess = SSL_get1_session(t.ssl);
     SSL_shutdown(t.ssl);
-    cli_free(&t);
+    tcli_free(&t);
     ck_assert_msg(resumes(port, ctx, sess), "no resumption within the key's period");
     tps_tls_config next = server_cfg;
     next.cert_file = CERTS "server2.pem";
@@ -638,10 +465,10 @@ START_TEST(tls_certificate_rotation)
     tu_log log;
     tu_log_init(&log);
     tps_server *srv = start_tls(NULL, NULL, &log, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli before, after;
     char subj[256];
-    ck_assert(cli_open(&before, tu_port(srv, 0), ctx));
+    ck_assert(tcli_open(&before, tu_port(srv, 0), ctx));
     subject_of_server(&before, subj, sizeof(subj));
     ck_assert_str_eq(subj, "/CN=localhost");
 
@@ -649,10 +476,10 @@ START_TEST(tls_certificate_rotation)
     next.cert_file = CERTS "server2.pem";
     next.key_file = CERTS "server2.key";
     ck_assert_int_eq(tps_server_tls(srv, &next), 0);
-    ck_assert(cli_open(&after, tu_port(srv, 0), ctx));
+    ck_assert(tcli_open(&after, tu_port(srv, 0), ctx));
     subject_of_server(&after, subj, sizeof(subj));
     ck_assert_str_eq(subj, "/CN=localhost rotated");
-    cli_free(&after);
+    tcli_free(&after);
 
     /* A bad file (a key that does not match) keeps the rotated one. */
     next.key_file = CERTS "server.key";
@@ -661,14 +488,14 @@ START_TEST(tls_certificate_rotation)
     next.cert_file = CERTS "no-such-file.pem";
     ck_assert_int_eq(tps_server_tls(srv, &next), TPS_ETLS);
     ck_assert(tu_log_has(&log, "no-such-file.pem"));
-    ck_assert(cli_open(&after, tu_port(srv, 0), ctx));
+    ck_assert(tcli_open(&after, tu_port(srv, 0), ctx));
     subject_of_server(&after, subj, sizeof(subj));
     ck_assert_str_eq(subj, "/CN=localhost rotated");
-    cli_free(&after);
+    tcli_free(&after);
 
     /* The connection from before goes on. */
-    ck_assert(cli_echo(&before, (const unsigned char *)"old\n", 4, 5000));
-    cli_free(&before);
+    ck_assert(tcli_echo(&before, (const unsigned char *)"old\n", 4, 5000));
+    tcli_free(&before);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
@@ -681,17 +508,17 @@ START_TEST(tls_after_proxy_header)
 {
     static const char hdr[] = "PROXY TCP4 192.0.2.7 127.0.0.1 4567 443\r\n";
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, "proxy:tls:127.0.0.1:0");
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    int fd = cli_tcp(tu_port(srv, 0));
+    int fd = tcli_tcp(tu_port(srv, 0));
     ck_assert_int_eq(send(fd, hdr, sizeof(hdr) - 1, MSG_MORE), (ssize_t)(sizeof(hdr) - 1));
-    ck_assert(cli_handshake(&t, fd, ctx, NULL));
-    ck_assert(cli_echo(&t, (const unsigned char *)"via proxy\n", 10, 5000));
+    ck_assert(tcli_handshake(&t, fd, ctx, NULL));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"via proxy\n", 10, 5000));
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen_peer, "192.0.2.7:4567");
     ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], "TLSv1.3");
     pthread_mutex_unlock(&seen_mu);
-    cli_free(&t);
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
@@ -722,16 +549,16 @@ START_TEST(tls_ktls_path)
     tps_tls_config cfg = server_cfg;
     cfg.no_ktls = off;
     tps_server *srv = start_tls(NULL, NULL, NULL, &cfg, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, tls12 ? TLS1_2_VERSION : 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, tls12 ? TLS1_2_VERSION : 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
+    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
     static const size_t sizes[] = {1, 64, 16384, 16385, 100000};
     unsigned char *buf = malloc(100000);
     ck_assert_ptr_nonnull(buf);
     for (size_t i = 0; i < 100000; i++)
         buf[i] = (unsigned char)(i * 131u + 7u);
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-        ck_assert_msg(cli_echo(&t, buf, sizes[i], 10000), "echo of %zu bytes", sizes[i]);
+        ck_assert_msg(tcli_echo(&t, buf, sizes[i], 10000), "echo of %zu bytes", sizes[i]);
     free(buf);
     const char *want = !off && tls12 && kernel_offers_ktls() ? "tx+rx" : "none";
     pthread_mutex_lock(&seen_mu);
@@ -741,11 +568,11 @@ START_TEST(tls_ktls_path)
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_HANDSHAKES, 1, 5000), 1);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_TX), strcmp(want, "none") != 0);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_RX), strcmp(want, "tx+rx") == 0);
-    cli_write(&t, "BYE\n", 4);
+    tcli_write(&t, "BYE\n", 4);
     char bye[4];
-    ck_assert_uint_eq(cli_read(&t, bye, 4), 4);
-    ck_assert_int_eq(cli_end(&t), 1); /* the close_notify, whoever encrypts it */
-    cli_free(&t);
+    ck_assert_uint_eq(tcli_read(&t, bye, 4), 4);
+    ck_assert_int_eq(tcli_end(&t), 1); /* the close_notify, whoever encrypts it */
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
@@ -764,15 +591,15 @@ START_TEST(tls_ktls_unix_none)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, TLS1_2_VERSION);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, TLS1_2_VERSION);
     tcli t;
-    ck_assert(cli_handshake(&t, fd, ctx, NULL));
-    ck_assert(cli_echo(&t, (const unsigned char *)"over unix\n", 10, 5000));
+    ck_assert(tcli_handshake(&t, fd, ctx, NULL));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"over unix\n", 10, 5000));
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_KTLS], "none");
     pthread_mutex_unlock(&seen_mu);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_TX), 0);
-    cli_free(&t);
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
     unlink(path);
