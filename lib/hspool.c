@@ -6,14 +6,20 @@
  * interrupts. Run by a worker, it delays every established connection of
  * that worker by as much, and under a flood of handshakes by that times
  * the steps queued (measured: an established client's p99 went from 0.28
- * to 3.8 ms). Here each step runs on a pool thread at nice 10: when a
- * worker has an event, the kernel gives it the CPU at once (the pool
- * thread, at a tenth of a worker's weight, is soon past its fair share and
- * loses the CPU to any thread that wakes), and the handshakes get what
- * established connections leave. Not 19, nor SCHED_IDLE: beside another
- * busy process they would get 1.5% (or less) of a CPU, and a busy machine
- * would starve every new client (seen: a test's handshakes timing out
- * while a compiler ran).
+ * to 3.8 ms). Here each step runs on a pool thread at a lower priority,
+ * so that the handshakes get what established connections leave:
+ * - TPS_OPT_TLS_HANDSHAKE_OFFLOAD 1 (the default): nice 10. The pool
+ *   thread, at a tenth of a worker's weight, is soon past its fair share,
+ *   but the scheduler may still let it finish its slice before a worker
+ *   that wakes: under a flood an established client's p99 was 1.5x lower
+ *   than with the steps in the workers, not at its baseline.
+ * - 2: SCHED_IDLE. A worker that wakes takes the CPU at once: with the
+ *   flood capped at 500 handshakes/s (TPS_OPT_TLS_HANDSHAKE_RATE), the
+ *   p99 stayed at 1.5x its baseline where nice 10 gave 3-9x and nice 19
+ *   2.5-4x. But beside another busy process SCHED_IDLE gets next to no
+ *   CPU, and new clients starve (seen: a test's handshakes timing out
+ *   while a compiler ran, at nice 19 already): the operator's choice, for
+ *   a machine that is the server's.
  *
  * Ownership: a connection whose step is submitted is "away" from its
  * worker (as in a may-block callback: off the worker's lists, its events
@@ -28,6 +34,7 @@
  * every worker has: tps_server_wait joins it after the runners. */
 #include "config.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -59,10 +66,17 @@ static void *hs_main(void *arg)
 {
     tps_server *srv = arg;
     struct tps__hspool *p = srv->hspool;
-    /* Linux: the nice value is per thread. Lowering it needs no privilege;
-     * if it fails the steps still run, only without the protection. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HS_NICE) != 0)
+    /* Linux: policy and nice value are per thread, and lowering either
+     * needs no privilege; if it fails the steps still run, only without
+     * the protection. */
+    if (srv->opt[TPS_OPT_TLS_HANDSHAKE_OFFLOAD] == 2) {
+        struct sched_param sp = {.sched_priority = 0};
+        int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+        if (rc != 0)
+            tps__log_errno(srv, TPS_LOG_WARN, rc, "handshake thread: SCHED_IDLE refused");
+    } else if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HS_NICE) != 0) {
         tps__log_errno(srv, TPS_LOG_WARN, errno, "handshake thread: setpriority() failed");
+    }
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (tps__list_empty(&p->queue) && !p->quit)

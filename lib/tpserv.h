@@ -365,9 +365,12 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
       "graceful close and stop: how long a peer must be quiet before the close (0 = at once)") \
     X(TLS_HANDSHAKE_TIMEOUT_MS, 10000, 0, 86400000,                                          \
       "tls: listeners: close if the TLS handshake is not done after this long (0 = never)") \
-    X(TLS_HANDSHAKE_OFFLOAD, 1, 0, 1,                                                        \
-      "tls: listeners: handshake steps run in low-priority threads (as many as workers), so "  \
-      "that a flood of handshakes cannot delay established connections (0 = in the workers)") \
+    X(TLS_HANDSHAKE_OFFLOAD, 1, 0, 2,                                                        \
+      "tls: listeners: where the step that answers a ClientHello runs: 0 = in the workers, "   \
+      "1 = in threads at nice 10 (as many as workers), 2 = in threads at SCHED_IDLE")         \
+    X(TLS_HANDSHAKE_RATE, 0, 0, 16777216,                                                    \
+      "tls: listeners: new TLS connections accepted per second at most; more wait to be "    \
+      "accepted (0 = no cap)")                                                               \
     X(TLS_MAX_HANDSHAKES, 1024, 0, 16777216,                                                 \
       "tls: listeners: handshakes in progress at most; more wait to be accepted (0 = no cap)") \
     X(TLS_TICKET_KEY_MS, 3600000, 1000, 86400000,                                           \
