@@ -263,6 +263,48 @@ START_TEST(tls_handshake_cap_waits)
 }
 END_TEST
 
+/* TPS_OPT_TLS_HANDSHAKE_RATE: a burst of a second's worth, then the rate;
+ * the clients past it wait in the backlog, none is refused. */
+START_TEST(tls_handshake_rate_caps_accepts)
+{
+    static const tu_opt opts[] = {{TPS_OPT_TLS_HANDSHAKE_RATE, 10}, TU_OPT_END};
+    tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
+    int fd[25];
+    for (int i = 0; i < 25; i++)
+        fd[i] = tcli_tcp(tu_port(srv, 0));
+    ck_assert_uint_ge(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 10, 5000), 10);
+    tu_sleep_ms(300);
+    /* 10 at once, then 1 per 100 ms: a slow machine accepts fewer, never more. */
+    ck_assert_uint_le(tps_server_stat(srv, TPS_STAT_ACCEPTED), 14);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 25, (int)tu_timeout(10) * 1000), 25);
+    for (int i = 0; i < 25; i++)
+        close(fd[i]);
+    good_client_works(srv);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 1);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Every place the ClientHello step can run: the workers (0), the pool at
+ * nice 10 (1), the pool at SCHED_IDLE (2): the same handshakes, counted
+ * the same. */
+START_TEST(tls_handshake_offload_modes)
+{
+    const tu_opt opts[] = {{TPS_OPT_TLS_HANDSHAKE_OFFLOAD, _i}, TU_OPT_END};
+    tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
+    for (int i = 0; i < 3; i++) {
+        tcli t;
+        tcli_open_echoed(&t, tu_port(srv, 0), ctx);
+        tcli_free(&t);
+    }
+    SSL_CTX_free(ctx);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_HANDSHAKES, 3, 5000), 3);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_FAIL_OTHER), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* After the handshake, bytes that are no TLS record: TPS_CLOSE_TLS. */
 START_TEST(tls_garbage_record)
 {
@@ -649,6 +691,8 @@ Suite *lib_tls_suite(void)
     tcase_add_test(tc, tls_old_version_refused);
     tcase_add_test(tc, tls_stalled_handshake_times_out);
     tcase_add_test(tc, tls_handshake_cap_waits);
+    tcase_add_test(tc, tls_handshake_rate_caps_accepts);
+    tcase_add_loop_test(tc, tls_handshake_offload_modes, 0, 3);
     tcase_add_test(tc, tls_garbage_record);
     tcase_add_test(tc, tls_eof_without_close_notify);
     tcase_add_test(tc, tls_client_cert_required);
