@@ -72,6 +72,15 @@ for attempt in 1 2; do
     echo "median p99: $BASE us, under the flood $FLOODED us"
     # The flood was one: the server answered handshakes at about its cap.
     [ "$FLIGHTS" -ge 1000 ] || fail "the flood got only $FLIGHTS handshakes answered"
+    # A sanitizer's build (TPS_TEST_SLOW) is 5-15x slower per event but
+    # not per handshake (OpenSSL is not instrumented): a time bound means
+    # nothing there (seen: 2.5x under ThreadSanitizer). What it checks is
+    # above: every echo of the established clients verified, during a
+    # flood, with the race and memory checkers on.
+    if [ -n "${TPS_TEST_SLOW:-}" ]; then
+        echo "instrumented build: the 2x bound is not asserted"
+        finish
+    fi
     [ "$FLOODED" -le $((2 * BASE)) ] && finish
 done
 fail "under a handshake flood the established clients' p99 is $FLOODED us, more than 2x its baseline $BASE us"
