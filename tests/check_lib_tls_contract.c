@@ -20,6 +20,7 @@
  * timeout and graceful stop are check_lib_tls.c's. */
 #include "config.h"
 
+#include "handlers.h"
 #include "suites.h"
 #include "testutil.h"
 #include "tlscli.h"
@@ -99,69 +100,22 @@ static int drain_to_end(tcli *t, size_t *got)
     return e == SSL_ERROR_ZERO_RETURN ? 1 : e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL ? 0 : -1;
 }
 
-/* ---- what the handlers saw -------------------------------------------------------- */
-
-static atomic_int reasons[TPS_CLOSE_REASON_COUNT_];
-static atomic_long max_pending;
-static atomic_int last_send_rc;
-
-static void seen_reset(void)
-{
-    for (int i = 0; i < TPS_CLOSE_REASON_COUNT_; i++)
-        atomic_store(&reasons[i], 0);
-    atomic_store(&max_pending, 0);
-    atomic_store(&last_send_rc, 0);
-}
-
-static void rec_on_close(tps_conn *c, int reason)
-{
-    (void)c;
-    if (reason >= 0 && reason < TPS_CLOSE_REASON_COUNT_)
-        atomic_fetch_add(&reasons[reason], 1);
-}
-
-static void note_pending(tps_conn *c)
-{
-    long p = (long)tps_conn_pending(c);
-    long m = atomic_load(&max_pending);
-    while (p > m && !atomic_compare_exchange_weak(&max_pending, &m, p))
-        ;
-}
-
-/* Wait until reasons[r] reaches want; the microseconds waited, or -1. */
-static int64_t wait_reason(int r, int want, long timeout_ms)
-{
-    int64_t t0 = tu_now_us(), end = t0 + timeout_ms * 1000;
-    while (atomic_load(&reasons[r]) < want) {
-        if (tu_now_us() > end)
-            return -1;
-        tu_sleep_ms(2);
-    }
-    return tu_now_us() - t0;
-}
+/* The handlers and what they saw (close reasons, output pending) are
+ * handlers.c's: the plaintext tests replayed here use the same ones, so
+ * the two suites cannot drift apart. Only those whose plaintext
+ * counterpart differs stay here (the gated echo, the pending-noting echo). */
 
 /* ---- reaching a connection from other threads ---------------------------------------- */
 
-enum { MAXC = 8 };
-static _Atomic uint64_t ids[MAXC];
-static atomic_int nopen;
+/* Only the callback that blocks differs from check_lib_mail.c's (a gate
+ * rather than a fixed sleep): the ids and senders are handlers.c's. */
 static atomic_int gate_open, in_gate;
 
 static void ids_reset(void)
 {
-    atomic_store(&nopen, 0);
-    for (int i = 0; i < MAXC; i++)
-        atomic_store(&ids[i], 0);
+    hd_ids_reset();
     atomic_store(&gate_open, 0);
     atomic_store(&in_gate, 0);
-}
-
-static int reg_on_open(tps_conn *c)
-{
-    int i = atomic_fetch_add(&nopen, 1);
-    if (i < MAXC)
-        atomic_store(&ids[i], tps_conn_id(c));
-    return 0;
 }
 
 /* Echo; a message starting with 'G' first waits until the test opens the
@@ -181,23 +135,10 @@ static long reg_on_data(tps_conn *c, const char *data, size_t len)
 
 static const tps_handler reg_handler = {
     .name = "reg",
-    .on_open = reg_on_open,
+    .on_open = hd_reg_on_open,
     .on_data = reg_on_data,
-    .on_close = rec_on_close,
+    .on_close = hd_rec_on_close,
 };
-
-/* The id of the i-th connection opened, once its on_open ran. */
-static uint64_t id_of(int i)
-{
-    for (int t = 0; t < 500; t++) {
-        uint64_t id = atomic_load(&ids[i]);
-        if (id != 0)
-            return id;
-        tu_sleep_ms(10);
-    }
-    ck_abort_msg("connection %d was never opened", i);
-    return 0;
-}
 
 /* check_lib_mail.c's test_mail_send_and_close over TLS: mail by id
  * arrives, the connection still echoes, a close by id comes after what
@@ -206,12 +147,12 @@ static uint64_t id_of(int i)
 START_TEST(tls_by_id_send_and_close)
 {
     ids_reset();
-    seen_reset();
+    hd_seen_reset();
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, TU_OPT_END};
     tps_server *srv = start_tls(&reg_handler, _i, opts);
     tcli t, t2;
     tcli_open_echoed(&t, tu_port(srv, 0), NULL);
-    uint64_t id = id_of(0);
+    uint64_t id = hd_id_of(0);
     ck_assert_int_eq(tps_server_conn_send(srv, id, "hello\n", 6), 0);
     expect(&t, "hello\n");
     ck_assert(tcli_echo(&t, (const unsigned char *)"ping\n", 5, wait_ms())); /* still an echo */
@@ -221,56 +162,30 @@ START_TEST(tls_by_id_send_and_close)
     ck_assert_int_eq(tcli_end(&t), 1);
     ck_assert_int_eq(tu_wait_eof(t.fd, wait_ms()), 0);
     tcli_free(&t);
-    ck_assert_msg(wait_reason(TPS_CLOSE_HANDLER, 1, wait_ms()) >= 0, "no HANDLER close");
+    ck_assert_msg(hd_wait_reason(TPS_CLOSE_HANDLER, 1, wait_ms()) >= 0, "no HANDLER close");
     int rc = 0;
     for (int k = 0; k < 300 && (rc = tps_server_conn_send(srv, id, "x", 1)) == 0; k++)
         tu_sleep_ms(10);
     ck_assert_int_eq(rc, TPS_ENOTCONN);
     tcli_open_echoed(&t2, tu_port(srv, 0), NULL);
-    uint64_t id2 = id_of(1);
+    uint64_t id2 = hd_id_of(1);
     ck_assert_uint_ne(id2, id);
     ck_assert_int_eq(tps_server_conn_send(srv, id, "x", 1), TPS_ENOTCONN);
     ck_assert_int_eq(tps_server_conn_send(srv, id2, "new\n", 4), 0);
     expect(&t2, "new\n");
     tcli_free(&t2);
-    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_HANDLER]), 1);
+    ck_assert_int_eq(atomic_load(&hd_reasons[TPS_CLOSE_HANDLER]), 1);
     tps_server_free(srv);
 }
 END_TEST
 
-enum { NTHREADS = 4, NLINES = 500 };
-
-typedef struct sender {
-    tps_server *srv;
-    uint64_t id;
-    int k;
-    int err;
-} sender;
-
-static void *sender_main(void *arg)
-{
-    sender *s = arg;
-    char line[32];
-    for (int i = 0; i < NLINES; i++) {
-        int n = snprintf(line, sizeof line, "t%d %d\n", s->k, i);
-        int rc;
-        while ((rc = tps_server_conn_send(s->srv, s->id, line, (size_t)n)) == TPS_ENOBUFS)
-            tu_sleep_ms(1); /* the worker catches up */
-        if (rc != 0) {
-            s->err = rc;
-            break;
-        }
-    }
-    return NULL;
-}
-
 /* Every line arrives whole, and each thread's lines in its order. */
 static void check_lines(tcli *t)
 {
-    int next[NTHREADS] = {0}, total = 0;
+    int next[MAIL_SENDERS] = {0}, total = 0;
     char buf[16384], line[64];
     size_t have = 0;
-    while (total < NTHREADS * NLINES) {
+    while (total < MAIL_SENDERS * MAIL_LINES) {
         int n = SSL_read(t->ssl, buf, sizeof buf);
         if (n <= 0)
             ck_abort_msg("after %d lines: SSL_read error %d", total, SSL_get_error(t->ssl, n));
@@ -282,7 +197,7 @@ static void check_lines(tcli *t)
                 continue;
             line[have - 1] = '\0';
             int k, i;
-            if (sscanf(line, "t%d %d", &k, &i) != 2 || k < 0 || k >= NTHREADS)
+            if (sscanf(line, "t%d %d", &k, &i) != 2 || k < 0 || k >= MAIL_SENDERS)
                 ck_abort_msg("garbled line '%s'", line);
             if (i != next[k])
                 ck_abort_msg("thread %d: line %d after %d", k, i, next[k] - 1);
@@ -304,14 +219,14 @@ START_TEST(tls_by_id_many_threads)
     tps_server *srv = start_tls(&reg_handler, _i, opts);
     tcli t;
     tcli_open_echoed(&t, tu_port(srv, 0), NULL);
-    sender s[NTHREADS];
-    pthread_t th[NTHREADS];
-    for (int k = 0; k < NTHREADS; k++) {
-        s[k] = (sender){.srv = srv, .id = id_of(0), .k = k};
-        ck_assert_int_eq(pthread_create(&th[k], NULL, sender_main, &s[k]), 0);
+    hd_sender s[MAIL_SENDERS];
+    pthread_t th[MAIL_SENDERS];
+    for (int k = 0; k < MAIL_SENDERS; k++) {
+        s[k] = (hd_sender){.srv = srv, .id = hd_id_of(0), .k = k};
+        ck_assert_int_eq(pthread_create(&th[k], NULL, hd_sender_main, &s[k]), 0);
     }
     check_lines(&t);
-    for (int k = 0; k < NTHREADS; k++) {
+    for (int k = 0; k < MAIL_SENDERS; k++) {
         pthread_join(th[k], NULL);
         ck_assert_msg(s[k].err == 0, "thread %d: %s", k, tps_strerror(s[k].err));
     }
@@ -333,9 +248,9 @@ START_TEST(tls_by_id_waits_for_blocked_callback)
     tps_server *srv = start_tls(&reg_handler, 1, opts);
     tcli blocked, other;
     tcli_open_echoed(&blocked, tu_port(srv, 0), NULL);
-    uint64_t bid = id_of(0);
+    uint64_t bid = hd_id_of(0);
     tcli_open_echoed(&other, tu_port(srv, 0), NULL);
-    uint64_t oid = id_of(1);
+    uint64_t oid = hd_id_of(1);
     tcli_write(&blocked, "G\n", 2);
     int64_t end = tu_now_us() + wait_ms() * 1000;
     while (!atomic_load(&in_gate) && tu_now_us() < end)
@@ -415,14 +330,14 @@ static long echo_on_data(tps_conn *c, const char *data, size_t len)
 {
     if (tps_conn_send(c, data, len) < 0)
         return -1;
-    note_pending(c);
+    hd_note_pending(c);
     return (long)len;
 }
 
 static const tps_handler echo_handler = {
     .name = "echo",
     .on_data = echo_on_data,
-    .on_close = rec_on_close,
+    .on_close = hd_rec_on_close,
 };
 
 /* check_lib_echo.c's test_echo_slow_reader over TLS: the echo owed to a
@@ -434,7 +349,7 @@ START_TEST(tls_backpressure_slow_reader)
 {
     const long hw = 65536;
     const tu_opt opts[] = {{TPS_OPT_OUTPUT_HIGH_WATER, hw}, TU_OPT_END};
-    seen_reset();
+    hd_seen_reset();
     tps_server *srv = start_tls(&echo_handler, _i, opts);
     tcli t;
     open_small(&t, tu_port(srv, 0), 16384);
@@ -447,7 +362,7 @@ START_TEST(tls_backpressure_slow_reader)
     free(data);
     ck_assert_msg(tps_server_stat(srv, TPS_STAT_BACKPRESSURE) > 0,
                   "BACKPRESSURE stat is 0 after %zu bytes to a slow reader", total);
-    long held = atomic_load(&max_pending);
+    long held = atomic_load(&hd_max_pending);
     ck_assert_msg(held <= hw + 65536, "%ld bytes of output held, high water %ld", held, hw);
     tcli_free(&t);
     tps_server_free(srv);
@@ -456,29 +371,6 @@ END_TEST
 
 /* ---- a peer that does not read: send timeout, MAX_OUTPUT ------------------------------ */
 
-/* Streams 128 KiB whenever the output buffer empties (a well-behaved
- * producer: it never passes MAX_OUTPUT by itself). */
-static void prod_fill(tps_conn *c)
-{
-    for (int i = 0; i < 8; i++)
-        if (tps_conn_send(c, tu_pattern() + i * 16384, 16384) != 0)
-            break;
-    note_pending(c);
-}
-
-static int prod_on_open(tps_conn *c)
-{
-    prod_fill(c);
-    return 0;
-}
-
-static const tps_handler producer_handler = {
-    .name = "producer",
-    .on_open = prod_on_open,
-    .on_writable = prod_fill,
-    .on_close = rec_on_close,
-};
-
 /* check_lib_limits.c's test_limits_send_timeout over TLS: output to a
  * client that never reads makes no progress, and the connection is
  * closed at the send timeout (SEND_TIMEOUT, its stat), its output within
@@ -486,22 +378,23 @@ static const tps_handler producer_handler = {
  * a close_notify, so it can tell the stream was cut. */
 START_TEST(tls_send_timeout)
 {
-    seen_reset();
+    hd_seen_reset();
     const tu_opt opts[] = {{TPS_OPT_SEND_TIMEOUT_MS, 300},
                            {TPS_OPT_MAX_OUTPUT, 262144},
                            {TPS_OPT_OUTPUT_HIGH_WATER, 65536},
                            TU_OPT_END};
-    tps_server *srv = start_tls(&producer_handler, _i, opts);
+    tps_server *srv = start_tls(&hd_producer_handler, _i, opts);
     tcli t;
     open_small(&t, tu_port(srv, 0), 8192); /* and never reads */
-    int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, wait_ms());
+    int64_t waited = hd_wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, wait_ms());
     ck_assert_msg(waited >= 0,
                   "%s: no SEND_TIMEOUT close for a peer that never reads "
                   "(reasons: output_limit %d, error %d, tls %d)",
-                  _i ? "may-block" : "plain", atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
-                  atomic_load(&reasons[TPS_CLOSE_ERROR]), atomic_load(&reasons[TPS_CLOSE_TLS]));
+                  _i ? "may-block" : "plain", atomic_load(&hd_reasons[TPS_CLOSE_OUTPUT_LIMIT]),
+                  atomic_load(&hd_reasons[TPS_CLOSE_ERROR]),
+                  atomic_load(&hd_reasons[TPS_CLOSE_TLS]));
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_SEND_TIMEOUTS, 1, wait_ms()), 1);
-    ck_assert_int_le(atomic_load(&max_pending), 262144);
+    ck_assert_int_le(atomic_load(&hd_max_pending), 262144);
     size_t got = 0;
     int end = drain_to_end(&t, &got);
     ck_assert_msg(end == 0, "after %zu bytes: %s", got,
@@ -512,48 +405,27 @@ START_TEST(tls_send_timeout)
 }
 END_TEST
 
-/* Ignores the peer: queues 64 KiB after 64 KiB until the library refuses. */
-static long flood_on_data(tps_conn *c, const char *data, size_t len)
-{
-    (void)data;
-    for (int i = 0; i < 64; i++) {
-        int rc = tps_conn_send(c, tu_pattern() + i * 1024, 65536);
-        note_pending(c);
-        if (rc != 0) {
-            atomic_store(&last_send_rc, rc);
-            break;
-        }
-    }
-    return (long)len;
-}
-
-static const tps_handler flood_handler = {
-    .name = "flood",
-    .on_data = flood_on_data,
-    .on_close = rec_on_close,
-};
-
-/* check_lib_limits.c's test_limits_max_output over TLS: a handler queues
- * more than MAX_OUTPUT for a client that does not read; the send past it
- * is refused (TPS_ENOBUFS) and the connection closed (OUTPUT_LIMIT, its
- * stat), never holding more than the limit. Then the client reads: what
- * was queued before the refusal arrives whole (tpserv.h: "closed ...
- * after what was queued before is written"), then a close_notify and the
- * FIN. */
+/* check_lib_limits.c's test_limits_max_output over TLS: the flood
+ * handler queues more than MAX_OUTPUT for a client that does not read;
+ * the send past it is refused (TPS_ENOBUFS) and the connection closed
+ * (OUTPUT_LIMIT, its stat), never holding more than the limit. Then the
+ * client reads: what was queued before the refusal arrives whole
+ * (tpserv.h: "closed ... after what was queued before is written"), then
+ * a close_notify and the FIN. */
 START_TEST(tls_max_output)
 {
-    seen_reset();
+    hd_seen_reset();
     const tu_opt opts[] = {{TPS_OPT_MAX_OUTPUT, 262144}, TU_OPT_END};
-    tps_server *srv = start_tls(&flood_handler, _i, opts);
+    tps_server *srv = start_tls(&hd_flood_handler, _i, opts);
     tcli t;
     open_small(&t, tu_port(srv, 0), 8192);
     tcli_write(&t, "x", 1);
-    ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, wait_ms()) >= 0,
+    ck_assert_msg(hd_wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, wait_ms()) >= 0,
                   "no OUTPUT_LIMIT close; last send rc %d (reasons: send_timeout %d, error %d)",
-                  atomic_load(&last_send_rc), atomic_load(&reasons[TPS_CLOSE_SEND_TIMEOUT]),
-                  atomic_load(&reasons[TPS_CLOSE_ERROR]));
-    ck_assert_int_eq(atomic_load(&last_send_rc), TPS_ENOBUFS);
-    ck_assert_int_le(atomic_load(&max_pending), 262144);
+                  atomic_load(&hd_last_send_rc), atomic_load(&hd_reasons[TPS_CLOSE_SEND_TIMEOUT]),
+                  atomic_load(&hd_reasons[TPS_CLOSE_ERROR]));
+    ck_assert_int_eq(atomic_load(&hd_last_send_rc), TPS_ENOBUFS);
+    ck_assert_int_le(atomic_load(&hd_max_pending), 262144);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_OUTPUT_LIMIT, 1, wait_ms()), 1);
     enum { CHUNK = 65536, CHUNKS = 262144 / CHUNK };
     unsigned char *back = malloc(CHUNK);
@@ -573,46 +445,6 @@ END_TEST
 
 /* ---- a close after a large reply, the input limit ------------------------------------- */
 
-#define BIG_REPLY (200 * 1024)
-enum { HOW_CLOSE, HOW_RETURN, HOW_OUTPUT_LIMIT, HOW_COUNT };
-static atomic_int quit_how, quit_refused;
-
-/* check_lib_close.c's line protocol: each line is echoed; "QUIT" is
- * answered with BIG_REPLY bytes of the pattern, then the connection is
- * closed in one of three ways (quit_how), with whatever the peer sent
- * after it unread. */
-static long quit_on_data(tps_conn *c, const char *data, size_t len)
-{
-    size_t used = 0;
-    const char *nl;
-    while (used < len && (nl = memchr(data + used, '\n', len - used)) != NULL) {
-        size_t n = (size_t)(nl - (data + used)) + 1;
-        if (n == 5 && memcmp(data + used, "QUIT\n", 5) == 0) {
-            tps_conn_send(c, tu_pattern(), BIG_REPLY);
-            switch (atomic_load(&quit_how)) {
-            case HOW_CLOSE:
-                tps_conn_close(c);
-                return (long)len;
-            case HOW_RETURN:
-                return -1;
-            default: /* over TPS_OPT_MAX_OUTPUT: refused, and closes */
-                if (tps_conn_send(c, tu_pattern(), BIG_REPLY) == TPS_ENOBUFS)
-                    atomic_store(&quit_refused, 1);
-                return (long)len;
-            }
-        }
-        tps_conn_send(c, data + used, n);
-        used += n;
-    }
-    return (long)used;
-}
-
-static const tps_handler quit_handler = {
-    .name = "quit",
-    .on_data = quit_on_data,
-    .on_close = rec_on_close,
-};
-
 /* check_lib_close.c's test_close_after_reply_loses_nothing over TLS; _i
  * is mode * HOW_COUNT + how. The client's window is small and it reads
  * only after a pause, so most of the reply still waits in the server when
@@ -622,13 +454,10 @@ static const tps_handler quit_handler = {
 START_TEST(tls_close_after_reply_loses_nothing)
 {
     int mode = _i / HOW_COUNT, how = _i % HOW_COUNT;
-    static const int close_reason[HOW_COUNT] = {TPS_CLOSE_HANDLER, TPS_CLOSE_HANDLER,
-                                                TPS_CLOSE_OUTPUT_LIMIT};
-    seen_reset();
-    atomic_store(&quit_how, how);
-    atomic_store(&quit_refused, 0);
+    hd_seen_reset();
+    hd_quit_reset(how);
     const tu_opt opts[] = {{TPS_OPT_MAX_OUTPUT, BIG_REPLY + 1024}, TU_OPT_END};
-    tps_server *srv = start_tls(&quit_handler, mode, opts);
+    tps_server *srv = start_tls(&hd_quit_handler, mode, opts);
     tcli t;
     open_small(&t, tu_port(srv, 0), 4096);
     ck_assert(tcli_echo(&t, (const unsigned char *)"hello\n", 6, wait_ms()));
@@ -654,42 +483,14 @@ START_TEST(tls_close_after_reply_loses_nothing)
                   eof < 0 ? strerror(-eof) : "more data");
     tcli_free(&t);
     tu_wait_stat(srv, TPS_STAT_CLOSED, 1, wait_ms());
-    ck_assert_int_eq(atomic_load(&reasons[close_reason[how]]), 1);
+    ck_assert_int_eq(atomic_load(&hd_reasons[hd_quit_close_reason[how]]), 1);
     if (how == HOW_OUTPUT_LIMIT)
-        ck_assert_int_eq(atomic_load(&quit_refused), 1);
+        ck_assert_int_eq(atomic_load(&hd_quit_refused), 1);
     free(req);
     free(back);
     tps_server_free(srv);
 }
 END_TEST
-
-#define TOO_LONG "-ERR line too long\r\n"
-
-/* Lines; a line longer than TPS_OPT_MAX_INPUT is answered by on_limit. */
-static long line_on_data(tps_conn *c, const char *data, size_t len)
-{
-    const char *nl = memchr(data, '\n', len);
-    if (nl == NULL)
-        return 0;
-    tps_conn_send(c, data, (size_t)(nl - data) + 1);
-    return (long)(nl - data) + 1;
-}
-
-static atomic_int limit_calls, limit_reason, limit_send_rc;
-
-static void line_on_limit(tps_conn *c, int reason)
-{
-    atomic_fetch_add(&limit_calls, 1);
-    atomic_store(&limit_reason, reason);
-    atomic_store(&limit_send_rc, tps_conn_send(c, TOO_LONG, sizeof(TOO_LONG) - 1));
-}
-
-static const tps_handler line_handler = {
-    .name = "lines",
-    .on_data = line_on_data,
-    .on_close = rec_on_close,
-    .on_limit = line_on_limit,
-};
 
 /* check_lib_close.c's test_close_input_limit_says_why and
  * check_lib_limits.c's test_limits_max_input over TLS; _i is mode * 2 +
@@ -700,11 +501,9 @@ static const tps_handler line_handler = {
 START_TEST(tls_input_limit)
 {
     int mode = _i / 2, says_why = _i % 2;
-    seen_reset();
-    atomic_store(&limit_calls, 0);
-    atomic_store(&limit_reason, -1);
-    atomic_store(&limit_send_rc, -1);
-    tps_handler h = line_handler;
+    hd_seen_reset();
+    hd_limit_reset();
+    tps_handler h = hd_line_handler;
     if (!says_why)
         h.on_limit = NULL;
     const tu_opt opts[] = {{TPS_OPT_MAX_INPUT, 4096}, TU_OPT_END};
@@ -730,14 +529,14 @@ START_TEST(tls_input_limit)
     int eof = tu_wait_eof(hog.fd, wait_ms());
     ck_assert_msg(eof == 0, "after the close_notify: %d (%s), not a clean EOF", eof,
                   eof < 0 ? strerror(-eof) : "more data");
-    ck_assert_int_eq(atomic_load(&limit_calls), says_why);
+    ck_assert_int_eq(atomic_load(&hd_limit_calls), says_why);
     if (says_why) {
-        ck_assert_int_eq(atomic_load(&limit_reason), TPS_CLOSE_INPUT_LIMIT);
-        ck_assert_int_eq(atomic_load(&limit_send_rc), 0);
+        ck_assert_int_eq(atomic_load(&hd_limit_reason), TPS_CLOSE_INPUT_LIMIT);
+        ck_assert_int_eq(atomic_load(&hd_limit_send_rc), 0);
     }
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, wait_ms()), 1);
     tcli_free(&hog);
-    ck_assert_msg(wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, wait_ms()) >= 0, "no INPUT_LIMIT close");
+    ck_assert_msg(hd_wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, wait_ms()) >= 0, "no INPUT_LIMIT close");
     ck_assert(tcli_echo(&other, (const unsigned char *)"two\n", 4, wait_ms()));
     tcli_free(&other);
     free(junk);
