@@ -10,7 +10,7 @@
  *   LINGER_MS, not after the drain deadline, and a request that comes
  *   meanwhile is still answered.
  * Each test runs with a plain handler and with TPS_HANDLER_MAY_BLOCK. */
-#include "handlers.h"
+#include "testhandlers.h"
 #include "suites.h"
 #include "testutil.h"
 

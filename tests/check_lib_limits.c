@@ -6,7 +6,7 @@
  * output limits, and running out of descriptors (EMFILE) without a busy
  * loop. Each test starts its own server and checks both what the client
  * sees and the matching statistic and close reason. */
-#include "handlers.h"
+#include "testhandlers.h"
 #include "suites.h"
 #include "testutil.h"
 

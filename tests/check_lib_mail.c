@@ -3,7 +3,7 @@
  * tps_server_conn_close(): other threads reach a connection by id, in
  * order, never a newer connection in the same slot, with or without
  * TPS_HANDLER_MAY_BLOCK, and the mailbox is bounded. */
-#include "handlers.h"
+#include "testhandlers.h"
 #include "suites.h"
 #include "testutil.h"
 

@@ -20,7 +20,7 @@
  * timeout and graceful stop are check_lib_tls.c's. */
 #include "config.h"
 
-#include "handlers.h"
+#include "testhandlers.h"
 #include "suites.h"
 #include "testutil.h"
 #include "tlscli.h"

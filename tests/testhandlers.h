@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* handlers.h - test handlers shared by the plaintext and TLS suites.
+/* testhandlers.h - test handlers shared by the plaintext and TLS suites.
  * check_lib_tls_contract.c replays tests of check_lib_limits.c,
  * check_lib_close.c and check_lib_mail.c over a tls: listener and asserts
  * the same things, so it must drive the server with the very same
@@ -11,8 +11,8 @@
  * ck_assert on a server thread would not stop the test cleanly). The
  * state is global: each test resets what it reads before it starts its
  * server (hd_seen_reset and friends), and runs one server at a time. */
-#ifndef TPS_TESTS_HANDLERS_H
-#define TPS_TESTS_HANDLERS_H
+#ifndef TPS_TESTS_TESTHANDLERS_H
+#define TPS_TESTS_TESTHANDLERS_H
 
 #include "testutil.h"
 

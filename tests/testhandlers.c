@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* handlers.c - test handlers shared by the plaintext and TLS suites (see
- * handlers.h for why they live in one place). */
-#include "handlers.h"
+/* testhandlers.c - test handlers shared by the plaintext and TLS suites (see
+ * testhandlers.h for why they live in one place). */
+#include "testhandlers.h"
 
 #include <stdio.h>
 #include <string.h>
