@@ -273,8 +273,14 @@ static int tls_handshake(tps__worker *w, tps_conn *c)
     if (c->flags & TPS__CF_HS_RESULT) {
         c->flags &= ~TPS__CF_HS_RESULT;
         rc = c->hs_rc;
-        if (rc == 0 && c->away_events) /* the peer wrote while it was away: */
-            rc = -2;                   /* step on */
+        /* The peer wrote while c was away, after the step's last recv():
+         * its edge came and went here. Waiting, step on; done, the turn
+         * after this one reads again, for the BIO's "drained" predates
+         * those bytes (they sat in the socket for ever once: a stall). */
+        if (c->away_events && rc == 0)
+            rc = -2;
+        else if (c->away_events && rc > 0)
+            tps__ready_push(w, c);
         c->away_events = 0;
     }
     if (rc == -2) {
