@@ -6,20 +6,21 @@
  * interrupts. Run by a worker, it delays every established connection of
  * that worker by as much, and under a flood of handshakes by that times
  * the steps queued (measured: an established client's p99 went from 0.28
- * to 3.8 ms). Here each step runs on a pool thread at a lower priority,
- * so that the handshakes get what established connections leave:
- * - TPS_OPT_TLS_HANDSHAKE_OFFLOAD 1 (the default): nice 10. The pool
- *   thread, at a tenth of a worker's weight, is soon past its fair share,
- *   but the scheduler may still let it finish its slice before a worker
- *   that wakes: under a flood an established client's p99 was 1.5x lower
- *   than with the steps in the workers, not at its baseline.
- * - 2: SCHED_IDLE. A worker that wakes takes the CPU at once: with the
- *   flood capped at 500 handshakes/s (TPS_OPT_TLS_HANDSHAKE_RATE), the
- *   p99 stayed at 1.5x its baseline where nice 10 gave 3-9x and nice 19
- *   2.5-4x. But beside another busy process SCHED_IDLE gets next to no
- *   CPU, and new clients starve (seen: a test's handshakes timing out
- *   while a compiler ran, at nice 19 already): the operator's choice, for
- *   a machine that is the server's.
+ * to 3.8 ms). Here each step runs on a pool thread at SCHED_IDLE, so
+ * that the handshakes get only what established connections leave: a
+ * worker that wakes takes the CPU at once. With a flood capped at 500
+ * handshakes/s (TPS_OPT_TLS_HANDSHAKE_RATE) an established client's p99
+ * stayed at 1.0-1.5x its baseline; pool threads at nice 10 gave 3-9x
+ * (the scheduler lets them finish their slice first) and nice 19 2.5-4x,
+ * no better than steps in the workers (3-4x), so there is no such middle
+ * setting. The pool is off by default (TPS_OPT_TLS_HANDSHAKE_OFFLOAD):
+ * - its hand-offs cost thread switches: 6-8 per resumed handshake
+ *   against under 1 in the workers, and 30% more CPU (334-364 against
+ *   254-261 us; full handshakes 5-15% more);
+ * - beside another busy process SCHED_IDLE gets next to no CPU and new
+ *   clients starve (seen at nice 19 already: a test's handshakes timing
+ *   out while a compiler ran).
+ * It is for a machine that is the server's, under handshake floods.
  *
  * Ownership: a connection whose step is submitted is "away" from its
  * worker (as in a may-block callback: off the worker's lists, its events
@@ -36,13 +37,9 @@
 
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-#define HS_NICE 10
 
 struct tps__hspool {
     pthread_mutex_t lock;
@@ -66,17 +63,13 @@ static void *hs_main(void *arg)
 {
     tps_server *srv = arg;
     struct tps__hspool *p = srv->hspool;
-    /* Linux: policy and nice value are per thread, and lowering either
-     * needs no privilege; if it fails the steps still run, only without
-     * the protection. */
-    if (srv->opt[TPS_OPT_TLS_HANDSHAKE_OFFLOAD] == 2) {
-        struct sched_param sp = {.sched_priority = 0};
-        int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-        if (rc != 0)
-            tps__log_errno(srv, TPS_LOG_WARN, rc, "handshake thread: SCHED_IDLE refused");
-    } else if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HS_NICE) != 0) {
-        tps__log_errno(srv, TPS_LOG_WARN, errno, "handshake thread: setpriority() failed");
-    }
+    /* Linux: the policy is per thread, and lowering it needs no
+     * privilege; if it fails the steps still run, only without the
+     * protection. */
+    struct sched_param sp = {.sched_priority = 0};
+    int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    if (rc != 0)
+        tps__log_errno(srv, TPS_LOG_WARN, rc, "handshake thread: SCHED_IDLE refused");
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (tps__list_empty(&p->queue) && !p->quit)

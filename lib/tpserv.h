@@ -365,9 +365,9 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
       "graceful close and stop: how long a peer must be quiet before the close (0 = at once)") \
     X(TLS_HANDSHAKE_TIMEOUT_MS, 10000, 0, 86400000,                                          \
       "tls: listeners: close if the TLS handshake is not done after this long (0 = never)") \
-    X(TLS_HANDSHAKE_OFFLOAD, 1, 0, 2,                                                        \
-      "tls: listeners: where the step that answers a ClientHello runs: 0 = in the workers, "   \
-      "1 = in threads at nice 10 (as many as workers), 2 = in threads at SCHED_IDLE")         \
+    X(TLS_HANDSHAKE_OFFLOAD, 0, 0, 1,                                                        \
+      "tls: listeners: the step that answers a ClientHello runs in SCHED_IDLE threads, not "   \
+      "in the workers, so that a flood of handshakes delays established connections less")    \
     X(TLS_HANDSHAKE_RATE, 0, 0, 16777216,                                                    \
       "tls: listeners: new TLS connections accepted per second at most; more wait to be "    \
       "accepted (0 = no cap)")                                                               \
