@@ -10,10 +10,10 @@
  * that the handshakes get only what established connections leave: a
  * worker that wakes takes the CPU at once. With a flood capped at 500
  * handshakes/s (TPS_OPT_TLS_HANDSHAKE_RATE) an established client's p99
- * stayed at 1.0-1.5x its baseline; pool threads at nice 10 gave 3-9x
- * (the scheduler lets them finish their slice first) and nice 19 2.5-4x,
- * no better than steps in the workers (3-4x), so there is no such middle
- * setting. The pool is off by default (TPS_OPT_TLS_HANDSHAKE_OFFLOAD):
+ * stayed at 1.0-2.2x its baseline; pool threads at nice 10 gave 2.9-8.8x
+ * (the scheduler lets them finish their slice first) and nice 19
+ * 2.6-4.3x, no better than steps in the workers (2.8-8.6x at 300-1,000/s),
+ * so there is no such middle setting. The pool is off by default (TPS_OPT_TLS_HANDSHAKE_OFFLOAD):
  * - its hand-offs cost thread switches: 6-8 per resumed handshake
  *   against under 1 in the workers, and 30% more CPU (334-364 against
  *   254-261 us; full handshakes 5-15% more);
