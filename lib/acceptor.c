@@ -36,6 +36,10 @@ struct acc {
     int64_t pause_until_ms;
     int backoff_ms;
     uint64_t *wakes; /* per worker: descriptors queued for it this batch */
+    /* TPS_OPT_TLS_HANDSHAKE_RATE: a token per TLS connection accepted,
+     * refilled at the rate, at most a second's worth (the burst). */
+    double tls_tokens;
+    int64_t tls_refill_ns;
 };
 
 /* Tell each chosen worker once per accept batch, not per connection. */
@@ -178,16 +182,51 @@ static bool tls_at_cap(tps_server *srv)
     return cap > 0 && atomic_load(&srv->hs_pending) >= (uint64_t)cap;
 }
 
-/* Accept until EAGAIN, a batch, a full queue, the TLS cap or a pause. */
+/* TLS connections accepted per second at most (TPS_OPT_TLS_HANDSHAKE_RATE,
+ * HAProxy's maxsslrate): each costs a full handshake, and a flood of them
+ * takes CPU from the established connections however it is scheduled (a
+ * flood at another process on the same cores raised an established
+ * client's p99 as much as one at us: tests/server_tls_flood.sh). Past
+ * the rate, TLS listeners rest and clients wait in the backlog. true if a
+ * token is left; else *timeout (ms, -1: none yet) is at most the wait for
+ * the next one. */
+static bool tls_rate_ok(struct acc *a, int *timeout)
+{
+    long long rate = a->srv->opt[TPS_OPT_TLS_HANDSHAKE_RATE];
+    if (rate == 0)
+        return true;
+    uint64_t now = tps__now_ns();
+    if (a->tls_refill_ns == 0)
+        a->tls_tokens = (double)rate; /* a full bucket at start */
+    else
+        a->tls_tokens += (double)(now - (uint64_t)a->tls_refill_ns) * (double)rate / 1e9;
+    if (a->tls_tokens > (double)rate)
+        a->tls_tokens = (double)rate;
+    a->tls_refill_ns = (int64_t)now;
+    if (a->tls_tokens >= 1)
+        return true;
+    int wait = (int)((1 - a->tls_tokens) * 1000 / (double)rate) + 1;
+    if (*timeout < 0 || wait < *timeout)
+        *timeout = wait;
+    tps__count(&a->srv->acc_stats, TPS_STAT_ACCEPT_PAUSES, 1);
+    return false;
+}
+
+/* Accept until EAGAIN, a batch, a full queue, the TLS cap or rate, or a
+ * pause. */
 static void accept_batch(struct acc *a, const tps__listener *l)
 {
     int lfd = l->fd;
     tps_server *srv = a->srv;
-    for (int i = 0; i < ACCEPT_BATCH && queue_has_room(srv) && !(l->tls && tls_at_cap(srv));
+    bool rated = l->tls && srv->opt[TPS_OPT_TLS_HANDSHAKE_RATE] > 0;
+    for (int i = 0; i < ACCEPT_BATCH && queue_has_room(srv) && !(l->tls && tls_at_cap(srv)) &&
+                    !(rated && a->tls_tokens < 1);
          i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (rated && fd >= 0)
+            a->tls_tokens -= 1;
         if (fd < 0) {
             int err = errno;
             if (err == EAGAIN || err == EWOULDBLOCK)
@@ -305,7 +344,7 @@ static void *acceptor_main(void *arg)
     while (!tps__draining(srv)) {
         int timeout;
         short ev = may_accept(&a, &timeout) ? POLLIN : 0;
-        short tls_ev = ev && !tls_full(srv) ? POLLIN : 0;
+        short tls_ev = ev && !tls_full(srv) && tls_rate_ok(&a, &timeout) ? POLLIN : 0;
         for (unsigned i = 0; i < n; i++)
             pfd[i].events = srv->listeners[i].tls ? tls_ev : ev;
         /* Any return, EINTR included, goes round the loop, which checks

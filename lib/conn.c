@@ -258,10 +258,44 @@ static void tls_begin(tps__worker *w, tps_conn *c)
 }
 
 /* One step of the handshake: 1 done (the connection is opened now), 0
- * waiting for the peer, -1 failed. */
+ * waiting for the peer (or for the pool to run the step), -1 failed.
+ * With the handshake pool (hspool.c) a turn does not run the step that
+ * answers the ClientHello, the costly one: it asks for it (TPS__CF_HS_STEP,
+ * submitted at the turn's end, when nothing here touches c any more), and
+ * the turn after the pool's reads the outcome. The later steps (TLS 1.3:
+ * check the client's Finished, send tickets) cost a fraction of it and
+ * two thread switches each in the pool, so the worker runs them, as it
+ * runs every step without the pool: a few per iteration, after the
+ * events of established connections (hs_budget). */
 static int tls_handshake(tps__worker *w, tps_conn *c)
 {
-    int rc = tps__tls_handshake(w, c);
+    int rc = -2;
+    if (c->flags & TPS__CF_HS_RESULT) {
+        c->flags &= ~TPS__CF_HS_RESULT;
+        rc = c->hs_rc;
+        /* The peer wrote while c was away, after the step's last recv():
+         * its edge came and went here. Waiting, step on; done, the turn
+         * after this one reads again, for the BIO's "drained" predates
+         * those bytes (they sat in the socket for ever once: a stall). */
+        if (c->away_events && rc == 0)
+            rc = -2;
+        else if (c->away_events && rc > 0)
+            tps__ready_push(w, c);
+        c->away_events = 0;
+    }
+    if (rc == -2) {
+        if (w->srv->hspool != NULL && tps__tls_hs_answers_hello(c)) {
+            c->flags |= TPS__CF_HS_STEP;
+            return 0;
+        }
+        if (w->hs_budget == 0) { /* established connections first */
+            tps__ready_push(w, c);
+            return 0;
+        }
+        w->hs_budget--;
+        rc = tps__tls_handshake_step(c);
+    }
+    tps__tls_handshake_count(w, c, rc);
     if (rc <= 0)
         return rc;
     c->flags &= ~(TPS__CF_TLS_HS | TPS__CF_HS_COUNTED);
@@ -389,12 +423,6 @@ static ssize_t read_some(tps__worker *w, tps_conn *c, char *p, size_t room, bool
     ssize_t n;
     if (c->tls != NULL && !(c->flags & (TPS__CF_PROXY_WAIT | TPS__CF_LINGER))) {
         if (c->flags & TPS__CF_TLS_HS) {
-            if (w->hs_budget == 0) { /* established connections first */
-                tps__ready_push(w, c);
-                *drained = true;
-                return -EAGAIN;
-            }
-            w->hs_budget--;
             int rc = tls_handshake(w, c);
             if (rc <= 0) {
                 *drained = true;
@@ -573,6 +601,12 @@ void tps__conn_turn(tps__worker *w, tps_conn *c, uint32_t events)
     if (c->fd >= 0)
         turn_end(w, c);
     c->r = NULL;
+    if (c->flags & TPS__CF_HS_STEP) {
+        if (c->fd >= 0 && !(c->flags & TPS__CF_CLOSING))
+            tps__hspool_submit(w, c); /* c is away from here on */
+        else
+            c->flags &= ~TPS__CF_HS_STEP;
+    }
 }
 
 void tps__conn_begin_shutdown(tps__worker *w, tps_conn *c)

@@ -50,6 +50,8 @@
  * loop iteration; the others wait for the next, after the events of
  * established connections. */
 #define TPS__HANDSHAKES_PER_ROUND 8
+/* A worker with handshake steps in the pool sleeps at most this long. */
+#define TPS__HS_BACK_POLL_MS 100
 #define TPS__MAX_EVENTS      256         /* epoll events per wait */
 #define TPS__HANDOFF_TICK_MS 1           /* a callback this old may be handed off */
 
@@ -103,6 +105,8 @@ enum {
     TPS__CF_IP_COUNTED = 1u << 11,   /* counted in the per-address cap */
     TPS__CF_TLS_HS = 1u << 12,       /* TLS handshake not done: not opened (hs_list) */
     TPS__CF_HS_COUNTED = 1u << 13,   /* counted in srv->hs_pending */
+    TPS__CF_HS_STEP = 1u << 14,      /* hand the next handshake step to hspool.c (turn's end) */
+    TPS__CF_HS_RESULT = 1u << 15,    /* hspool.c ran a step: its outcome waits in c->tls */
 };
 
 struct tps__worker;
@@ -120,7 +124,10 @@ struct tps_conn {
     int fd;
     unsigned flags;
     int close_reason;
-    bool away;            /* in a may-block callback (worker lock) */
+    bool away;            /* in a may-block callback (worker lock), or its
+                             handshake step on a pool thread (hspool.c) */
+    signed char hs_rc;    /* that step's outcome (TPS__CF_HS_RESULT) */
+    _Atomic bool hs_event; /* an event came while away: the pool must ring (hspool.c) */
     uint32_t away_events; /* events that came meanwhile (worker lock) */
     tps_server *srv;
     struct tps__worker *w;          /* owner, for life */
@@ -136,7 +143,9 @@ struct tps_conn {
     tps__list link;                 /* worker's LRU of its conns (not while away) */
     tps__list send_link;            /* worker's conns with output (not while away),
                                        or waiting for their PROXY header,
-                                       or lingering (none of them has output) */
+                                       or lingering (none of them has output),
+                                       or in their TLS handshake (hs_list), or,
+                                       away, in the handshake pool (hspool.c) */
     tps__list ready_link;           /* worker's ready list */
     struct tps_conn *free_next;     /* conntab free list / worker dead list */
     tps__peer peer;
@@ -210,6 +219,10 @@ typedef struct tps__worker {
     size_t mail_bytes;        /* queued, not yet delivered or dropped */
     _Atomic bool inbox_ready; /* the inbox has something */
     tps__list mail;           /* taken from the inbox, not delivered yet */
+    /* handshake steps done by the pool (hspool.c), back to us */
+    tps__list hs_back;          /* guarded by the pool's lock */
+    _Atomic bool hs_back_ready; /* hs_back has something (seq_cst, as owed) */
+    unsigned hs_away;           /* our connections in the pool or in hs_back */
 } tps__worker;
 
 /* Conn table: stable slots (never freed while the server lives), so an
@@ -287,6 +300,7 @@ struct tps_server {
     _Atomic uint64_t hs_pending;
     struct tps__ticket_keys *tickets; /* tls_lock; server-wide: a new SSL_CTX
                                           keeps resuming the old one's sessions */
+    struct tps__hspool *hspool;       /* TLS handshake threads (hspool.c); NULL: in the workers */
 
     _Atomic int run_state;    /* TPS__RUN_* */
     _Atomic int wake_errno;   /* first failed doorbell write (tps__ring), 0 if none */
@@ -369,8 +383,16 @@ int tps__tls_attach(tps_conn *c);
 /* Raw bytes read with a PROXY header that belong to the TLS handshake. */
 int tps__tls_preread(tps_conn *c, const char *p, size_t n);
 /* Advance the handshake: 1 done, 0 waiting for the peer, -1 failed
- * (counted by reason in w's stats, logged at debug level). */
-int tps__tls_handshake(tps__worker *w, tps_conn *c);
+ * (logged at debug level). Touches only c->tls and the socket, so it may
+ * run on a handshake thread while c is away from its worker (hspool.c);
+ * the outcome is counted by tps__tls_handshake_count on the worker. */
+int tps__tls_handshake_step(tps_conn *c);
+/* Will the next step answer the ClientHello (nothing sent yet)? That one
+ * generates a key share, derives and signs: the costly step. */
+bool tps__tls_hs_answers_hello(const tps_conn *c);
+/* Count a step's outcome rc in w's stats (handshakes, resumptions, the
+ * time, failures by reason). Worker thread. */
+void tps__tls_handshake_count(tps__worker *w, tps_conn *c, int rc);
 /* Decrypt into p[0..room): bytes (>0), 0 at the peer's EOF, -EAGAIN, or
  * -EPROTO (bad record: counted) / another -errno. *drained: nothing more
  * to read until the next edge. */
@@ -381,6 +403,20 @@ ssize_t tps__tls_write(tps_conn *c, const char *p, size_t len);
 void tps__tls_close_notify(tps_conn *c);
 /* Free c's TLS session (at close). */
 void tps__tls_free(tps_conn *c);
+
+/* hspool.c: TLS handshake steps on low-priority threads, so that a flood
+ * of handshakes cannot delay the established connections of a worker.
+ * Started (if TPS_OPT_TLS_HANDSHAKE_OFFLOAD and a tls: listener) and
+ * stopped with the server, the stop after every worker finished. */
+int tps__hspool_start(tps_server *srv);
+void tps__hspool_stop(tps_server *srv);
+/* c's next step runs on a pool thread: c goes away from w (off its lists,
+ * events kept in away_events) until tps__hspool_collect. w's runner, at
+ * the end of c's turn. */
+void tps__hspool_submit(tps__worker *w, tps_conn *c);
+/* Take back the connections whose step is done: each is owed a turn, in
+ * which conn.c reads the outcome (TPS__CF_HS_RESULT). w's runner. */
+void tps__hspool_collect(tps__worker *w);
 
 /* ---- the modules, from the top down ----------------------------------------
  * Calls go down this list, never up: server -> runner -> worker -> {mail,

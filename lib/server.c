@@ -186,7 +186,9 @@ static int start_threads(tps_server *srv)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = tps__runners_start(srv);
+    int rc = tps__hspool_start(srv);
+    if (rc == 0)
+        rc = tps__runners_start(srv);
     if (rc == 0)
         rc = tps__acceptor_start(srv);
     if (rc == 0) {
@@ -277,6 +279,7 @@ int tps_server_wait(tps_server *srv)
     if (srv->acceptor_started)
         pthread_join(srv->acceptor, NULL);
     tps__runners_join(srv);
+    tps__hspool_stop(srv);     /* after the workers: none has a connection away */
     tps__listeners_close(srv); /* if the acceptor never ran */
     tps__wake_log(srv);
     srv->joined = true;

@@ -16,6 +16,18 @@
  * buffer one recv() takes several records, and SSL_read decrypts them
  * from memory.
  *
+ * Kernel TLS (kTLS): OpenSSL 3.0 moves a direction's keys into the kernel
+ * (SSL_OP_ENABLE_KTLS) only through BIO controls that its own socket BIO
+ * implements, with a key structure private to OpenSSL. So where the kernel
+ * offers the "tls" ULP, a TCP connection's BIO gets OpenSSL's socket BIO
+ * (BIO_NOCLOSE) chained behind it: every control goes to that one, and
+ * once a direction is in the kernel its reads or writes do too (recvmsg()
+ * with the record type, write() or sendmsg() with one). Until then, and
+ * for what stays in user space (TLS 1.3: see ktls_info_cb), this BIO does
+ * its own syscalls as above. Its writes without MSG_NOSIGNAL run on the
+ * library's threads, which block every signal: a SIGPIPE stays pending on
+ * that thread and never reaches the host.
+ *
  * Owned by the connection's worker thread, like the rest of tps_conn. */
 #include "config.h"
 
@@ -24,7 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -40,6 +55,7 @@ struct tps__tls {
     SSL *ssl;
     tps__buf pre;     /* raw bytes read with the PROXY header: handshake's */
     uint64_t hs_start_ns;
+    int fail_stat;    /* a failed handshake step's TPS_STAT_TLS_FAIL_* */
     int sys_errno;    /* the BIO's last socket error */
     bool drained;     /* the BIO's last recv() was short (or EAGAIN/EOF) */
     bool notified;    /* our close_notify was sent */
@@ -65,6 +81,19 @@ static int bio_read(BIO *b, char *out, int len)
             tps__buf_free(&t->pre);
         return (int)n;
     }
+    BIO *next = BIO_next(b);
+    if (next != NULL && BIO_get_ktls_recv(next)) {
+        /* The kernel decrypts: OpenSSL's BIO gives one record type per
+         * recvmsg(). A short one does not say the socket is empty (a
+         * control record may wait behind data), so only EAGAIN does. */
+        errno = 0;
+        int k = BIO_read(next, out, len);
+        BIO_copy_next_retry(b);
+        t->drained = k <= 0;
+        if (k < 0 && !BIO_should_retry(b))
+            t->sys_errno = errno;
+        return k;
+    }
     ssize_t n;
     do
         n = recv(c->fd, out, (size_t)len, 0);
@@ -88,6 +117,17 @@ static int bio_write(BIO *b, const char *in, int len)
 {
     tps_conn *c = BIO_get_data(b);
     BIO_clear_retry_flags(b);
+    BIO *next = BIO_next(b);
+    if (next != NULL && BIO_get_ktls_send(next)) {
+        /* The kernel encrypts: OpenSSL's BIO sends plaintext, and records
+         * of another type with that type attached (sendmsg()). */
+        errno = 0;
+        int k = BIO_write(next, in, len);
+        BIO_copy_next_retry(b);
+        if (k < 0 && !BIO_should_retry(b))
+            c->tls->sys_errno = errno ? errno : EPIPE;
+        return k;
+    }
     ssize_t n;
     do
         n = send(c->fd, in, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -102,9 +142,13 @@ static int bio_write(BIO *b, const char *in, int len)
     return -1;
 }
 
+/* With a socket BIO behind (kTLS wanted), every control is its: the kTLS
+ * ones (start, ask, mark the next write's record type) and the rest. */
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-    (void)b, (void)num, (void)ptr;
+    BIO *next = BIO_next(b);
+    if (next != NULL)
+        return BIO_ctrl(next, cmd, num, ptr);
     return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
@@ -298,6 +342,42 @@ static int ctx_fail(tps_server *srv, SSL_CTX *ctx, const char *what, const char 
 
 #define TPS__TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 
+/* Does the kernel offer kernel TLS? Asked once per process: attaching the
+ * "tls" ULP to a TCP socket that is not connected fails with ENOTCONN
+ * where the ULP exists, and ENOENT where it does not. Unlike reading
+ * /proc/sys/net/ipv4/tcp_available_ulp (which needs /proc, and lists only
+ * loaded ULPs), the attempt also loads the tls module where it is one and
+ * we may (CAP_NET_ADMIN), as OpenSSL's own attempt would. */
+static bool ktls_kernel;
+static pthread_once_t ktls_once = PTHREAD_ONCE_INIT;
+
+static void ktls_probe(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    int rc = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"));
+    ktls_kernel = rc == 0 || errno == ENOTCONN; /* 0: an old kernel took it */
+    close(fd);
+}
+
+/* TLS 1.3 keeps its records in user space. OpenSSL 3.0 would hand the
+ * kernel its sending key (not the receiving one), but cannot hand it a new
+ * one after a KeyUpdate, nor could the kernels of its day take one: a peer
+ * asking for a key update then gets records under the old key, and the
+ * connection breaks (seen in tests/ktls_vm.sh). So kTLS is turned off for
+ * a TLS 1.3 connection once its version is chosen: just before the
+ * ServerHello, long before the keys change. */
+static void ktls_info_cb(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(ssl) == TLS_ST_SW_SRVR_HELLO &&
+        SSL_version(ssl) >= TLS1_3_VERSION)
+        SSL_clear_options((SSL *)ssl, SSL_OP_ENABLE_KTLS); /* the callback's const is a view */
+}
+
 static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
 {
     static const unsigned char sid_ctx[] = "tpserv";
@@ -317,6 +397,10 @@ static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
     }
     if (cfg->cert_file == NULL) {
         tps__log(srv, TPS_LOG_ERROR, "TLS: no certificate file");
+        return TPS_EINVAL;
+    }
+    if (cfg->no_ktls != 0 && cfg->no_ktls != 1) {
+        tps__log(srv, TPS_LOG_ERROR, "TLS: no_ktls %d: expected 0 or 1", cfg->no_ktls);
         return TPS_EINVAL;
     }
     ERR_clear_error();
@@ -371,6 +455,15 @@ static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
                                                       : 0),
                                NULL);
     }
+    /* Kernel TLS where the kernel has it; OpenSSL still falls back to its
+     * own records per direction when the cipher, version or kernel says no. */
+    if (!cfg->no_ktls) {
+        pthread_once(&ktls_once, ktls_probe);
+        if (ktls_kernel) {
+            SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+            SSL_CTX_set_info_callback(ctx, ktls_info_cb);
+        }
+    }
     if (cfg->alpn != NULL) {
         unsigned char *wire = alpn_wire(cfg->alpn);
         if (wire == NULL) {
@@ -424,8 +517,11 @@ int tps_server_tls_size(tps_server *srv, const tps_tls_config *cfg, size_t size)
     srv->tls_ctx = ctx;
     pthread_mutex_unlock(&srv->tls_lock);
     SSL_CTX_free(old); /* connections born with it keep a reference */
-    tps__log(srv, TPS_LOG_INFO, "TLS: certificate '%s' loaded%s", mine.cert_file,
-             old ? " (new connections use it)" : "");
+    tps__log(srv, TPS_LOG_INFO, "TLS: certificate '%s' loaded%s; kernel TLS %s", mine.cert_file,
+             old ? " (new connections use it)" : "",
+             mine.no_ktls  ? "off"
+             : ktls_kernel ? "on"
+                           : "not offered by this kernel");
     return 0;
 }
 
@@ -465,6 +561,15 @@ int tps__tls_attach(tps_conn *c)
         return TPS_ENOMEM;
     }
     BIO_set_data(b, c);
+    /* kTLS needs OpenSSL's socket BIO behind ours (see the top); TCP only. */
+    if (SSL_get_options(t->ssl) & SSL_OP_ENABLE_KTLS) {
+        BIO *sock = c->peer.family != AF_UNIX ? BIO_new_socket(c->fd, BIO_NOCLOSE) : NULL;
+        if (sock != NULL)
+            BIO_push(b, sock);
+        else
+            SSL_clear_options(t->ssl, SSL_OP_ENABLE_KTLS);
+        ERR_clear_error();
+    }
     SSL_set_bio(t->ssl, b, b);
     SSL_set_accept_state(t->ssl);
     t->hs_start_ns = tps__now_ns();
@@ -476,6 +581,11 @@ int tps__tls_preread(tps_conn *c, const char *p, size_t n)
 {
     c->tls->hs_start_ns = tps__now_ns(); /* the handshake starts after the header */
     return n == 0 ? 0 : tps__buf_append(&c->tls->pre, p, n, SIZE_MAX);
+}
+
+bool tps__tls_hs_answers_hello(const tps_conn *c)
+{
+    return SSL_get_state(c->tls->ssl) == TLS_ST_BEFORE;
 }
 
 /* Which failure a handshake's first queued error says it was. */
@@ -516,25 +626,37 @@ static void log_failure(tps_conn *c, const char *what)
     tps__log(c->srv, TPS_LOG_DEBUG, "TLS %s from %s: %s: closed", what, from, why);
 }
 
-int tps__tls_handshake(tps__worker *w, tps_conn *c)
+int tps__tls_handshake_step(tps_conn *c)
 {
     struct tps__tls *t = c->tls;
     int n = SSL_do_handshake(t->ssl);
-    if (n == 1) {
-        tps__count(&w->stats, TPS_STAT_TLS_HANDSHAKES, 1);
-        if (SSL_session_reused(t->ssl))
-            tps__count(&w->stats, TPS_STAT_TLS_RESUMED, 1);
-        tps__hist_record(&w->hist[TPS_HIST_TLS_HANDSHAKE], tps__now_ns() - t->hs_start_ns);
+    if (n == 1)
         return 1;
-    }
     int e = SSL_get_error(t->ssl, n);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
         return 0;
     t->broken = true;
-    int stat = e == SSL_ERROR_SSL ? failure_stat(ERR_peek_error()) : TPS_STAT_TLS_FAIL_OTHER;
-    tps__count(&w->stats, stat, 1);
+    /* The error queue is this thread's: read it here, count it later. */
+    t->fail_stat = e == SSL_ERROR_SSL ? failure_stat(ERR_peek_error()) : TPS_STAT_TLS_FAIL_OTHER;
     log_failure(c, "handshake");
     return -1;
+}
+
+void tps__tls_handshake_count(tps__worker *w, tps_conn *c, int rc)
+{
+    struct tps__tls *t = c->tls;
+    if (rc < 0) {
+        tps__count(&w->stats, t->fail_stat, 1);
+    } else if (rc > 0) {
+        tps__count(&w->stats, TPS_STAT_TLS_HANDSHAKES, 1);
+        if (SSL_session_reused(t->ssl))
+            tps__count(&w->stats, TPS_STAT_TLS_RESUMED, 1);
+        if (BIO_get_ktls_send(SSL_get_wbio(t->ssl)))
+            tps__count(&w->stats, TPS_STAT_TLS_KTLS_TX, 1);
+        if (BIO_get_ktls_recv(SSL_get_rbio(t->ssl)))
+            tps__count(&w->stats, TPS_STAT_TLS_KTLS_RX, 1);
+        tps__hist_record(&w->hist[TPS_HIST_TLS_HANDSHAKE], tps__now_ns() - t->hs_start_ns);
+    }
 }
 
 ssize_t tps__tls_read(tps__worker *w, tps_conn *c, char *p, size_t room, bool *drained)
@@ -555,9 +677,14 @@ ssize_t tps__tls_read(tps__worker *w, tps_conn *c, char *p, size_t room, bool *d
             }
             continue;
         }
-        if (got > 0)
-            break; /* deliver what came; the next read meets the end again */
-        switch (SSL_get_error(t->ssl, n)) {
+        int e = SSL_get_error(t->ssl, n);
+        if (got > 0) {
+            /* Deliver what came; the next read meets an error again. The
+             * socket's EAGAIN is the end of this edge: no second try. */
+            *drained = e == SSL_ERROR_WANT_READ && t->drained;
+            break;
+        }
+        switch (e) {
         case SSL_ERROR_WANT_READ:
         case SSL_ERROR_WANT_WRITE:
             *drained = true;
@@ -682,6 +809,12 @@ int tps_conn_tls(const tps_conn *c, enum tps_tls_item item, char *buf, size_t le
     }
     case TPS_TLS_RESUMED:
         return put(buf, len, SSL_session_reused(ssl) ? "1" : "0", 1);
+    case TPS_TLS_KTLS: {
+        static const char *const path[] = {"none", "tx", "rx", "tx+rx"};
+        const char *s =
+            path[BIO_get_ktls_send(SSL_get_wbio(ssl)) | BIO_get_ktls_recv(SSL_get_rbio(ssl)) << 1];
+        return put(buf, len, s, strlen(s));
+    }
     }
     return TPS_ENOENT;
 }
@@ -714,10 +847,19 @@ int tps__tls_preread(tps_conn *c, const char *p, size_t n)
     (void)c, (void)p, (void)n;
     return TPS_ENOTSUP;
 }
-int tps__tls_handshake(tps__worker *w, tps_conn *c)
+bool tps__tls_hs_answers_hello(const tps_conn *c)
 {
-    (void)w, (void)c;
+    (void)c;
+    return false;
+}
+int tps__tls_handshake_step(tps_conn *c)
+{
+    (void)c;
     return -1;
+}
+void tps__tls_handshake_count(tps__worker *w, tps_conn *c, int rc)
+{
+    (void)w, (void)c, (void)rc;
 }
 ssize_t tps__tls_read(tps__worker *w, tps_conn *c, char *p, size_t room, bool *drained)
 {

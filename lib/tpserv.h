@@ -12,8 +12,9 @@
  * Conventions: functions return 0 or a negative TPS_E* code (never answer
  * through errno alone). Handles are opaque. The library never prints, never
  * exits and never installs signal handlers; it reports through the log
- * callback set with tps_server_set_log(). SIGPIPE cannot be raised by it
- * (all socket writes use MSG_NOSIGNAL). */
+ * callback set with tps_server_set_log(). SIGPIPE cannot reach the host
+ * from it: its socket writes use MSG_NOSIGNAL, and kernel TLS writes (which
+ * OpenSSL makes with write()) run on its threads, which block all signals. */
 #ifndef TPSERV_H
 #define TPSERV_H
 
@@ -256,7 +257,10 @@ enum tps_tls_item {
     TPS_TLS_ALPN,         /* the protocol chosen */
     TPS_TLS_SNI,          /* the server name the client asked for */
     TPS_TLS_PEER_SUBJECT, /* the verified client certificate's subject */
-    TPS_TLS_RESUMED       /* "1" if the session was resumed, else "0" */
+    TPS_TLS_RESUMED,      /* "1" if the session was resumed, else "0" */
+    TPS_TLS_KTLS          /* which directions the kernel encrypts or
+                             decrypts (kernel TLS): "tx+rx", "tx", "rx" or
+                             "none" (see tps_tls_config.no_ktls) */
 };
 int tps_conn_tls(const tps_conn *c, enum tps_tls_item item, char *buf, size_t len);
 
@@ -361,6 +365,12 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
       "graceful close and stop: how long a peer must be quiet before the close (0 = at once)") \
     X(TLS_HANDSHAKE_TIMEOUT_MS, 10000, 0, 86400000,                                          \
       "tls: listeners: close if the TLS handshake is not done after this long (0 = never)") \
+    X(TLS_HANDSHAKE_OFFLOAD, 0, 0, 1,                                                        \
+      "tls: listeners: the step that answers a ClientHello runs in SCHED_IDLE threads, not "   \
+      "in the workers, so that a flood of handshakes delays established connections less")    \
+    X(TLS_HANDSHAKE_RATE, 0, 0, 16777216,                                                    \
+      "tls: listeners: new TLS connections accepted per second at most; more wait to be "    \
+      "accepted (0 = no cap)")                                                               \
     X(TLS_MAX_HANDSHAKES, 1024, 0, 16777216,                                                 \
       "tls: listeners: handshakes in progress at most; more wait to be accepted (0 = no cap)") \
     X(TLS_TICKET_KEY_MS, 3600000, 1000, 86400000,                                           \
@@ -405,7 +415,9 @@ enum tps_option {
     X(TLS_FAIL_OTHER, "TLS handshakes failed: no shared cipher, alert, other")    \
     X(TLS_HANDSHAKE_TIMEOUTS, "closed: TLS handshake not done in time")           \
     X(TLS_RECORD_ERRORS, "closed: bad TLS record after the handshake")            \
-    X(TLS_NO_CLOSE_NOTIFY, "TLS peers that ended without a close_notify")
+    X(TLS_NO_CLOSE_NOTIFY, "TLS peers that ended without a close_notify")         \
+    X(TLS_KTLS_TX, "TLS handshakes after which the kernel encrypts (kTLS)")       \
+    X(TLS_KTLS_RX, "TLS handshakes after which the kernel decrypts (kTLS)")
 
 enum tps_stat {
 #define TPS_STAT_ENUM_(name, desc) TPS_STAT_##name,
@@ -529,11 +541,20 @@ typedef struct tps_tls_config {
                                 preference; a client offering none of them
                                 is refused; NULL: no ALPN */
     int no_tickets;          /* 1: no session tickets (resumption is on) */
+    int no_ktls;             /* 1: never kernel TLS. 0 (default): where the
+                                kernel offers the "tls" ULP, a TLS 1.2
+                                connection over TCP with AES-GCM or
+                                ChaCha20-Poly1305 has the kernel encrypt
+                                and decrypt its records after the
+                                handshake (TLS 1.3 never: OpenSSL 3.0
+                                cannot pass a KeyUpdate's new key on);
+                                tps_conn_tls TPS_TLS_KTLS tells which */
 } tps_tls_config;
 
 /* Load the certificate, key and settings for tls: listeners: 0, or
  * TPS_ETLS (the log says which file or setting and why: nothing changes
- * then), TPS_EINVAL (bad min_version or verify_client without ca_file),
+ * then), TPS_EINVAL (bad min_version, verify_client without ca_file, or
+ * no_ktls other than 0 or 1),
  * TPS_ENOTSUP (built without OpenSSL), TPS_ENOMEM. The files are read
  * now; cfg need not outlive the call. Any thread, any time, also while
  * the server runs: connections accepted afterwards use the new

@@ -11,7 +11,7 @@
  * (handoff.c) goes on exactly where the blocked one stopped.
  *
  * Waking a worker: other threads publish work in the worker (owed,
- * inbox_ready) and ring its doorbell eventfd only if the worker says it
+ * inbox_ready, hs_back_ready) and ring its doorbell eventfd only if the worker says it
  * is waiting. The worker announces it waits, then re-checks for work; the
  * publisher publishes, then reads the flag (all seq_cst). One of the two
  * always sees the other, so no wakeup is lost, and a busy worker costs
@@ -41,6 +41,7 @@ static bool defer_if_away(tps_conn *c, uint32_t events)
     if (!c->away)
         return false;
     c->away_events |= events ? events : EPOLLIN;
+    atomic_store(&c->hs_event, true); /* a handshake step's: see hspool.c */
     return true;
 }
 
@@ -126,6 +127,8 @@ static void run_pending(tps__worker *w, tps__runner *r)
     }
     if (tps__runs(w, r) && atomic_load_explicit(&w->owed, memory_order_relaxed) != 0)
         adopt(w, r, atomic_exchange(&w->owed, 0));
+    if (tps__runs(w, r) && atomic_load_explicit(&w->hs_back_ready, memory_order_relaxed))
+        tps__hspool_collect(w);
     if (tps__runs(w, r) &&
         (atomic_load_explicit(&w->inbox_ready, memory_order_relaxed) || !tps__list_empty(&w->mail)))
         tps__mail_run(w);
@@ -141,13 +144,20 @@ static int next_timeout(tps__worker *w)
 {
     if (!tps__list_empty(&w->ready))
         return 0;
-    return tps__timers_run(w);
+    int t = tps__timers_run(w);
+    /* A handshake step may come back without a ring (hspool.c): look
+     * for it now and then, for its handshake timeout's sake. */
+    if (w->hs_away > 0 && (t < 0 || t > TPS__HS_BACK_POLL_MS))
+        t = TPS__HS_BACK_POLL_MS;
+    return t;
 }
 
-/* Did another thread publish work for w (descriptors, mail)? */
+/* Did another thread publish work for w (descriptors, mail, handshake
+ * steps done)? */
 static bool work_published(tps__worker *w)
 {
-    return atomic_load(&w->owed) != 0 || atomic_load(&w->inbox_ready);
+    return atomic_load(&w->owed) != 0 || atomic_load(&w->inbox_ready) ||
+           atomic_load(&w->hs_back_ready);
 }
 
 /* Poll for events without sleeping, for up to the busy-poll budget (or
@@ -244,6 +254,7 @@ int tps__worker_init(tps_server *srv, tps__worker *w, unsigned id)
     tps__list_init(&w->send_list);
     tps__list_init(&w->header_list);
     tps__list_init(&w->hs_list);
+    tps__list_init(&w->hs_back);
     tps__list_init(&w->linger_list);
     tps__list_init(&w->ready);
     tps__list_init(&w->batch);

@@ -10,7 +10,12 @@
 #                    (libuv, libevent), gnuplot, mandoc (man page lint),
 #                    netcat-openbsd (tpclient's nc compatibility), lintian,
 #                    openssl, gnutls-bin, testssl.sh (TLS peers and the
-#                    TLS scan of the TLS tests).
+#                    TLS scan of the TLS tests); qemu-system-x86 and cpio,
+#                    and Debian's kernel package (downloaded, not
+#                    installed: into /var/cache/tpserv, so the host's /boot
+#                    stays as it is), for tests/ktls_vm.sh, which boots that
+#                    kernel to test kernel TLS where the host's kernel may
+#                    not have it.
 #   bench:           build, plus what bench/compare.sh measures against:
 #                    redis, memcached, libuv, libevent (also its OpenSSL
 #                    bufferevents), and the TLS terminators haproxy, nginx
@@ -24,7 +29,8 @@
 set -e
 build="autoconf automake libtool pkg-config make gcc libc6-dev libssl-dev"
 bench="python3 redis-server memcached libuv1-dev libevent-dev haproxy nginx libnginx-mod-stream stunnel4 openssl gnuplot-nox procps"
-test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian openssl gnutls-bin testssl.sh"
+test="check python3 redis-server redis-tools memcached haproxy libuv1-dev libevent-dev gnuplot-nox time mandoc netcat-openbsd lintian openssl gnutls-bin testssl.sh qemu-system-x86 cpio"
+kernel_cache=/var/cache/tpserv
 case ${1:-build} in
 build) want=$build ;;
 test) want="$build $test" ;;
@@ -36,9 +42,23 @@ for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
         missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "deps.sh: installing:$missing" >&2
+# The kernel for tests/ktls_vm.sh: the package linux-image-amd64 points at.
+kernel=
+[ "${1:-build}" = test ] && ! ls "$kernel_cache"/linux-image-*.deb >/dev/null 2>&1 && kernel=yes
+[ -z "$missing" ] && [ -z "$kernel" ] && exit 0
 SUDO=
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+if [ -n "$missing" ]; then
+    echo "deps.sh: installing:$missing" >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+if [ -n "$kernel" ]; then
+    pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+    [ -n "$pkg" ] || { echo "deps.sh: no kernel package behind linux-image-amd64" >&2; exit 1; }
+    echo "deps.sh: downloading $pkg into $kernel_cache" >&2
+    $SUDO mkdir -p "$kernel_cache"
+    # apt's _apt user must be able to write there (else it warns, unsandboxed).
+    id _apt >/dev/null 2>&1 && $SUDO chown _apt "$kernel_cache"
+    (cd "$kernel_cache" && $SUDO apt-get download -qq "$pkg")
+fi

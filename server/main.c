@@ -72,9 +72,9 @@ static const char *check_tls_flags(const struct tpsrv_opts *o)
 #endif
     if (has_tls_listener(o) && o->tls_cert == NULL)
         return "a tls: listener needs --tls-cert";
-    if (o->tls_cert == NULL && (o->tls_key || o->tls_ca || o->tls_min || o->tls_ciphers ||
-                                o->tls_ciphersuites || o->alpn || o->tls_no_tickets ||
-                                o->tls_verify >= 0))
+    if (o->tls_cert == NULL &&
+        (o->tls_key || o->tls_ca || o->tls_min || o->tls_ciphers || o->tls_ciphersuites ||
+         o->alpn || o->tls_no_tickets || o->tls_no_ktls || o->tls_verify >= 0))
         return "TLS flags need --tls-cert (and a tls: listener)";
     if (o->tls_verify > TPS_TLS_VERIFY_NONE && o->tls_ca == NULL)
         return "--tls-verify-client needs --tls-ca";
@@ -101,6 +101,7 @@ static int load_tls(tps_server *srv, const void *ud)
         .ciphersuites = o->tls_ciphersuites,
         .alpn = o->alpn,
         .no_tickets = o->tls_no_tickets,
+        .no_ktls = o->tls_no_ktls,
     };
     return o->tls_cert == NULL ? 0 : tps_server_tls(srv, &cfg);
 }

@@ -79,7 +79,7 @@ static int set_action(void *base, const struct tpcm_flag *f, const char *v, char
 
 /* The table: tpserver's own flags around the library's, which build()
  * fills in. */
-enum { NHEAD = 3, NTAIL = 14, NDEFS = NHEAD + TPS_OPT_COUNT_ + NTAIL };
+enum { NHEAD = 3, NTAIL = 15, NDEFS = NHEAD + TPS_OPT_COUNT_ + NTAIL };
 static const struct tpcm_flag head[NHEAD] = {
     {.name = "listen", .letter = 'l', .value_name = "SPEC", .type = TPCM_CALL,
      .call = add_listen, .bits = TPCM_REPEAT, .id = -1,
@@ -132,6 +132,9 @@ static const struct tpcm_flag tail[NTAIL] = {
              "refused"},
     {.name = "tls-no-tickets", .type = TPCM_BOOL, AT(tls_no_tickets), .id = -1,
      .help = "no session tickets (sessions still resume from the server's cache)"},
+    {.name = "tls-no-ktls", .type = TPCM_BOOL, AT(tls_no_ktls), .id = -1,
+     .help = "never kernel TLS (default: TLS 1.2 records are the kernel's where it offers the tls "
+             "ULP)"},
     {.name = "help", .letter = 'h', .type = TPCM_CALL, .call = set_action, .bits = TPCM_STOP,
      .id = TPSRV_HELP, .help = "show this help and exit"},
     {.name = "version", .letter = 'V', .type = TPCM_CALL, .call = set_action,

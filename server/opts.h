@@ -53,6 +53,7 @@ struct tpsrv_opts {
     const char *tls_cert, *tls_key, *tls_ca, *tls_min, *tls_ciphers, *tls_ciphersuites, *alpn;
     int tls_verify; /* enum tps_tls_verify, or -1: required with --tls-ca, else none */
     int tls_no_tickets;
+    int tls_no_ktls;
 };
 
 /* Parse argv[1..argc). Returns NULL and fills *o, or returns errbuf holding

@@ -10,6 +10,7 @@
  *   LINGER_MS, not after the drain deadline, and a request that comes
  *   meanwhile is still answered.
  * Each test runs with a plain handler and with TPS_HANDLER_MAY_BLOCK. */
+#include "testhandlers.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -22,19 +23,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static atomic_int reasons[TPS_CLOSE_REASON_COUNT_];
-
-static void reasons_reset(void)
-{
-    for (int i = 0; i < TPS_CLOSE_REASON_COUNT_; i++)
-        atomic_store(&reasons[i], 0);
-}
-
-static void rec_on_close(tps_conn *c, int reason)
-{
-    if (reason >= 0 && reason < TPS_CLOSE_REASON_COUNT_)
-        atomic_fetch_add(&reasons[reason], 1);
-}
+/* The handlers (the quit and line protocols) and the close reasons they
+ * record are handlers.c's, shared with the TLS replay of these tests
+ * (check_lib_tls_contract.c). */
 
 /* The same handler, plain (mode 0) or may-block (mode 1): the library
  * copies the struct, so one definition serves both. */
@@ -48,59 +39,22 @@ static tps_server *start_mode(const tps_handler *h, int mode, const tu_opt *opts
 
 /* ---- a close after a large reply ------------------------------------------ */
 
-#define BIG_REPLY (200 * 1024)
-enum { HOW_CLOSE, HOW_RETURN, HOW_OUTPUT_LIMIT, HOW_COUNT };
-static atomic_int quit_how;
-
-/* A line protocol: each line is echoed; "QUIT" is answered with
- * BIG_REPLY bytes of the pattern, then the connection is closed in one of
- * three ways (quit_how), with whatever the peer sent after it unread. */
-static long quit_on_data(tps_conn *c, const char *data, size_t len)
-{
-    size_t used = 0;
-    const char *nl;
-    while (used < len && (nl = memchr(data + used, '\n', len - used)) != NULL) {
-        size_t n = (size_t)(nl - (data + used)) + 1;
-        if (n == 5 && memcmp(data + used, "QUIT\n", 5) == 0) {
-            tps_conn_send(c, tu_pattern(), BIG_REPLY);
-            switch (atomic_load(&quit_how)) {
-            case HOW_CLOSE:
-                tps_conn_close(c);
-                return (long)len;
-            case HOW_RETURN:
-                return -1;
-            default: /* over TPS_OPT_MAX_OUTPUT: refused, and closes */
-                ck_assert_int_eq(tps_conn_send(c, tu_pattern(), BIG_REPLY), TPS_ENOBUFS);
-                return (long)len;
-            }
-        }
-        tps_conn_send(c, data + used, n);
-        used += n;
-    }
-    return (long)used;
-}
-
-static const tps_handler quit_handler = {
-    .name = "quit",
-    .on_data = quit_on_data,
-    .on_close = rec_on_close,
-};
-
-/* _i: mode * HOW_COUNT + how. The client's receive window is small and it
- * reads only after a pause, so most of the reply still waits in the
- * server's socket when the close comes; then it sends 32 KiB more that
- * nobody reads. Input to a closed socket makes the kernel answer with a
- * reset, and the reset makes the client's kernel drop what it has not
- * read yet: after a bare close() the reply came cut at ~4 KiB. */
+/* hd_quit_handler: each line is echoed; "QUIT" is answered with BIG_REPLY
+ * bytes of the pattern, then the connection is closed in one of three ways
+ * (HOW_*), with whatever the peer sent after it unread. _i: mode *
+ * HOW_COUNT + how. The client's receive window is small and it reads only
+ * after a pause, so most of the reply still waits in the server's socket
+ * when the close comes; then it sends 32 KiB more that nobody reads. Input
+ * to a closed socket makes the kernel answer with a reset, and the reset
+ * makes the client's kernel drop what it has not read yet: after a bare
+ * close() the reply came cut at ~4 KiB. */
 START_TEST(test_close_after_reply_loses_nothing)
 {
     int mode = _i / HOW_COUNT, how = _i % HOW_COUNT;
-    static const int close_reason[HOW_COUNT] = {TPS_CLOSE_HANDLER, TPS_CLOSE_HANDLER,
-                                                TPS_CLOSE_OUTPUT_LIMIT};
-    reasons_reset();
-    atomic_store(&quit_how, how);
+    hd_seen_reset();
+    hd_quit_reset(how);
     const tu_opt opts[] = {{TPS_OPT_MAX_OUTPUT, BIG_REPLY + 1024}, TU_OPT_END};
-    tps_server *srv = start_mode(&quit_handler, mode, opts);
+    tps_server *srv = start_mode(&hd_quit_handler, mode, opts);
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 4096, 0);
     ck_assert_int_eq(tu_echo_roundtrip(fd, "hello\n", 6, 5000), 0);
     size_t tail = 32 * 1024;
@@ -123,7 +77,9 @@ START_TEST(test_close_after_reply_loses_nothing)
                   eof < 0 ? strerror(-eof) : "more data");
     close(fd);
     tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000);
-    ck_assert_int_eq(atomic_load(&reasons[close_reason[how]]), 1);
+    ck_assert_int_eq(atomic_load(&hd_reasons[hd_quit_close_reason[how]]), 1);
+    if (how == HOW_OUTPUT_LIMIT) /* the second reply was refused */
+        ck_assert_int_eq(atomic_load(&hd_quit_refused), 1);
     free(req);
     free(back);
     tps_server_free(srv);
@@ -132,42 +88,16 @@ END_TEST
 
 /* ---- the input limit ------------------------------------------------------ */
 
-#define TOO_LONG "-ERR line too long\r\n"
-
-/* Lines; a line longer than TPS_OPT_MAX_INPUT is answered by on_limit. */
-static long line_on_data(tps_conn *c, const char *data, size_t len)
-{
-    const char *nl = memchr(data, '\n', len);
-    if (nl == NULL)
-        return 0;
-    tps_conn_send(c, data, (size_t)(nl - data) + 1);
-    return (long)(nl - data) + 1;
-}
-
-static atomic_int limit_calls, limit_reason;
-
-static void line_on_limit(tps_conn *c, int reason)
-{
-    atomic_fetch_add(&limit_calls, 1);
-    atomic_store(&limit_reason, reason);
-    ck_assert_int_eq(tps_conn_send(c, TOO_LONG, sizeof(TOO_LONG) - 1), 0);
-}
-
-static const tps_handler line_handler = {
-    .name = "lines",
-    .on_data = line_on_data,
-    .on_close = rec_on_close,
-    .on_limit = line_on_limit,
-};
-
-/* The peer overruns MAX_INPUT and goes on sending: it reads the handler's
- * reason, then EOF (not a reset), and its neighbour is unaffected. */
+/* hd_line_handler answers a line longer than TPS_OPT_MAX_INPUT with
+ * TOO_LONG from on_limit. The peer overruns MAX_INPUT and goes on
+ * sending: it reads the handler's reason, then EOF (not a reset), and its
+ * neighbour is unaffected. */
 START_TEST(test_close_input_limit_says_why)
 {
-    reasons_reset();
-    atomic_store(&limit_calls, 0);
+    hd_seen_reset();
+    hd_limit_reset();
     const tu_opt opts[] = {{TPS_OPT_MAX_INPUT, 4096}, TU_OPT_END};
-    tps_server *srv = start_mode(&line_handler, _i, opts);
+    tps_server *srv = start_mode(&hd_line_handler, _i, opts);
     int port = tu_port(srv, 0), other = tu_connect(port, 0), hog = tu_connect(port, 0);
     ck_assert_int_eq(tu_echo_roundtrip(other, "one\n", 4, 5000), 0);
     size_t n = 256 * 1024;
@@ -184,8 +114,9 @@ START_TEST(test_close_input_limit_says_why)
     int eof = tu_wait_eof(hog, 5000);
     ck_assert_msg(eof == 0, "after the reason: %d (%s), not a clean EOF", eof,
                   eof < 0 ? strerror(-eof) : "more data");
-    ck_assert_int_eq(atomic_load(&limit_calls), 1);
-    ck_assert_int_eq(atomic_load(&limit_reason), TPS_CLOSE_INPUT_LIMIT);
+    ck_assert_int_eq(atomic_load(&hd_limit_calls), 1);
+    ck_assert_int_eq(atomic_load(&hd_limit_reason), TPS_CLOSE_INPUT_LIMIT);
+    ck_assert_int_eq(atomic_load(&hd_limit_send_rc), 0); /* the reason was queued */
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, 3000), 1);
     ck_assert_int_eq(tu_echo_roundtrip(other, "two\n", 4, 5000), 0);
     close(hog);
@@ -280,7 +211,7 @@ static int run_uploads(tps_server *srv, upload *u, int n, unsigned drain_ms, cha
  * empty for a moment: the echoes were cut at the stop, 100 of 100.) */
 START_TEST(test_close_stop_finishes_uploads)
 {
-    reasons_reset();
+    hd_seen_reset();
     int n = (int)tu_scale(100, 12);
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, {TPS_OPT_LINGER_MS, 300}, TU_OPT_END};
     tps_server *srv = start_mode(&tps_echo_handler, _i, opts);
@@ -315,10 +246,10 @@ END_TEST
  * 100 ms into the stop is still answered. */
 START_TEST(test_close_stop_idle_is_prompt)
 {
-    reasons_reset();
+    hd_seen_reset();
     enum { N = 20 };
     const tu_opt opts[] = {{TPS_OPT_LINGER_MS, 300}, TU_OPT_END};
-    tps_handler rec = {.name = "rec-echo", .on_data = line_on_data, .on_close = rec_on_close};
+    tps_handler rec = {.name = "rec-echo", .on_data = hd_line_on_data, .on_close = hd_rec_on_close};
     tps_server *srv = start_mode(&rec, _i, opts);
     int fds[N];
     for (int i = 0; i < N; i++) {
@@ -345,7 +276,7 @@ START_TEST(test_close_stop_idle_is_prompt)
         ck_assert_int_eq(tu_wait_eof(fds[i], 1000), 0);
         close(fds[i]);
     }
-    ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_SHUTDOWN]), N);
+    ck_assert_int_eq(atomic_load(&hd_reasons[TPS_CLOSE_SHUTDOWN]), N);
     tps_server_free(srv);
 }
 END_TEST

@@ -6,6 +6,7 @@
  * output limits, and running out of descriptors (EMFILE) without a busy
  * loop. Each test starts its own server and checks both what the client
  * sees and the matching statistic and close reason. */
+#include "testhandlers.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -24,28 +25,16 @@
 
 /* ---- a handler that records what happened ------------------------------- */
 
+/* Closes are counted in handlers.c's hd_reasons, shared with the TLS
+ * replay of these tests (check_lib_tls_contract.c). */
 static atomic_int gate_closed; /* on_open waits while set */
 static atomic_int opens;
-static atomic_int reasons[TPS_CLOSE_REASON_COUNT_];
-static atomic_long max_pending;
-static atomic_int last_send_rc;
 
 static void lim_reset(void)
 {
     atomic_store(&gate_closed, 0);
     atomic_store(&opens, 0);
-    for (int i = 0; i < TPS_CLOSE_REASON_COUNT_; i++)
-        atomic_store(&reasons[i], 0);
-    atomic_store(&max_pending, 0);
-    atomic_store(&last_send_rc, 0);
-}
-
-static void note_pending(tps_conn *c)
-{
-    long p = (long)tps_conn_pending(c);
-    long m = atomic_load(&max_pending);
-    while (p > m && !atomic_compare_exchange_weak(&max_pending, &m, p))
-        ;
+    hd_seen_reset();
 }
 
 static int lim_on_open(tps_conn *c)
@@ -67,31 +56,12 @@ static long lim_on_data(tps_conn *c, const char *data, size_t len)
     return (long)len;
 }
 
-static void lim_on_close(tps_conn *c, int reason)
-{
-    if (reason >= 0 && reason < TPS_CLOSE_REASON_COUNT_)
-        atomic_fetch_add(&reasons[reason], 1);
-}
-
 static const tps_handler lim_handler = {
     .name = "limits",
     .on_open = lim_on_open,
     .on_data = lim_on_data,
-    .on_close = lim_on_close,
+    .on_close = hd_rec_on_close,
 };
-
-/* Wait until reasons[r] reaches want; returns the microseconds waited or
- * -1 on timeout. */
-static int64_t wait_reason(int r, int want, long timeout_ms)
-{
-    int64_t t0 = tu_now_us(), end = t0 + timeout_ms * 1000;
-    while (atomic_load(&reasons[r]) < want) {
-        if (tu_now_us() > end)
-            return -1;
-        tu_sleep_ms(2);
-    }
-    return tu_now_us() - t0;
-}
 
 static void echo_ok(int fd, const char *who)
 {
@@ -376,40 +346,19 @@ START_TEST(test_limits_idle_timeout)
                   t_ms);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_IDLE_TIMEOUTS, 1, 3000), 1);
     if (gap < t_ms * 800) /* else this run proves nothing about "busy" */
-        ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
+        ck_assert_int_eq(atomic_load(&hd_reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
     else
         fprintf(stderr, "idle_timeout: busy client stalled %lld us\n", (long long)gap);
     close(busy);
-    ck_assert_msg(wait_reason(TPS_CLOSE_PEER, 1, 3000) >= 0,
+    ck_assert_msg(hd_wait_reason(TPS_CLOSE_PEER, 1, 3000) >= 0,
                   "busy client's close not reported as PEER");
     close(idle);
     tps_server_free(srv);
 }
 END_TEST
 
-/* Streams 128 KiB whenever the output buffer empties (a well-behaved
- * producer: it never passes MAX_OUTPUT by itself). */
-static void prod_fill(tps_conn *c)
-{
-    for (int i = 0; i < 8; i++)
-        if (tps_conn_send(c, tu_pattern() + i * 16384, 16384) != 0)
-            break;
-    note_pending(c);
-}
-
-static int prod_on_open(tps_conn *c)
-{
-    prod_fill(c);
-    return 0;
-}
-
-static const tps_handler producer_handler = {
-    .name = "producer",
-    .on_open = prod_on_open,
-    .on_writable = prod_fill,
-    .on_close = lim_on_close,
-};
-
+/* The producer (hd_producer_handler) streams 128 KiB whenever its output
+ * empties: it never passes MAX_OUTPUT by itself. */
 START_TEST(test_limits_send_timeout)
 {
     lim_reset();
@@ -417,18 +366,18 @@ START_TEST(test_limits_send_timeout)
                            {TPS_OPT_MAX_OUTPUT, 262144},
                            {TPS_OPT_OUTPUT_HIGH_WATER, 65536},
                            TU_OPT_END};
-    tps_server *srv = tu_server_start(tu_mode(&producer_handler, _i), NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&hd_producer_handler, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 8192, 0); /* and never reads */
-    int64_t waited = wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, tu_scale(5000, 15000));
+    int64_t waited = hd_wait_reason(TPS_CLOSE_SEND_TIMEOUT, 1, tu_scale(5000, 15000));
     ck_assert_msg(waited >= 0,
                   "%s: no SEND_TIMEOUT close for a peer that never reads "
                   "(reasons: output_limit %d, error %d)",
-                  _i ? "may-block" : "plain", atomic_load(&reasons[TPS_CLOSE_OUTPUT_LIMIT]),
-                  atomic_load(&reasons[TPS_CLOSE_ERROR]));
+                  _i ? "may-block" : "plain", atomic_load(&hd_reasons[TPS_CLOSE_OUTPUT_LIMIT]),
+                  atomic_load(&hd_reasons[TPS_CLOSE_ERROR]));
     fprintf(stderr, "send_timeout: closed after %lld ms, max pending %ld\n",
-            (long long)(waited / 1000), atomic_load(&max_pending));
+            (long long)(waited / 1000), atomic_load(&hd_max_pending));
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_SEND_TIMEOUTS, 1, 3000), 1);
-    ck_assert_int_le(atomic_load(&max_pending), 262144);
+    ck_assert_int_le(atomic_load(&hd_max_pending), 262144);
     close(fd);
     tps_server_free(srv);
 }
@@ -436,37 +385,19 @@ END_TEST
 
 /* ---- input and output limits ---------------------------------------------- */
 
-/* Ignores the peer: queues 64 KiB after 64 KiB until the library refuses. */
-static long flood_on_data(tps_conn *c, const char *data, size_t len)
-{
-    for (int i = 0; i < 64; i++) {
-        int rc = tps_conn_send(c, tu_pattern() + i * 1024, 65536);
-        note_pending(c);
-        if (rc != 0) {
-            atomic_store(&last_send_rc, rc);
-            break;
-        }
-    }
-    return (long)len;
-}
-
-static const tps_handler flood_handler = {
-    .name = "flood",
-    .on_data = flood_on_data,
-    .on_close = lim_on_close,
-};
-
+/* The flood handler (hd_flood_handler) queues 64 KiB after 64 KiB until
+ * the library refuses. */
 START_TEST(test_limits_max_output)
 {
     lim_reset();
     const tu_opt opts[] = {{TPS_OPT_MAX_OUTPUT, 262144}, TU_OPT_END};
-    tps_server *srv = tu_server_start(tu_mode(&flood_handler, _i), NULL, opts, NULL, NULL);
+    tps_server *srv = tu_server_start(tu_mode(&hd_flood_handler, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect_rcvbuf(tu_port(srv, 0), 8192, 0);
     ck_assert_int_eq(tu_write_all(fd, "x", 1, 1000), 0);
-    ck_assert_msg(wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, 5000) >= 0,
-                  "no OUTPUT_LIMIT close; last send rc %d", atomic_load(&last_send_rc));
-    ck_assert_int_eq(atomic_load(&last_send_rc), TPS_ENOBUFS);
-    ck_assert_int_le(atomic_load(&max_pending), 262144);
+    ck_assert_msg(hd_wait_reason(TPS_CLOSE_OUTPUT_LIMIT, 1, 5000) >= 0,
+                  "no OUTPUT_LIMIT close; last send rc %d", atomic_load(&hd_last_send_rc));
+    ck_assert_int_eq(atomic_load(&hd_last_send_rc), TPS_ENOBUFS);
+    ck_assert_int_le(atomic_load(&hd_max_pending), 262144);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_OUTPUT_LIMIT, 1, 3000), 1);
     close(fd);
     tps_server_free(srv);
@@ -484,7 +415,7 @@ START_TEST(test_limits_max_input)
     char *junk = malloc(262144);
     memset(junk, 'N', 262144);
     int wrc = tu_write_all(hog, junk, 262144, 5000); /* may fail: closed */
-    ck_assert_msg(wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, 5000) >= 0,
+    ck_assert_msg(hd_wait_reason(TPS_CLOSE_INPUT_LIMIT, 1, 5000) >= 0,
                   "hog not closed for INPUT_LIMIT (its write: %d)", wrc);
     expect_turned_away(hog, "hog");
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_INPUT_LIMIT, 1, 3000), 1);

@@ -3,6 +3,7 @@
  * tps_server_conn_close(): other threads reach a connection by id, in
  * order, never a newer connection in the same slot, with or without
  * TPS_HANDLER_MAY_BLOCK, and the mailbox is bounded. */
+#include "testhandlers.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -15,17 +16,9 @@
 
 /* ---- a handler that publishes its connections' ids ------------------------ */
 
-enum { MAXC = 8 };
-static _Atomic uint64_t ids[MAXC];
-static atomic_int nopen;
-
-static int reg_on_open(tps_conn *c)
-{
-    int i = atomic_fetch_add(&nopen, 1);
-    if (i < MAXC)
-        atomic_store(&ids[i], tps_conn_id(c));
-    return 0;
-}
+/* The ids (hd_reg_on_open, hd_id_of) and the sending threads
+ * (hd_sender_main) are handlers.c's, shared with the TLS replay of these
+ * tests (check_lib_tls_contract.c). */
 
 /* Echo; a message starting with 'S' sleeps 300 ms first. */
 static long reg_on_data(tps_conn *c, const char *data, size_t len)
@@ -38,29 +31,9 @@ static long reg_on_data(tps_conn *c, const char *data, size_t len)
 
 static const tps_handler reg_plain = {
     .name = "reg",
-    .on_open = reg_on_open,
+    .on_open = hd_reg_on_open,
     .on_data = reg_on_data,
 };
-
-static void reset_ids(void)
-{
-    atomic_store(&nopen, 0);
-    for (int i = 0; i < MAXC; i++)
-        atomic_store(&ids[i], 0);
-}
-
-/* The id of the i-th connection opened, once its on_open ran. */
-static uint64_t id_of(int i)
-{
-    for (int t = 0; t < 500; t++) {
-        uint64_t id = atomic_load(&ids[i]);
-        if (id != 0)
-            return id;
-        tu_sleep_ms(10);
-    }
-    ck_abort_msg("connection %d was never opened", i);
-    return 0;
-}
 
 static void expect(int fd, const char *want)
 {
@@ -76,11 +49,11 @@ static void expect(int fd, const char *want)
 
 START_TEST(test_mail_send_and_close)
 {
-    reset_ids();
+    hd_ids_reset();
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, TU_OPT_END};
     tps_server *srv = tu_server_start(tu_mode(&reg_plain, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
-    uint64_t id = id_of(0);
+    uint64_t id = hd_id_of(0);
     ck_assert_int_eq(tps_server_conn_send(srv, id, "hello\n", 6), 0);
     expect(fd, "hello\n");
     ck_assert_int_eq(tu_echo_roundtrip(fd, "ping\n", 5, 3000), 0); /* still an echo */
@@ -96,7 +69,7 @@ START_TEST(test_mail_send_and_close)
         tu_sleep_ms(10);
     ck_assert_int_eq(rc, TPS_ENOTCONN);
     int fd2 = tu_connect(tu_port(srv, 0), 0);
-    uint64_t id2 = id_of(1);
+    uint64_t id2 = hd_id_of(1);
     ck_assert_uint_ne(id2, id);
     ck_assert_int_eq(tps_server_conn_send(srv, id, "x", 1), TPS_ENOTCONN);
     ck_assert_int_eq(tps_server_conn_send(srv, id2, "new\n", 4), 0);
@@ -113,39 +86,13 @@ END_TEST
 
 /* ---- several threads, one connection ------------------------------------- */
 
-enum { NTHREADS = 4, NLINES = 500 };
-
-typedef struct sender {
-    tps_server *srv;
-    uint64_t id;
-    int k;
-    int err;
-} sender;
-
-static void *sender_main(void *arg)
-{
-    sender *s = arg;
-    char line[32];
-    for (int i = 0; i < NLINES; i++) {
-        int n = snprintf(line, sizeof line, "t%d %d\n", s->k, i);
-        int rc;
-        while ((rc = tps_server_conn_send(s->srv, s->id, line, (size_t)n)) == TPS_ENOBUFS)
-            tu_sleep_ms(1); /* the worker catches up */
-        if (rc != 0) {
-            s->err = rc;
-            break;
-        }
-    }
-    return NULL;
-}
-
 /* Every line arrives whole, and each thread's lines in its order. */
 static void check_lines(int fd)
 {
-    int next[NTHREADS] = {0}, total = 0;
+    int next[MAIL_SENDERS] = {0}, total = 0;
     char buf[64 * 1024];
     size_t have = 0;
-    while (total < NTHREADS * NLINES) {
+    while (total < MAIL_SENDERS * MAIL_LINES) {
         long r = tu_read_exact(fd, buf + have, 1, 5000, NULL);
         ck_assert_msg(r == 1, "after %d lines: read %ld", total, r);
         have++;
@@ -153,7 +100,7 @@ static void check_lines(int fd)
             continue;
         buf[have - 1] = '\0';
         int k, i;
-        ck_assert_msg(sscanf(buf, "t%d %d", &k, &i) == 2 && k >= 0 && k < NTHREADS,
+        ck_assert_msg(sscanf(buf, "t%d %d", &k, &i) == 2 && k >= 0 && k < MAIL_SENDERS,
                       "garbled line '%s'", buf);
         ck_assert_msg(i == next[k], "thread %d: line %d after %d", k, i, next[k] - 1);
         next[k]++;
@@ -164,18 +111,18 @@ static void check_lines(int fd)
 
 START_TEST(test_mail_many_threads)
 {
-    reset_ids();
+    hd_ids_reset();
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 2}, {TPS_OPT_MAX_OUTPUT, 4096}, TU_OPT_END};
     tps_server *srv = tu_server_start(tu_mode(&reg_plain, _i), NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
-    sender s[NTHREADS];
-    pthread_t th[NTHREADS];
-    for (int k = 0; k < NTHREADS; k++) {
-        s[k] = (sender){.srv = srv, .id = id_of(0), .k = k};
-        ck_assert_int_eq(pthread_create(&th[k], NULL, sender_main, &s[k]), 0);
+    hd_sender s[MAIL_SENDERS];
+    pthread_t th[MAIL_SENDERS];
+    for (int k = 0; k < MAIL_SENDERS; k++) {
+        s[k] = (hd_sender){.srv = srv, .id = hd_id_of(0), .k = k};
+        ck_assert_int_eq(pthread_create(&th[k], NULL, hd_sender_main, &s[k]), 0);
     }
     check_lines(fd);
-    for (int k = 0; k < NTHREADS; k++) {
+    for (int k = 0; k < MAIL_SENDERS; k++) {
         pthread_join(th[k], NULL);
         ck_assert_msg(s[k].err == 0, "thread %d: %s", k, tps_strerror(s[k].err));
     }
@@ -190,13 +137,13 @@ END_TEST
  * connections' mail does not wait (the worker was handed on). */
 START_TEST(test_mail_waits_for_callback)
 {
-    reset_ids();
+    hd_ids_reset();
     const tu_opt opts[] = {{TPS_OPT_WORKERS, 1}, TU_OPT_END};
     tps_server *srv = tu_server_start(tu_mode(&reg_plain, 1), NULL, opts, NULL, NULL);
     int sl = tu_connect(tu_port(srv, 0), 0);
-    uint64_t sid = id_of(0);
+    uint64_t sid = hd_id_of(0);
     int other = tu_connect(tu_port(srv, 0), 0);
-    uint64_t oid = id_of(1);
+    uint64_t oid = hd_id_of(1);
     ck_assert_int_eq(tu_write_all(sl, "S\n", 2, 1000), 0);
     tu_sleep_ms(50); /* the 300 ms sleep is under way */
     int64_t t0 = tu_now_us();
@@ -225,12 +172,12 @@ END_TEST
  * accepted arrives once the callback returns. */
 START_TEST(test_mail_bounded)
 {
-    reset_ids();
+    hd_ids_reset();
     const tu_opt opts[] = {
         {TPS_OPT_WORKERS, 1}, {TPS_OPT_SPARE_THREADS, 0}, {TPS_OPT_MAX_OUTPUT, 4096}, TU_OPT_END};
     tps_server *srv = tu_server_start(tu_mode(&reg_plain, 1), NULL, opts, NULL, NULL);
     int fd = tu_connect(tu_port(srv, 0), 0);
-    uint64_t id = id_of(0);
+    uint64_t id = hd_id_of(0);
     ck_assert_int_eq(tu_write_all(fd, "S", 1, 1000), 0);
     tu_sleep_ms(50);
     char chunk[1024];

@@ -10,15 +10,19 @@
  * - a close by the handler, the idle timeout and a graceful stop end with
  *   a close_notify after the last byte;
  * - session resumption, certificate rotation while running (a bad file
- *   keeps the old one), and proxy:tls: (PROXY header, then TLS).
+ *   keeps the old one), and proxy:tls: (PROXY header, then TLS);
+ * - kernel TLS: the path a connection took (tps_conn_tls TPS_TLS_KTLS and
+ *   the TPS_STAT_TLS_KTLS_* stats) is the one this kernel allows, echoes
+ *   of several records work on it, and no_ktls turns it off (a kernel
+ *   that has it is tested for real by tests/ktls_vm.sh).
  * Built without OpenSSL, the suite checks that TLS is refused clearly. */
 #include "config.h"
 
 #include "suites.h"
 #include "testutil.h"
+#include "tlscli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +32,12 @@
 #ifdef HAVE_OPENSSL
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <sys/un.h>
 
-#define CERTS TPS_TEST_SRCDIR "/tests/tls/"
+#define CERTS TCLI_CERTS
 
 static const tps_tls_config server_cfg = {
     .cert_file = CERTS "server.pem",
@@ -47,7 +49,7 @@ static const tps_tls_config server_cfg = {
 
 static atomic_int reasons[TPS_CLOSE_REASON_COUNT_];
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
-static char seen[6][160]; /* the last on_open's tps_conn_tls() answers */
+static char seen[7][160]; /* the last on_open's tps_conn_tls() answers */
 static char seen_peer[64];
 
 static void reasons_reset(void)
@@ -59,7 +61,7 @@ static void reasons_reset(void)
 static int rec_on_open(tps_conn *c)
 {
     pthread_mutex_lock(&seen_mu);
-    for (int i = TPS_TLS_PROTOCOL; i <= TPS_TLS_RESUMED; i++)
+    for (int i = TPS_TLS_PROTOCOL; i <= TPS_TLS_KTLS; i++)
         if (tps_conn_tls(c, i, seen[i], sizeof(seen[i])) < 0)
             snprintf(seen[i], sizeof(seen[i]), "(none)");
     tps_conn_peer(c, seen_peer, sizeof(seen_peer));
@@ -100,153 +102,6 @@ static tps_server *start_tls(const tps_handler *h, const tu_opt *opts, tu_log *l
     return srv;
 }
 
-/* ---- an OpenSSL client ----------------------------------------------------------- */
-
-typedef struct tcli {
-    int fd;
-    SSL_CTX *ctx;
-    SSL *ssl;
-} tcli;
-
-/* A client context trusting the test CA; cert/key may be NULL. max is a
- * TLS1_x_VERSION or 0. */
-static SSL_CTX *cli_ctx(const char *cert, const char *key, int max)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    ck_assert_ptr_nonnull(ctx);
-    ck_assert_int_eq(SSL_CTX_load_verify_locations(ctx, CERTS "ca.pem", NULL), 1);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (cert != NULL) {
-        ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(ctx, cert), 1);
-        ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM), 1);
-    }
-    if (max != 0) {
-        SSL_CTX_set_min_proto_version(ctx, 0);
-        SSL_CTX_set_max_proto_version(ctx, max);
-        SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0"); /* let it offer 1.1 */
-    }
-    return ctx;
-}
-
-static void tu_set_nonblock(int fd, int on)
-{
-    int fl = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
-}
-
-/* A blocking TCP connection with 10 s send/receive timeouts. */
-static int cli_tcp(int port)
-{
-    int fd = tu_connect(port, 0);
-    struct timeval tv = {.tv_sec = (time_t)tu_timeout(10)};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    return fd;
-}
-
-/* Handshake on fd (owned from now on). Returns 1, or 0 if it failed (the
- * client is still to be freed). */
-static int cli_handshake(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume)
-{
-    static const unsigned char alpn[] = "\x0btpserv-test";
-    t->fd = fd;
-    t->ctx = ctx;
-    t->ssl = SSL_new(ctx);
-    ck_assert_ptr_nonnull(t->ssl);
-    SSL_set_fd(t->ssl, fd);
-    SSL_set_tlsext_host_name(t->ssl, "localhost");
-    SSL_set1_host(t->ssl, "localhost");
-    SSL_set_alpn_protos(t->ssl, alpn, sizeof(alpn) - 1);
-    if (resume != NULL)
-        SSL_set_session(t->ssl, resume);
-    int ok = SSL_connect(t->ssl) == 1;
-    ERR_clear_error();
-    return ok;
-}
-
-static int cli_open(tcli *t, int port, SSL_CTX *ctx)
-{
-    return cli_handshake(t, cli_tcp(port), ctx, NULL);
-}
-
-static void cli_free(tcli *t)
-{
-    SSL_free(t->ssl);
-    if (t->fd >= 0)
-        close(t->fd);
-    t->ssl = NULL;
-    t->fd = -1;
-}
-
-static void cli_write(tcli *t, const void *p, size_t n)
-{
-    ck_assert_int_eq(SSL_write(t->ssl, p, (int)n), (int)n);
-}
-
-/* Read exactly n bytes; returns what arrived. */
-static size_t cli_read(tcli *t, void *p, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        int k = SSL_read(t->ssl, (char *)p + got, (int)(n - got));
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    ERR_clear_error();
-    return got;
-}
-
-/* After the expected data: the server's close_notify (1), an EOF without
- * one (0), or something else (-1: data, a reset, a timeout). */
-static int cli_end(tcli *t)
-{
-    char c;
-    int k = SSL_read(t->ssl, &c, 1);
-    int e = k > 0 ? -2 : SSL_get_error(t->ssl, k);
-    ERR_clear_error();
-    return e == SSL_ERROR_ZERO_RETURN ? 1 : e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL ? 0 : -1;
-}
-
-/* Echo n bytes through a non-blocking loop that writes and reads at once
- * (a large echo would otherwise fill both directions and stall). */
-static int cli_echo(tcli *t, const unsigned char *out, size_t n, long timeout_ms)
-{
-    unsigned char *in = malloc(n ? n : 1);
-    size_t sent = 0, got = 0;
-    int64_t end = tu_now_us() + timeout_ms * 1000;
-    ck_assert_ptr_nonnull(in);
-    tu_set_nonblock(t->fd, 1);
-    while (got < n && tu_now_us() < end) {
-        bool want_out = false, progress = false;
-        if (sent < n) {
-            size_t k = n - sent > 16384 ? 16384 : n - sent;
-            int w = SSL_write(t->ssl, out + sent, (int)k);
-            if (w > 0)
-                sent += (size_t)w, progress = true;
-            else if (SSL_get_error(t->ssl, w) == SSL_ERROR_WANT_WRITE)
-                want_out = true;
-            else if (SSL_get_error(t->ssl, w) != SSL_ERROR_WANT_READ)
-                break;
-        }
-        int r = SSL_read(t->ssl, in + got, (int)(n - got));
-        if (r > 0)
-            got += (size_t)r, progress = true;
-        else if (SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_READ &&
-                 SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_WRITE)
-            break;
-        if (!progress) {
-            struct pollfd pfd = {.fd = t->fd, .events = POLLIN | (want_out ? POLLOUT : 0)};
-            poll(&pfd, 1, 50);
-        }
-    }
-    ERR_clear_error();
-    tu_set_nonblock(t->fd, 0);
-    int ok = got == n && memcmp(in, out, n) == 0;
-    free(in);
-    return ok;
-}
-
 /* ---- echo ------------------------------------------------------------------------ */
 
 struct echo_job {
@@ -259,31 +114,35 @@ static void *echo_client(void *arg)
 {
     struct echo_job *j = arg;
     tcli t;
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     size_t max = (size_t)tu_scale(1 << 20, 256 << 10);
     unsigned char *buf = malloc(max);
-    int ok = cli_open(&t, j->port, ctx);
+    int ok = tcli_open(&t, j->port, ctx);
     for (int r = 0; ok && r < j->rounds; r++) {
         size_t n = 1 + (size_t)rand_r(&j->seed) % max;
         for (size_t i = 0; i < n; i++)
             buf[i] = (unsigned char)rand_r(&j->seed);
-        ok = cli_echo(&t, buf, n, (long)tu_timeout(20) * 1000);
+        ok = tcli_echo(&t, buf, n, (long)tu_timeout(20) * 1000);
     }
     if (ok)
         atomic_fetch_add(j->good, 1);
     free(buf);
-    cli_free(&t);
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     return NULL;
 }
 
 /* Concurrent clients echo random sizes up to 1 MiB, verified byte for
- * byte, with plain (_i = 0) and may-block (_i = 1) dispatch. */
+ * byte, with plain (bit 0 of _i clear) and may-block (set) dispatch, the
+ * ClientHello step in the workers (bit 1 clear) or in the handshake pool
+ * (set: this test once found a stall there, a client's first bytes left
+ * in the socket after the pool finished its handshake). */
 START_TEST(tls_echo_random_sizes)
 {
     enum { MAXC = 32 };
     int nclients = (int)tu_scale(32, 8);
-    tps_server *srv = start_tls(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
+    const tu_opt opts[] = {{TPS_OPT_TLS_HANDSHAKE_OFFLOAD, _i >> 1}, TU_OPT_END};
+    tps_server *srv = start_tls(tu_mode(&rec_handler, _i & 1), opts, NULL, NULL, NULL);
     pthread_t th[MAXC];
     struct echo_job jobs[MAXC];
     atomic_int good = 0;
@@ -305,12 +164,8 @@ END_TEST
 START_TEST(tls_negotiated_values)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    cli_write(&t, "x", 1);
-    char c;
-    ck_assert_uint_eq(cli_read(&t, &c, 1), 1);
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], "TLSv1.3");
     ck_assert_str_eq(seen[TPS_TLS_CIPHER], SSL_get_cipher_name(t.ssl));
@@ -319,8 +174,7 @@ START_TEST(tls_negotiated_values)
     ck_assert_str_eq(seen[TPS_TLS_PEER_SUBJECT], "(none)");
     ck_assert_str_eq(seen[TPS_TLS_RESUMED], "0");
     pthread_mutex_unlock(&seen_mu);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -330,18 +184,15 @@ END_TEST
 /* A good client echoes while a bad one is dealt with. */
 static void good_client_works(tps_server *srv)
 {
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"still here\n", 11, 5000));
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
+    tcli_free(&t);
 }
 
 START_TEST(tls_plaintext_refused)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    int fd = cli_tcp(tu_port(srv, 0));
+    int fd = tcli_tcp(tu_port(srv, 0));
     ck_assert_int_eq(tu_write_all(fd, "GET / HTTP/1.0\r\n\r\n", 18, 2000), 0);
     int end = tu_wait_eof(fd, 5000);
     ck_assert_msg(end == 0 || end == -ECONNRESET || end == 1, "end %d", end);
@@ -356,10 +207,10 @@ END_TEST
 START_TEST(tls_old_version_refused)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, TLS1_1_VERSION);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, TLS1_1_VERSION);
     tcli t;
-    ck_assert(!cli_open(&t, tu_port(srv, 0), ctx));
-    cli_free(&t);
+    ck_assert(!tcli_open(&t, tu_port(srv, 0), ctx));
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_FAIL_VERSION, 1, 5000), 1);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 0);
@@ -374,7 +225,7 @@ START_TEST(tls_stalled_handshake_times_out)
     static const tu_opt opts[] = {{TPS_OPT_TLS_HANDSHAKE_TIMEOUT_MS, 300}, TU_OPT_END};
     static const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    int fd = cli_tcp(tu_port(srv, 0));
+    int fd = tcli_tcp(tu_port(srv, 0));
     ck_assert_int_eq(tu_write_all(fd, hello_start, sizeof(hello_start), 2000), 0);
     int64_t t0 = tu_now_us();
     int end = tu_wait_eof(fd, 5000);
@@ -397,7 +248,7 @@ START_TEST(tls_handshake_cap_waits)
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
     int fd[6];
     for (int i = 0; i < 6; i++)
-        fd[i] = cli_tcp(tu_port(srv, 0));
+        fd[i] = tcli_tcp(tu_port(srv, 0));
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 4, 5000), 4);
     tu_sleep_ms(200);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_ACCEPTED), 4); /* at the cap */
@@ -416,21 +267,59 @@ START_TEST(tls_handshake_cap_waits)
 }
 END_TEST
 
+/* TPS_OPT_TLS_HANDSHAKE_RATE: a burst of a second's worth, then the rate;
+ * the clients past it wait in the backlog, none is refused. */
+START_TEST(tls_handshake_rate_caps_accepts)
+{
+    static const tu_opt opts[] = {{TPS_OPT_TLS_HANDSHAKE_RATE, 10}, TU_OPT_END};
+    tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
+    int fd[25];
+    for (int i = 0; i < 25; i++)
+        fd[i] = tcli_tcp(tu_port(srv, 0));
+    ck_assert_uint_ge(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 10, 5000), 10);
+    tu_sleep_ms(300);
+    /* 10 at once, then 1 per 100 ms: a slow machine accepts fewer, never more. */
+    ck_assert_uint_le(tps_server_stat(srv, TPS_STAT_ACCEPTED), 14);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_ACCEPTED, 25, (int)tu_timeout(10) * 1000), 25);
+    for (int i = 0; i < 25; i++)
+        close(fd[i]);
+    good_client_works(srv);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 1);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Both places the ClientHello step can run: the workers (0), the pool at
+ * SCHED_IDLE (1): the same handshakes, counted the same. */
+START_TEST(tls_handshake_offload_modes)
+{
+    const tu_opt opts[] = {{TPS_OPT_TLS_HANDSHAKE_OFFLOAD, _i}, TU_OPT_END};
+    tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
+    for (int i = 0; i < 3; i++) {
+        tcli t;
+        tcli_open_echoed(&t, tu_port(srv, 0), ctx);
+        tcli_free(&t);
+    }
+    SSL_CTX_free(ctx);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_HANDSHAKES, 3, 5000), 3);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_FAIL_OTHER), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* After the handshake, bytes that are no TLS record: TPS_CLOSE_TLS. */
 START_TEST(tls_garbage_record)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     ck_assert_int_eq(tu_write_all(t.fd, "\x17\x03\x03\x00\x10garbagegarbage!!", 21, 2000), 0);
     ck_assert_int_ne(tu_wait_eof(t.fd, 5000), -ETIMEDOUT);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_RECORD_ERRORS, 1, 5000), 1);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_TLS]), 1);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     good_client_works(srv);
     tps_server_free(srv);
 }
@@ -441,16 +330,13 @@ END_TEST
 START_TEST(tls_eof_without_close_notify)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     shutdown(t.fd, SHUT_WR);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_NO_CLOSE_NOTIFY, 1, 5000), 1);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_PEER]), 1);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -465,27 +351,26 @@ static const tps_tls_config verify_cfg = {
 START_TEST(tls_client_cert_required)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, &verify_cfg, NULL);
-    SSL_CTX *none = cli_ctx(NULL, NULL, 0);
-    SSL_CTX *rogue = cli_ctx(CERTS "rogue.pem", CERTS "rogue.key", 0);
-    SSL_CTX *good = cli_ctx(CERTS "client.pem", CERTS "client.key", 0);
+    SSL_CTX *none = tcli_ctx(NULL, NULL, 0);
+    SSL_CTX *rogue = tcli_ctx(CERTS "rogue.pem", CERTS "rogue.key", 0);
+    SSL_CTX *good = tcli_ctx(CERTS "client.pem", CERTS "client.key", 0);
     tcli t;
     /* TLS 1.3: the client learns of the refusal at its first read. */
-    cli_open(&t, tu_port(srv, 0), none);
+    tcli_open(&t, tu_port(srv, 0), none);
     SSL_write(t.ssl, "x", 1);
-    ck_assert_int_le(cli_end(&t), 0);
-    cli_free(&t);
+    ck_assert_int_le(tcli_end(&t), 0);
+    tcli_free(&t);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_FAIL_CERT, 1, 5000), 1);
-    cli_open(&t, tu_port(srv, 0), rogue);
+    tcli_open(&t, tu_port(srv, 0), rogue);
     SSL_write(t.ssl, "x", 1);
-    ck_assert_int_le(cli_end(&t), 0);
-    cli_free(&t);
+    ck_assert_int_le(tcli_end(&t), 0);
+    tcli_free(&t);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_FAIL_CERT, 2, 5000), 2);
-    ck_assert(cli_open(&t, tu_port(srv, 0), good));
-    ck_assert(cli_echo(&t, (const unsigned char *)"me\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), good);
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_PEER_SUBJECT], "CN=tpserv test client");
     pthread_mutex_unlock(&seen_mu);
-    cli_free(&t);
+    tcli_free(&t);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 1);
     SSL_CTX_free(none);
     SSL_CTX_free(rogue);
@@ -499,15 +384,15 @@ END_TEST
 START_TEST(tls_handler_close_sends_close_notify)
 {
     tps_server *srv = start_tls(tu_mode(&rec_handler, _i), NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
     char buf[4];
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    cli_write(&t, "BYE\n", 4);
-    ck_assert_uint_eq(cli_read(&t, buf, 4), 4);
+    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
+    tcli_write(&t, "BYE\n", 4);
+    ck_assert_uint_eq(tcli_read(&t, buf, 4), 4);
     ck_assert_int_eq(memcmp(buf, "bye\n", 4), 0);
-    ck_assert_int_eq(cli_end(&t), 1);
-    cli_free(&t);
+    ck_assert_int_eq(tcli_end(&t), 1);
+    tcli_free(&t);
     ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_CLOSED, 1, 5000), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_HANDLER]), 1);
     SSL_CTX_free(ctx);
@@ -519,14 +404,11 @@ START_TEST(tls_idle_timeout_sends_close_notify)
 {
     static const tu_opt opts[] = {{TPS_OPT_IDLE_TIMEOUT_MS, 200}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
-    ck_assert_int_eq(cli_end(&t), 1);
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
+    ck_assert_int_eq(tcli_end(&t), 1);
     ck_assert_int_eq(atomic_load(&reasons[TPS_CLOSE_IDLE_TIMEOUT]), 1);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -535,15 +417,12 @@ START_TEST(tls_stop_sends_close_notify)
 {
     static const tu_opt opts[] = {{TPS_OPT_LINGER_MS, 100}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), NULL);
     ck_assert_int_eq(tps_server_stop(srv, 5000), 0);
-    ck_assert_int_eq(cli_end(&t), 1);
+    ck_assert_int_eq(tcli_end(&t), 1);
     ck_assert_int_eq(tps_server_wait(srv), 0);
-    cli_free(&t);
-    SSL_CTX_free(ctx);
+    tcli_free(&t);
     tps_server_free(srv);
 }
 END_TEST
@@ -553,17 +432,16 @@ END_TEST
 START_TEST(tls_session_resumed)
 {
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    ck_assert(cli_open(&t, tu_port(srv, 0), ctx));
     /* TLS 1.3 tickets come after the handshake: read something first. */
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, tu_port(srv, 0), ctx);
     SSL_SESSION *sess = SSL_get1_session(t.ssl);
     ck_assert_ptr_nonnull(sess);
     SSL_shutdown(t.ssl);
-    cli_free(&t);
-    ck_assert(cli_handshake(&t, cli_tcp(tu_port(srv, 0)), ctx, sess));
-    ck_assert(cli_echo(&t, (const unsigned char *)"again\n", 6, 5000));
+    tcli_free(&t);
+    ck_assert(tcli_handshake(&t, tcli_tcp(tu_port(srv, 0)), ctx, sess));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"again\n", 6, 5000));
     ck_assert(SSL_session_reused(t.ssl));
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen[TPS_TLS_RESUMED], "1");
@@ -571,7 +449,7 @@ START_TEST(tls_session_resumed)
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_RESUMED), 1);
     ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_HANDSHAKES), 2);
     SSL_SESSION_free(sess);
-    cli_free(&t);
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
@@ -581,11 +459,11 @@ END_TEST
 static int resumes(int port, SSL_CTX *ctx, SSL_SESSION *sess)
 {
     tcli t;
-    ck_assert(cli_handshake(&t, cli_tcp(port), ctx, sess));
-    ck_assert(cli_echo(&t, (const unsigned char *)"r\n", 2, 5000));
+    ck_assert(tcli_handshake(&t, tcli_tcp(port), ctx, sess));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"r\n", 2, 5000));
     int reused = SSL_session_reused(t.ssl);
     SSL_shutdown(t.ssl);
-    cli_free(&t);
+    tcli_free(&t);
     return reused;
 }
 
@@ -596,14 +474,13 @@ START_TEST(tls_ticket_keys_rotate)
 {
     static const tu_opt opts[] = {{TPS_OPT_TLS_TICKET_KEY_MS, 2000}, TU_OPT_END};
     tps_server *srv = start_tls(NULL, opts, NULL, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
     int port = tu_port(srv, 0);
-    ck_assert(cli_open(&t, port, ctx));
-    ck_assert(cli_echo(&t, (const unsigned char *)"ok\n", 3, 5000));
+    tcli_open_echoed(&t, port, ctx);
     SSL_SESSION *sess = SSL_get1_session(t.ssl);
     SSL_shutdown(t.ssl);
-    cli_free(&t);
+    tcli_free(&t);
     ck_assert_msg(resumes(port, ctx, sess), "no resumption within the key's period");
     tps_tls_config next = server_cfg;
     next.cert_file = CERTS "server2.pem";
@@ -633,10 +510,10 @@ START_TEST(tls_certificate_rotation)
     tu_log log;
     tu_log_init(&log);
     tps_server *srv = start_tls(NULL, NULL, &log, NULL, NULL);
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli before, after;
     char subj[256];
-    ck_assert(cli_open(&before, tu_port(srv, 0), ctx));
+    ck_assert(tcli_open(&before, tu_port(srv, 0), ctx));
     subject_of_server(&before, subj, sizeof(subj));
     ck_assert_str_eq(subj, "/CN=localhost");
 
@@ -644,10 +521,10 @@ START_TEST(tls_certificate_rotation)
     next.cert_file = CERTS "server2.pem";
     next.key_file = CERTS "server2.key";
     ck_assert_int_eq(tps_server_tls(srv, &next), 0);
-    ck_assert(cli_open(&after, tu_port(srv, 0), ctx));
+    ck_assert(tcli_open(&after, tu_port(srv, 0), ctx));
     subject_of_server(&after, subj, sizeof(subj));
     ck_assert_str_eq(subj, "/CN=localhost rotated");
-    cli_free(&after);
+    tcli_free(&after);
 
     /* A bad file (a key that does not match) keeps the rotated one. */
     next.key_file = CERTS "server.key";
@@ -656,14 +533,14 @@ START_TEST(tls_certificate_rotation)
     next.cert_file = CERTS "no-such-file.pem";
     ck_assert_int_eq(tps_server_tls(srv, &next), TPS_ETLS);
     ck_assert(tu_log_has(&log, "no-such-file.pem"));
-    ck_assert(cli_open(&after, tu_port(srv, 0), ctx));
+    ck_assert(tcli_open(&after, tu_port(srv, 0), ctx));
     subject_of_server(&after, subj, sizeof(subj));
     ck_assert_str_eq(subj, "/CN=localhost rotated");
-    cli_free(&after);
+    tcli_free(&after);
 
     /* The connection from before goes on. */
-    ck_assert(cli_echo(&before, (const unsigned char *)"old\n", 4, 5000));
-    cli_free(&before);
+    ck_assert(tcli_echo(&before, (const unsigned char *)"old\n", 4, 5000));
+    tcli_free(&before);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
 }
@@ -676,19 +553,101 @@ START_TEST(tls_after_proxy_header)
 {
     static const char hdr[] = "PROXY TCP4 192.0.2.7 127.0.0.1 4567 443\r\n";
     tps_server *srv = start_tls(NULL, NULL, NULL, NULL, "proxy:tls:127.0.0.1:0");
-    SSL_CTX *ctx = cli_ctx(NULL, NULL, 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
     tcli t;
-    int fd = cli_tcp(tu_port(srv, 0));
+    int fd = tcli_tcp(tu_port(srv, 0));
     ck_assert_int_eq(send(fd, hdr, sizeof(hdr) - 1, MSG_MORE), (ssize_t)(sizeof(hdr) - 1));
-    ck_assert(cli_handshake(&t, fd, ctx, NULL));
-    ck_assert(cli_echo(&t, (const unsigned char *)"via proxy\n", 10, 5000));
+    ck_assert(tcli_handshake(&t, fd, ctx, NULL));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"via proxy\n", 10, 5000));
     pthread_mutex_lock(&seen_mu);
     ck_assert_str_eq(seen_peer, "192.0.2.7:4567");
     ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], "TLSv1.3");
     pthread_mutex_unlock(&seen_mu);
-    cli_free(&t);
+    tcli_free(&t);
     SSL_CTX_free(ctx);
     tps_server_free(srv);
+}
+END_TEST
+
+/* ---- kernel TLS ----------------------------------------------------------------- */
+
+/* Does this kernel offer the "tls" ULP? The library's own question, asked
+ * here again: attaching it to an unconnected TCP socket says ENOTCONN
+ * where it exists, ENOENT where it does not. */
+static bool kernel_offers_ktls(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    int rc = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"));
+    bool yes = rc == 0 || errno == ENOTCONN;
+    close(fd);
+    return yes;
+}
+
+/* _i: bit 0 TLS 1.2 (else 1.3), bit 1 no_ktls. The path on_open saw is
+ * what this kernel allows (TLS 1.2: both ways where it has the ULP; TLS
+ * 1.3 never, see lib/tls.c), the stats count it, and echoes from one byte
+ * to several full records come back byte for byte. */
+START_TEST(tls_ktls_path)
+{
+    bool tls12 = _i & 1, off = _i & 2;
+    tps_tls_config cfg = server_cfg;
+    cfg.no_ktls = off;
+    tps_server *srv = start_tls(NULL, NULL, NULL, &cfg, NULL);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, tls12 ? TLS1_2_VERSION : 0);
+    tcli t;
+    ck_assert(tcli_open(&t, tu_port(srv, 0), ctx));
+    static const size_t sizes[] = {1, 64, 16384, 16385, 100000};
+    unsigned char *buf = malloc(100000);
+    ck_assert_ptr_nonnull(buf);
+    for (size_t i = 0; i < 100000; i++)
+        buf[i] = (unsigned char)(i * 131u + 7u);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        ck_assert_msg(tcli_echo(&t, buf, sizes[i], 10000), "echo of %zu bytes", sizes[i]);
+    free(buf);
+    const char *want = !off && tls12 && kernel_offers_ktls() ? "tx+rx" : "none";
+    pthread_mutex_lock(&seen_mu);
+    ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], tls12 ? "TLSv1.2" : "TLSv1.3");
+    ck_assert_str_eq(seen[TPS_TLS_KTLS], want);
+    pthread_mutex_unlock(&seen_mu);
+    ck_assert_uint_eq(tu_wait_stat(srv, TPS_STAT_TLS_HANDSHAKES, 1, 5000), 1);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_TX), strcmp(want, "none") != 0);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_RX), strcmp(want, "tx+rx") == 0);
+    tcli_write(&t, "BYE\n", 4);
+    char bye[4];
+    ck_assert_uint_eq(tcli_read(&t, bye, 4), 4);
+    ck_assert_int_eq(tcli_end(&t), 1); /* the close_notify, whoever encrypts it */
+    tcli_free(&t);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Not TCP, never the kernel's TLS: a unix listener says "none". */
+START_TEST(tls_ktls_unix_none)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/tps-ktls-%d.sock", (int)getpid());
+    char spec[80];
+    snprintf(spec, sizeof(spec), "tls:unix:%s", path);
+    unlink(path);
+    tps_server *srv = start_tls(NULL, NULL, NULL, NULL, spec);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, TLS1_2_VERSION);
+    tcli t;
+    ck_assert(tcli_handshake(&t, fd, ctx, NULL));
+    ck_assert(tcli_echo(&t, (const unsigned char *)"over unix\n", 10, 5000));
+    pthread_mutex_lock(&seen_mu);
+    ck_assert_str_eq(seen[TPS_TLS_KTLS], "none");
+    pthread_mutex_unlock(&seen_mu);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_KTLS_TX), 0);
+    tcli_free(&t);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+    unlink(path);
 }
 END_TEST
 
@@ -712,6 +671,9 @@ START_TEST(tls_config_errors)
     bad.alpn = "h2,,x";
     ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_EINVAL);
     bad = server_cfg;
+    bad.no_ktls = 2; /* a boolean */
+    ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_EINVAL);
+    bad = server_cfg;
     bad.cert_file = CERTS "ca.pem"; /* not the key's certificate */
     ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_ETLS);
     ck_assert_int_eq(tps_server_listen(srv, "tls:127.0.0.1:0"), TPS_EINVAL);
@@ -726,12 +688,14 @@ Suite *lib_tls_suite(void)
     Suite *s = suite_create("lib_tls");
     TCase *tc = tcase_create("tls");
     tcase_set_timeout(tc, tu_timeout(60));
-    tcase_add_loop_test(tc, tls_echo_random_sizes, 0, 2);
+    tcase_add_loop_test(tc, tls_echo_random_sizes, 0, 4);
     tcase_add_test(tc, tls_negotiated_values);
     tcase_add_test(tc, tls_plaintext_refused);
     tcase_add_test(tc, tls_old_version_refused);
     tcase_add_test(tc, tls_stalled_handshake_times_out);
     tcase_add_test(tc, tls_handshake_cap_waits);
+    tcase_add_test(tc, tls_handshake_rate_caps_accepts);
+    tcase_add_loop_test(tc, tls_handshake_offload_modes, 0, 2);
     tcase_add_test(tc, tls_garbage_record);
     tcase_add_test(tc, tls_eof_without_close_notify);
     tcase_add_test(tc, tls_client_cert_required);
@@ -743,6 +707,8 @@ Suite *lib_tls_suite(void)
     tcase_add_test(tc, tls_ticket_keys_rotate);
     tcase_add_test(tc, tls_after_proxy_header);
     tcase_add_test(tc, tls_config_errors);
+    tcase_add_loop_test(tc, tls_ktls_path, 0, 4);
+    tcase_add_test(tc, tls_ktls_unix_none);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -188,8 +188,8 @@ START_TEST(generated_from_option_map)
     static const char *const want[] = {"workers", "queue", "queue-full", "max-conns",
         "max-conns-per-ip", "max-input", "output-high-water", "max-output", "idle-timeout",
         "send-timeout", "backlog", "reuseport", "nodelay", "spare-threads", "proxy-timeout",
-        "defer-accept", "busy-poll", "linger", "tls-handshake-timeout", "tls-max-handshakes",
-        "tls-ticket-key"};
+        "defer-accept", "busy-poll", "linger", "tls-handshake-timeout", "tls-handshake-offload",
+        "tls-handshake-rate", "tls-max-handshakes", "tls-ticket-key"};
     ck_assert_uint_eq(sizeof want / sizeof want[0], TPS_OPT_COUNT_);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         size_t j = 0;
