@@ -8,6 +8,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,8 @@
  * malloc + copy: a large block is remapped, not held twice meanwhile. */
 static int grow(tps__buf *b, size_t need, size_t soft, size_t limit)
 {
+    if (need > SIZE_MAX - b->off - b->len)
+        return -ENOBUFS; /* the sums below would wrap */
     if (b->off > 0 && b->off + b->len + need > b->cap && b->len + need <= b->cap) {
         memmove(b->data, b->data + b->off, b->len);
         b->off = 0;
@@ -25,11 +28,11 @@ static int grow(tps__buf *b, size_t need, size_t soft, size_t limit)
     }
     if (b->off + b->len + need <= b->cap)
         return 0;
-    if (b->len + need > limit)
+    if (need > limit || b->len > limit - need)
         return -ENOBUFS;
     size_t want = b->len + need, cap = b->cap ? b->cap : 4096;
     while (cap < want)
-        cap *= 2;
+        cap = cap > SIZE_MAX / 2 ? want : cap * 2; /* no wrap at absurd limits */
     if (cap > soft && want <= soft)
         cap = soft;
     if (cap > limit)

@@ -267,9 +267,11 @@ static void tls_begin(tps__worker *w, tps_conn *c)
  * two thread switches each in the pool, so the worker runs them, as it
  * runs every step without the pool: a few per iteration, after the
  * events of established connections (hs_budget). */
+enum { HS_STEP_NOW = -2 }; /* no outcome from the pool: step here */
+
 static int tls_handshake(tps__worker *w, tps_conn *c)
 {
-    int rc = -2;
+    int rc = HS_STEP_NOW;
     if (c->flags & TPS__CF_HS_RESULT) {
         c->flags &= ~TPS__CF_HS_RESULT;
         rc = c->hs_rc;
@@ -278,12 +280,12 @@ static int tls_handshake(tps__worker *w, tps_conn *c)
          * after this one reads again, for the BIO's "drained" predates
          * those bytes (they sat in the socket for ever once: a stall). */
         if (c->away_events && rc == 0)
-            rc = -2;
+            rc = HS_STEP_NOW;
         else if (c->away_events && rc > 0)
             tps__ready_push(w, c);
         c->away_events = 0;
     }
-    if (rc == -2) {
+    if (rc == HS_STEP_NOW) {
         if (w->srv->hspool != NULL && tps__tls_hs_answers_hello(c)) {
             c->flags |= TPS__CF_HS_STEP;
             return 0;

@@ -109,14 +109,13 @@ static ssize_t send_some(tps__worker *w, tps_conn *c, const char *p, size_t len)
     while (done < len) {
         ssize_t n = c->tls ? tps__tls_write(c, p + done, len - done)
                            : send(c->fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && c->tls)
-            errno = (int)-n;
         if (n < 0) {
-            if (errno == EINTR)
+            int err = c->tls ? (int)-n : errno; /* tps__tls_write returns -errno */
+            if (err == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (err == EAGAIN || err == EWOULDBLOCK)
                 break;
-            return -errno;
+            return -err;
         }
         done += (size_t)n;
     }

@@ -9,6 +9,7 @@
 #include "suites.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
@@ -114,6 +115,22 @@ START_TEST(limit_refuses_unchanged)
 }
 END_TEST
 
+/* A length near SIZE_MAX under a limit of SIZE_MAX ("no limit") is
+ * refused, not wrapped into a small sum that "fits" and then copied. */
+START_TEST(huge_length_refused_not_wrapped)
+{
+    tps__buf b = {0};
+    ck_assert_int_eq(tps__buf_append(&b, src, 100, SIZE_MAX), 0);
+    tps__buf_consume(&b, 10, 0);
+    size_t cap = b.cap;
+    ck_assert_int_eq(tps__buf_append(&b, src, SIZE_MAX - 50, SIZE_MAX), -ENOBUFS);
+    ck_assert_int_eq(tps__buf_append_soft(&b, src, SIZE_MAX - 95, 4096, SIZE_MAX), -ENOBUFS);
+    ck_assert_uint_eq(b.len, 90);
+    ck_assert_uint_eq(b.cap, cap);
+    tps__buf_free(&b);
+}
+END_TEST
+
 START_TEST(consume_front_and_free_on_empty)
 {
     tps__buf b = {0};
@@ -211,6 +228,7 @@ Suite *buf_suite(void)
     tcase_add_test(tc, growth_doubles_within_limit);
     tcase_add_test(tc, soft_bound);
     tcase_add_test(tc, limit_refuses_unchanged);
+    tcase_add_test(tc, huge_length_refused_not_wrapped);
     tcase_add_test(tc, consume_front_and_free_on_empty);
     tcase_add_test(tc, compaction_before_growth);
     tcase_add_test(tc, reserve_and_commit);
