@@ -121,10 +121,6 @@ void tps__conn_close(tps__worker *w, tps_conn *c, int reason)
 /* ---- the clocks timers.c reads ---------------------------------------------
  * Each list is kept in the order its timeout expires (timers.c). */
 
-/* nginx's lingering_time: a peer that keeps talking after our FIN is cut
- * off after this long in all, however short its pauses. */
-#define LINGER_MAX_MS 30000
-
 /* Output state changed: keep send_since = time of the last progress while
  * output is pending (0 when none), and the send list in that order. */
 static void send_clock(tps__worker *w, tps_conn *c, bool progress)
@@ -148,10 +144,12 @@ static void send_clock(tps__worker *w, tps_conn *c, bool progress)
 
 /* A lingering connection read input (or just began to linger): restart
  * its quiet clock (timers.c closes it once quiet for LINGER_MS). false
- * once it has lingered too long in all: close it. */
+ * once it has lingered longer than LINGER_MAX_MS in all (nginx's
+ * lingering_time: a peer that keeps talking after our FIN, however short
+ * its pauses): close it. */
 static bool linger_clock(tps__worker *w, tps_conn *c)
 {
-    if (w->now_ms - c->linger_since_ms > LINGER_MAX_MS)
+    if (w->now_ms - c->linger_since_ms > c->srv->opt[TPS_OPT_LINGER_MAX_MS])
         return false;
     c->send_since_ms = w->now_ms;
     if (tps__list_linked(&c->send_link))

@@ -328,7 +328,10 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
  * in flight. So the output is flushed, the write side shut (the peer
  * reads EOF after the last byte), and the peer's further input is read
  * and discarded until its own EOF, or until it has sent nothing for
- * LINGER_MS (30 s in all at most), before the descriptor is closed.
+ * LINGER_MS, before the descriptor is closed. A peer that never pauses
+ * that long is cut off LINGER_MAX_MS after the close began (nginx's
+ * lingering_time; it then may lose the reply's unread end, but it is
+ * sending into a closed connection and holds a descriptor meanwhile).
  * During a graceful stop a connection keeps being served until it has
  * been quiet (no input) for LINGER_MS since the stop began or since its
  * last input, whichever is later; then it is closed that same way. An
@@ -374,7 +377,9 @@ int tps_server_conn_close(tps_server *srv, uint64_t id);
     X(TLS_MAX_HANDSHAKES, 1024, 0, 16777216,                                                 \
       "tls: listeners: handshakes in progress at most; more wait to be accepted (0 = no cap)") \
     X(TLS_TICKET_KEY_MS, 3600000, 1000, 86400000,                                           \
-      "tls: listeners: session ticket keys are replaced this often (the last one still resumes)")
+      "tls: listeners: session ticket keys are replaced this often (the last one still resumes)") \
+    X(LINGER_MAX_MS, 30000, 100, 86400000,                                                   \
+      "graceful close: a peer that keeps sending is cut off after this long in all")
 
 enum tps_option {
 #define TPS_OPT_ENUM_(name, def, min, max, desc) TPS_OPT_##name,

@@ -5,6 +5,7 @@
  *   close while the peer has pipelined more input: the reply arrives
  *   whole, however slowly the peer reads, and no reset follows.
  * - An input-limit close: the handler's on_limit answer arrives, then EOF.
+ * - A peer that keeps sending after the close is cut off at LINGER_MAX_MS.
  * - A graceful stop during many large uploads: every echo completes.
  * - A graceful stop with only idle connections ends after about
  *   LINGER_MS, not after the drain deadline, and a request that comes
@@ -83,6 +84,57 @@ START_TEST(test_close_after_reply_loses_nothing)
     free(req);
     free(back);
     tps_server_free(srv);
+}
+END_TEST
+
+/* ---- a peer that keeps talking after the close ----------------------------- */
+
+/* Write a byte every 50 ms (shorter than LINGER_MS, so the quiet clock
+ * never fires) until a write fails: the ms that took, or -1 if the
+ * connection still took bytes after limit_ms. */
+static long chatter_until_cut(int fd, long limit_ms)
+{
+    int64_t t0 = tu_now_us();
+    while ((tu_now_us() - t0) / 1000 < limit_ms) {
+        if (send(fd, "x", 1, MSG_NOSIGNAL) < 0)
+            return (long)((tu_now_us() - t0) / 1000);
+        tu_sleep_ms(50);
+    }
+    return -1;
+}
+
+/* hd_quit_handler's close after its reply, with a peer that reads the
+ * reply and its EOF, then keeps sending: it is cut off LINGER_MAX_MS
+ * (1 s here) after the close began, not at LINGER_MS (300 ms: it never
+ * pauses that long), and with LINGER_MAX_MS at 60 s it is still served
+ * 2 s later. _i: mode. */
+START_TEST(test_close_linger_max_cuts_chatty_peer)
+{
+    for (int cap = 0; cap < 2; cap++) {
+        hd_seen_reset();
+        hd_quit_reset(HOW_CLOSE);
+        const tu_opt opts[] = {
+            {TPS_OPT_LINGER_MS, 300}, {TPS_OPT_LINGER_MAX_MS, cap == 0 ? 1000 : 60000}, TU_OPT_END};
+        tps_server *srv = start_mode(&hd_quit_handler, _i, opts);
+        int fd = tu_connect(tu_port(srv, 0), 0);
+        ck_assert_int_eq(tu_write_all(fd, "QUIT\n", 5, 5000), 0);
+        char *back = malloc(BIG_REPLY);
+        size_t got = 0;
+        ck_assert_int_eq(tu_read_exact(fd, back, BIG_REPLY, 10000, &got), BIG_REPLY);
+        ck_assert_int_eq(tu_wait_eof(fd, 5000), 0); /* the close began */
+        long took = chatter_until_cut(fd, cap == 0 ? tu_scale(5000, 15000) : 2000);
+        fprintf(stderr, "linger max %d ms: a chatty peer was cut after %ld ms (-1: not)\n",
+                cap == 0 ? 1000 : 60000, took);
+        if (cap == 0) {
+            ck_assert_msg(took >= 0, "a peer that kept sending was not cut off");
+            ck_assert_msg(took >= 700, "cut after %ld ms, before LINGER_MAX_MS", took);
+        } else {
+            ck_assert_msg(took < 0, "cut after %ld ms with LINGER_MAX_MS at 60 s", took);
+        }
+        close(fd);
+        free(back);
+        tps_server_free(srv);
+    }
 }
 END_TEST
 
@@ -288,6 +340,7 @@ Suite *lib_close_suite(void)
     tcase_set_timeout(tc, tu_timeout(30));
     tcase_add_loop_test(tc, test_close_after_reply_loses_nothing, 0, 2 * HOW_COUNT);
     tcase_add_loop_test(tc, test_close_input_limit_says_why, 0, 2);
+    tcase_add_loop_test(tc, test_close_linger_max_cuts_chatty_peer, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stop");

@@ -189,7 +189,7 @@ START_TEST(generated_from_option_map)
         "max-conns-per-ip", "max-input", "output-high-water", "max-output", "idle-timeout",
         "send-timeout", "backlog", "reuseport", "nodelay", "spare-threads", "proxy-timeout",
         "defer-accept", "busy-poll", "linger", "tls-handshake-timeout", "tls-handshake-offload",
-        "tls-handshake-rate", "tls-max-handshakes", "tls-ticket-key"};
+        "tls-handshake-rate", "tls-max-handshakes", "tls-ticket-key", "linger-max"};
     ck_assert_uint_eq(sizeof want / sizeof want[0], TPS_OPT_COUNT_);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         size_t j = 0;
