@@ -70,6 +70,17 @@ static void reject(tps_server *srv, int fd, const char *line, int stat)
         else if (n == 0 || errno != EINTR)
             break;
     }
+    /* A close() with unread input resets the connection: the client
+     * then reads "connection reset" after the busy line, not EOF, and
+     * loses the line if it was not delivered yet (a segment lost and
+     * due again is dropped with the reset). So the line goes out with a
+     * FIN, and the request that came with the connection is read and
+     * dropped first (some, not all: the acceptor does not wait, so what
+     * arrives later still meets a reset). */
+    shutdown(fd, SHUT_WR);
+    char sink[4096];
+    for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+        ;
     close(fd);
     tps__count(&srv->acc_stats, stat, 1);
 }

@@ -181,6 +181,39 @@ START_TEST(test_limits_max_conns)
 }
 END_TEST
 
+/* A client over MAX_CONNS that sent its request at once reads the busy
+ * line, then EOF: not a reset (a close() with its request unread gave
+ * ECONNRESET after the line, and a reset drops a line still in flight).
+ * DEFER_ACCEPT makes sure the request is there before the acceptor turns
+ * the client away. */
+START_TEST(test_limits_busy_line_survives_a_request)
+{
+    const tu_opt opts[] = {{TPS_OPT_MAX_CONNS, 1}, {TPS_OPT_DEFER_ACCEPT_MS, 1000}, TU_OPT_END};
+    tps_server *srv = tu_server_start(NULL, NULL, opts, NULL, NULL);
+    int port = tu_port(srv, 0);
+    int held = tu_connect(port, 0);
+    echo_ok(held, "client under the cap");
+    int extra = tu_connect(port, 0);
+    char req[2000];
+    memset(req, 'r', sizeof req);
+    ck_assert_int_eq(tu_write_all(extra, req, sizeof req, 2000), 0);
+    ck_assert_uint_ge(tu_wait_stat(srv, TPS_STAT_REJECTED_MAX_CONNS, 1, 5000), 1);
+    tu_sleep_ms(100); /* a reset, if one was sent, has arrived */
+    char line[64] = {0};
+    size_t got = 0;
+    const char want[] = "BUSY too many connections\r\n";
+    long r = tu_read_exact(extra, line, sizeof want - 1, 3000, &got);
+    ck_assert_msg(r == (long)sizeof want - 1 && memcmp(line, want, sizeof want - 1) == 0,
+                  "the turned-away client read %zu bytes '%s' (rc %ld: %s)", got, line, r,
+                  r < 0 ? strerror((int)-r) : "EOF");
+    ck_assert_int_eq(tu_wait_eof(extra, 3000), 0);
+    close(extra);
+    echo_ok(held, "client under the cap, after the rejection");
+    close(held);
+    tps_server_free(srv);
+}
+END_TEST
+
 START_TEST(test_limits_per_ip)
 {
     const tu_opt opts[] = {{TPS_OPT_MAX_CONNS_PER_IP, 2}, TU_OPT_END};
@@ -625,6 +658,7 @@ Suite *lib_limits_suite(void)
     tc = tcase_create("caps");
     tcase_set_timeout(tc, tu_timeout(20));
     tcase_add_test(tc, test_limits_max_conns);
+    tcase_add_test(tc, test_limits_busy_line_survives_a_request);
     tcase_add_test(tc, test_limits_per_ip);
     tcase_add_test(tc, test_limits_rejections_release_places);
     suite_add_tcase(s, tc);
