@@ -455,6 +455,15 @@ static int sni_select(SSL *ssl, int *alert, void *arg)
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+/* The server_name is taken (acknowledged): OpenSSL keeps it with a new
+ * session only then, and without it a resumed TLS 1.2 session would
+ * report no name at all (SSL_get_servername gives the session's there). */
+static int sni_ack(SSL *ssl, int *alert, void *arg)
+{
+    (void)ssl, (void)alert, (void)arg;
+    return SSL_TLSEXT_ERR_OK;
+}
+
 /* Every certificate of cfg into a set owned by ctx: the default is also
  * ctx's own; with certs[], the names table and the ClientHello callback.
  * Nothing is half-loaded: on an error (logged, naming the file) the
@@ -480,6 +489,7 @@ static int load_certs(tps_server *srv, SSL_CTX *ctx, const tps_tls_config *cfg, 
         if (rc < 0)
             return rc;
     }
+    SSL_CTX_set_tlsext_servername_callback(ctx, sni_ack);
     const struct sni_cert *d = &set->cert[0];
     if (SSL_CTX_use_cert_and_key(ctx, d->x509, d->pkey, d->chain, 1) != 1)
         return ctx_fail(srv, NULL, "certificate file '%s'", cfg->cert_file);

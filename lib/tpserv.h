@@ -255,7 +255,9 @@ enum tps_tls_item {
     TPS_TLS_PROTOCOL,     /* "TLSv1.3" */
     TPS_TLS_CIPHER,       /* "TLS_AES_256_GCM_SHA384" */
     TPS_TLS_ALPN,         /* the protocol chosen */
-    TPS_TLS_SNI,          /* the server name the client asked for */
+    TPS_TLS_SNI,          /* the server name the client asked for (a
+                             resumed TLS 1.2 session: the one it was
+                             made for) */
     TPS_TLS_PEER_SUBJECT, /* the verified client certificate's subject */
     TPS_TLS_RESUMED,      /* "1" if the session was resumed, else "0" */
     TPS_TLS_KTLS          /* which directions the kernel encrypts or

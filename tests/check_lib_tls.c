@@ -744,6 +744,9 @@ START_TEST(tls_sni_resumption)
     ck_assert_str_eq(got, CERT_A);
     ck_assert_msg(sni_connect(port, ctx, "a2.test", sa, NULL, got, sizeof(got)),
                   "a.test's session did not resume for a2.test, a name of the same certificate");
+    pthread_mutex_lock(&seen_mu); /* TLS 1.2: OpenSSL keeps the name with the session */
+    ck_assert_str_eq(seen[TPS_TLS_SNI], _i ? "a.test" : "a2.test");
+    pthread_mutex_unlock(&seen_mu);
     ck_assert_msg(!sni_connect(port, ctx, "b.test", sa, NULL, got, sizeof(got)),
                   "a.test's session resumed for b.test");
     ck_assert_str_eq(got, CERT_B);
