@@ -23,10 +23,10 @@
  * (BIO_NOCLOSE) chained behind it: every control goes to that one, and
  * once a direction is in the kernel its reads or writes do too (recvmsg()
  * with the record type, write() or sendmsg() with one). Until then, and
- * for what stays in user space (TLS 1.3: see ktls_info_cb), this BIO does
- * its own syscalls as above. Its writes without MSG_NOSIGNAL run on the
- * library's threads, which block every signal: a SIGPIPE stays pending on
- * that thread and never reaches the host.
+ * for what stays in user space (TLS 1.3: tlsctx.c's ktls_info_cb), this
+ * BIO does its own syscalls as above. Its writes without MSG_NOSIGNAL
+ * run on the library's threads, which block every signal: a SIGPIPE stays
+ * pending on that thread and never reaches the host.
  *
  * Owned by the connection's worker thread, like the rest of tps_conn. */
 #include "config.h"

@@ -276,10 +276,10 @@ static void ktls_info_cb(const SSL *ssl, int where, int ret)
  *
  * Resumption: OpenSSL looks a session up (a ticket, or an id in the
  * cache) before it parses the server_name, and does not hold a session
- * to the name it was made for: it would resume b.test with a session
- * made under a.test's certificate (tests/check_lib_tls.c shows it does
- * when every certificate has the same session id context). It does
- * refuse a session of another session id context, in TLS 1.2 and 1.3.
+ * to the name it was made for: it resumes b.test with a session made
+ * under a.test's certificate when both share one session id context
+ * (tls_sni_resumption in tests/check_lib_tls.c fails so, in TLS 1.2 and
+ * 1.3). It does refuse a session of another session id context.
  * So the callback, which runs before the lookup, gives the connections
  * of each certificate their own: a hash of the names it serves, and
  * "tpserv" for the default, as before. A session never resumes under a
