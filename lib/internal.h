@@ -292,7 +292,7 @@ struct tps_server {
     tps__cidr *trusted; /* proxy: listeners' balancers (empty: anyone); */
     unsigned ntrusted;  /* set before start, read by the acceptor */
 
-    pthread_mutex_t tls_lock; /* guards tls_ctx: replaced while running (tls.c) */
+    pthread_mutex_t tls_lock; /* guards tls_ctx: replaced while running (tlsctx.c) */
     void *tls_ctx;            /* SSL_CTX for tls: listeners' new connections */
     /* tls: connections accepted and not through their handshake: the
      * acceptor adds, the worker subtracts; TLS listeners rest while it is
@@ -371,12 +371,19 @@ int tps__proxy_tlvs_keep(tps_conn *c, const char *p, size_t n);
 /* The TLVs c came with as text for a debug line ("unique_id=... crc32c"). */
 void tps__proxy_tlvs_describe(const tps_conn *c, char *buf, size_t cap);
 
-/* tls.c: TLS connections (OpenSSL). Without OpenSSL each is a stub that
- * never runs: no tls: listener can be opened then. */
+/* tlsctx.c: the TLS configuration (tps_server_tls), an SSL_CTX in
+ * srv->tls_ctx. Without OpenSSL, stubs that refuse. */
 void tps__tls_server_free(tps_server *srv);
 /* Is TLS configured (a tls: listener may be opened)? TPS_ENOTSUP without
  * OpenSSL, TPS_EINVAL before tps_server_tls(). */
 int tps__tls_ready(tps_server *srv);
+/* The OpenSSL errors queued on this thread as "reason; reason" into buf,
+ * and clear them: each is logged where it happened, never left for the
+ * next call's SSL_get_error to trip on. (OpenSSL builds only.) */
+void tps__tls_errors(char *buf, size_t cap);
+
+/* tls.c: TLS connections (OpenSSL). Without OpenSSL each is a stub that
+ * never runs: no tls: listener can be opened then. */
 /* Give c a TLS session with the current configuration (its handshake
  * starts at the next read): 0 or TPS_ENOMEM. Worker thread. */
 int tps__tls_attach(tps_conn *c);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* tls.c - TLS on a connection, with OpenSSL 3.
- *
- * The configuration (tps_server_tls) becomes an SSL_CTX kept in
- * srv->tls_ctx under srv->tls_lock; a new one replaces it while the
- * server runs, and each connection's SSL holds a reference to the context
- * it was born with, so established connections keep theirs.
+/* tls.c - TLS on a connection, with OpenSSL 3: its BIO, the handshake
+ * steps, reads, writes and the close_notify, and what was negotiated
+ * (tps_conn_tls). The configuration, made into the SSL_CTX each new
+ * connection's SSL is made from (certificates and SNI, tickets, ALPN), is
+ * tlsctx.c's; a connection's SSL holds a reference to the context it was
+ * born with, so a new configuration leaves established connections be.
  *
  * A connection's SSL talks to the socket through a BIO of our own rather
  * than OpenSSL's socket BIO, for three reasons: sends use MSG_NOSIGNAL (a
@@ -23,10 +23,10 @@
  * (BIO_NOCLOSE) chained behind it: every control goes to that one, and
  * once a direction is in the kernel its reads or writes do too (recvmsg()
  * with the record type, write() or sendmsg() with one). Until then, and
- * for what stays in user space (TLS 1.3: see ktls_info_cb), this BIO does
- * its own syscalls as above. Its writes without MSG_NOSIGNAL run on the
- * library's threads, which block every signal: a SIGPIPE stays pending on
- * that thread and never reaches the host.
+ * for what stays in user space (TLS 1.3: tlsctx.c's ktls_info_cb), this
+ * BIO does its own syscalls as above. Its writes without MSG_NOSIGNAL
+ * run on the library's threads, which block every signal: a SIGPIPE stays
+ * pending on that thread and never reaches the host.
  *
  * Owned by the connection's worker thread, like the rest of tps_conn. */
 #include "config.h"
@@ -44,12 +44,8 @@
 #include "internal.h"
 
 #ifdef HAVE_OPENSSL
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 struct tps__tls {
     SSL *ssl;
@@ -170,384 +166,14 @@ static void bio_method_init(void)
     bio_method = m;
 }
 
-/* ---- session tickets ------------------------------------------------------------
- * Ticket keys belong to the server, not to an SSL_CTX: a certificate
- * rotated with tps_server_tls() keeps resuming sessions. The current key
- * seals new tickets and is replaced every TPS_OPT_TLS_TICKET_KEY_MS; the
- * one before it still opens tickets (and they are renewed), so a ticket
- * resumes for one to two periods. OpenSSL's own keys would live as long
- * as the process. The callback runs once per handshake that carries or
- * gets a ticket, under tls_lock (a leaf). */
-
-struct tps__ticket_key {
-    unsigned char name[16], aes[32], hmac[32];
-    int64_t born_ms; /* 0: none */
-};
-struct tps__ticket_keys {
-    struct tps__ticket_key k[2]; /* current, previous */
-};
-
-static int new_key(struct tps__ticket_key *k, int64_t now)
-{
-    if (RAND_bytes(k->name, sizeof(k->name)) != 1 || RAND_bytes(k->aes, sizeof(k->aes)) != 1 ||
-        RAND_bytes(k->hmac, sizeof(k->hmac)) != 1)
-        return -1;
-    k->born_ms = now;
-    return 0;
-}
-
-/* srv->tls_lock held. */
-static int rotate_keys(tps_server *srv, int64_t now)
-{
-    struct tps__ticket_keys *t = srv->tickets;
-    if (t->k[0].born_ms != 0 && now - t->k[0].born_ms < srv->opt[TPS_OPT_TLS_TICKET_KEY_MS])
-        return 0;
-    t->k[1] = t->k[0];
-    return new_key(&t->k[0], now);
-}
-
-static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
-                     EVP_MAC_CTX *hctx, int enc)
-{
-    tps_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    struct tps__ticket_key key;
-    int64_t now = tps__now_ms(), life = srv->opt[TPS_OPT_TLS_TICKET_KEY_MS];
-    int rc = 0;
-    pthread_mutex_lock(&srv->tls_lock);
-    if (rotate_keys(srv, now) < 0) {
-        pthread_mutex_unlock(&srv->tls_lock);
-        return -1;
-    }
-    for (int i = 0; i < 2; i++) {
-        const struct tps__ticket_key *k = &srv->tickets->k[i];
-        if (enc ? i == 0 : (k->born_ms != 0 && memcmp(k->name, name, 16) == 0 &&
-                           now - k->born_ms < 2 * life)) {
-            key = *k;
-            /* 2: open it, then issue a new one: always in TLS 1.3, whose
-             * clients use a ticket once (RFC 8446, C.4); in TLS 1.2 when
-             * the key is the previous one. */
-            rc = i == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&srv->tls_lock);
-    if (rc == 0)
-        return 0; /* an unknown or expired key: a full handshake */
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, key.hmac, sizeof(key.hmac)),
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-        OSSL_PARAM_construct_end()};
-    if (enc) {
-        memcpy(name, key.name, 16);
-        if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1 ||
-            EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes, iv) != 1)
-            rc = -1;
-    } else if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes, iv) != 1) {
-        rc = -1;
-    }
-    if (rc > 0 && EVP_MAC_CTX_set_params(hctx, params) != 1)
-        rc = -1;
-    OPENSSL_cleanse(&key, sizeof(key));
-    return rc;
-}
-
-/* ---- the configuration -------------------------------------------------------- */
-
-/* The OpenSSL errors queued on this thread as "reason; reason", and clear
- * them: each is logged where it happened, never left for the next call's
- * SSL_get_error to trip on. */
-static void ssl_errors(char *buf, size_t cap)
-{
-    unsigned long e;
-    size_t used = 0;
-    buf[0] = '\0';
-    while ((e = ERR_get_error()) != 0 && used + 2 < cap) {
-        char one[256];
-        ERR_error_string_n(e, one, sizeof(one));
-        int n = snprintf(buf + used, cap - used, "%s%s", used ? "; " : "", one);
-        if (n < 0)
-            break;
-        used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
-    }
-    ERR_clear_error();
-    if (buf[0] == '\0')
-        snprintf(buf, cap, "no reason given");
-}
-
-/* ALPN: the server's list in wire format (length-prefixed), kept with the
- * context; the first of ours the client offers wins. */
-static int alpn_index = -1;
-
-static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                       const unsigned char *in, unsigned inlen, void *arg)
-{
-    const unsigned char *ours = arg;
-    (void)ssl;
-    for (const unsigned char *p = ours + 1; p[-1] != 0; p += p[-1] + 1)
-        for (unsigned i = 0; i < inlen; i += in[i] + 1u)
-            if (in[i] == p[-1] && i + 1u + in[i] <= inlen && memcmp(in + i + 1, p, p[-1]) == 0) {
-                *out = in + i + 1;
-                *outlen = in[i];
-                return SSL_TLSEXT_ERR_OK;
-            }
-    return SSL_TLSEXT_ERR_ALERT_FATAL; /* RFC 7301: no_application_protocol */
-}
-
-static void alpn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-    free(ptr);
-}
-
-/* "h2,http/1.1" as wire format with a 0 after the last (our end mark). */
-static unsigned char *alpn_wire(const char *list)
-{
-    size_t n = strlen(list);
-    unsigned char *w = malloc(n + 2), *len = w;
-    if (w == NULL)
-        return NULL;
-    *len = 0;
-    for (const char *p = list;; p++) {
-        if (*p == ',' || *p == '\0') {
-            if (*len == 0) { /* an empty name */
-                free(w);
-                return NULL;
-            }
-            len += *len + 1;
-            *len = 0;
-            if (*p == '\0')
-                break;
-        } else if (*len == 255) {
-            free(w);
-            return NULL;
-        } else {
-            len[++*len] = (unsigned char)*p;
-        }
-    }
-    return w;
-}
-
-static int ctx_fail(tps_server *srv, SSL_CTX *ctx, const char *what, const char *arg)
-{
-    char why[512];
-    ssl_errors(why, sizeof(why));
-    pthread_mutex_lock(&srv->tls_lock);
-    bool had = srv->tls_ctx != NULL;
-    pthread_mutex_unlock(&srv->tls_lock);
-    tps__log(srv, TPS_LOG_ERROR, "TLS: %s%s%s%s: %s%s", what, arg ? " '" : "", arg ? arg : "",
-             arg ? "'" : "", why, had ? "; the certificate in use stays" : "");
-    SSL_CTX_free(ctx);
-    return TPS_ETLS;
-}
-
-#define TPS__TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
-
-/* Does the kernel offer kernel TLS? Asked once per process: attaching the
- * "tls" ULP to a TCP socket that is not connected fails with ENOTCONN
- * where the ULP exists, and ENOENT where it does not. Unlike reading
- * /proc/sys/net/ipv4/tcp_available_ulp (which needs /proc, and lists only
- * loaded ULPs), the attempt also loads the tls module where it is one and
- * we may (CAP_NET_ADMIN), as OpenSSL's own attempt would. */
-static bool ktls_kernel;
-static pthread_once_t ktls_once = PTHREAD_ONCE_INIT;
-
-static void ktls_probe(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    int rc = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"));
-    ktls_kernel = rc == 0 || errno == ENOTCONN; /* 0: an old kernel took it */
-    close(fd);
-}
-
-/* TLS 1.3 keeps its records in user space. OpenSSL 3.0 would hand the
- * kernel its sending key (not the receiving one), but cannot hand it a new
- * one after a KeyUpdate, nor could the kernels of its day take one: a peer
- * asking for a key update then gets records under the old key, and the
- * connection breaks (seen in tests/ktls_vm.sh). So kTLS is turned off for
- * a TLS 1.3 connection once its version is chosen: just before the
- * ServerHello, long before the keys change. */
-static void ktls_info_cb(const SSL *ssl, int where, int ret)
-{
-    (void)ret;
-    if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(ssl) == TLS_ST_SW_SRVR_HELLO &&
-        SSL_version(ssl) >= TLS1_3_VERSION)
-        SSL_clear_options((SSL *)ssl, SSL_OP_ENABLE_KTLS); /* the callback's const is a view */
-}
-
-static int build_ctx(tps_server *srv, const tps_tls_config *cfg, SSL_CTX **out)
-{
-    static const unsigned char sid_ctx[] = "tpserv";
-    int min = TLS1_2_VERSION;
-    if (cfg->min_version != NULL && strcmp(cfg->min_version, "1.2") != 0) {
-        if (strcmp(cfg->min_version, "1.3") != 0) {
-            tps__log(srv, TPS_LOG_ERROR, "TLS: minimum version '%s': expected 1.2 or 1.3",
-                     cfg->min_version);
-            return TPS_EINVAL;
-        }
-        min = TLS1_3_VERSION;
-    }
-    if (cfg->verify_client < TPS_TLS_VERIFY_NONE || cfg->verify_client > TPS_TLS_VERIFY_REQUIRED ||
-        (cfg->verify_client != TPS_TLS_VERIFY_NONE && cfg->ca_file == NULL)) {
-        tps__log(srv, TPS_LOG_ERROR, "TLS: verifying client certificates needs a CA file");
-        return TPS_EINVAL;
-    }
-    if (cfg->cert_file == NULL) {
-        tps__log(srv, TPS_LOG_ERROR, "TLS: no certificate file");
-        return TPS_EINVAL;
-    }
-    if (cfg->no_ktls != 0 && cfg->no_ktls != 1) {
-        tps__log(srv, TPS_LOG_ERROR, "TLS: no_ktls %d: expected 0 or 1", cfg->no_ktls);
-        return TPS_EINVAL;
-    }
-    ERR_clear_error();
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (ctx == NULL)
-        return ctx_fail(srv, ctx, "cannot create a context", NULL);
-    SSL_CTX_set_min_proto_version(ctx, min);
-    /* No renegotiation (a CPU sink and an old attack surface), no
-     * compression (CRIME); our cipher order, not the client's. */
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                 (cfg->no_tickets ? SSL_OP_NO_TICKET : 0));
-    /* Partial writes: SSL_write returns what went out, like send(); the
-     * rest is retried from c->out, which may have moved. Idle connections
-     * give their 16-64 KiB of buffers back. */
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                              SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_read_ahead(ctx, 1);
-    SSL_CTX_set_default_read_buffer_len(ctx, TPS__RBUF_SIZE);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
-    SSL_CTX_set_app_data(ctx, srv);
-    /* A session resumes for as long as its ticket's key can open it. */
-    SSL_CTX_set_timeout(ctx, (long)(2 * srv->opt[TPS_OPT_TLS_TICKET_KEY_MS] / 1000));
-    if (!cfg->no_tickets)
-        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1)
-        return ctx_fail(srv, ctx, "certificate file", cfg->cert_file);
-    const char *key = cfg->key_file ? cfg->key_file : cfg->cert_file;
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-        return ctx_fail(srv, ctx, "key file", key);
-    if (SSL_CTX_check_private_key(ctx) != 1)
-        return ctx_fail(srv, ctx, "the key does not match the certificate", key);
-    /* TLS 1.2 default: forward secrecy and AEAD only (no CBC: LUCKY13;
-     * no RSA key transport: ROBOT), Mozilla's "intermediate" without DHE. */
-    const char *ciphers = cfg->ciphers ? cfg->ciphers : TPS__TLS12_CIPHERS;
-    if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
-        return ctx_fail(srv, ctx, "TLS 1.2 cipher list", ciphers);
-    if (cfg->ciphersuites && SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) != 1)
-        return ctx_fail(srv, ctx, "TLS 1.3 cipher suites", cfg->ciphersuites);
-    if (cfg->ca_file != NULL) {
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->ca_file);
-        if (names == NULL || SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL) != 1) {
-            sk_X509_NAME_pop_free(names, X509_NAME_free);
-            return ctx_fail(srv, ctx, "CA file", cfg->ca_file);
-        }
-        SSL_CTX_set_client_CA_list(ctx, names);
-        if (cfg->verify_client != TPS_TLS_VERIFY_NONE)
-            SSL_CTX_set_verify(ctx,
-                               SSL_VERIFY_PEER | (cfg->verify_client == TPS_TLS_VERIFY_REQUIRED
-                                                      ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                                                      : 0),
-                               NULL);
-    }
-    /* Kernel TLS where the kernel has it; OpenSSL still falls back to its
-     * own records per direction when the cipher, version or kernel says no. */
-    if (!cfg->no_ktls) {
-        pthread_once(&ktls_once, ktls_probe);
-        if (ktls_kernel) {
-            SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
-            SSL_CTX_set_info_callback(ctx, ktls_info_cb);
-        }
-    }
-    if (cfg->alpn != NULL) {
-        unsigned char *wire = alpn_wire(cfg->alpn);
-        if (wire == NULL) {
-            tps__log(srv, TPS_LOG_ERROR, "TLS: ALPN list '%s': names of 1-255 bytes, comma-separated",
-                     cfg->alpn);
-            SSL_CTX_free(ctx);
-            return TPS_EINVAL;
-        }
-        SSL_CTX_set_ex_data(ctx, alpn_index, wire);
-        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, wire);
-    }
-    *out = ctx;
-    return 0;
-}
-
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-
-static void lib_init(void)
-{
-    alpn_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, alpn_free);
-    bio_method_init();
-}
-
-int tps_server_tls_size(tps_server *srv, const tps_tls_config *cfg, size_t size)
-{
-    tps_tls_config mine = {0};
-    if (srv == NULL || cfg == NULL)
-        return TPS_EINVAL;
-    /* A newer caller's struct: fields this library does not know must be
-     * unset, or it would silently ignore a setting. */
-    for (size_t i = sizeof(mine); i < size; i++)
-        if (((const unsigned char *)cfg)[i] != 0)
-            return TPS_ENOSYS;
-    memcpy(&mine, cfg, size < sizeof(mine) ? size : sizeof(mine));
-    pthread_once(&lib_once, lib_init);
-    if (bio_method == NULL || alpn_index < 0)
-        return TPS_ENOMEM;
-    pthread_mutex_lock(&srv->tls_lock);
-    if (srv->tickets == NULL)
-        srv->tickets = calloc(1, sizeof(*srv->tickets));
-    bool no_mem = srv->tickets == NULL;
-    pthread_mutex_unlock(&srv->tls_lock);
-    if (no_mem)
-        return TPS_ENOMEM;
-    SSL_CTX *ctx = NULL;
-    int rc = build_ctx(srv, &mine, &ctx);
-    if (rc < 0)
-        return rc;
-    pthread_mutex_lock(&srv->tls_lock);
-    SSL_CTX *old = srv->tls_ctx;
-    srv->tls_ctx = ctx;
-    pthread_mutex_unlock(&srv->tls_lock);
-    SSL_CTX_free(old); /* connections born with it keep a reference */
-    tps__log(srv, TPS_LOG_INFO, "TLS: certificate '%s' loaded%s; kernel TLS %s", mine.cert_file,
-             old ? " (new connections use it)" : "",
-             mine.no_ktls  ? "off"
-             : ktls_kernel ? "on"
-                           : "not offered by this kernel");
-    return 0;
-}
-
-void tps__tls_server_free(tps_server *srv)
-{
-    SSL_CTX_free(srv->tls_ctx);
-    srv->tls_ctx = NULL;
-    if (srv->tickets != NULL)
-        OPENSSL_cleanse(srv->tickets, sizeof(*srv->tickets));
-    free(srv->tickets);
-    srv->tickets = NULL;
-}
-
-int tps__tls_ready(tps_server *srv)
-{
-    pthread_mutex_lock(&srv->tls_lock);
-    bool ready = srv->tls_ctx != NULL;
-    pthread_mutex_unlock(&srv->tls_lock);
-    return ready ? 0 : TPS_EINVAL;
-}
-
 /* ---- a connection ----------------------------------------------------------- */
+
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
 
 int tps__tls_attach(tps_conn *c)
 {
-    struct tps__tls *t = calloc(1, sizeof(*t));
+    pthread_once(&bio_once, bio_method_init);
+    struct tps__tls *t = bio_method ? calloc(1, sizeof(*t)) : NULL;
     if (t == NULL)
         return TPS_ENOMEM;
     pthread_mutex_lock(&c->srv->tls_lock);
@@ -620,7 +246,7 @@ static void log_failure(tps_conn *c, const char *what)
         return;
     }
     tps__peer_format(&c->peer, from, sizeof(from));
-    ssl_errors(why, sizeof(why));
+    tps__tls_errors(why, sizeof(why));
     if (c->tls->sys_errno)
         snprintf(why, sizeof(why), "%s", strerror(c->tls->sys_errno));
     tps__log(c->srv, TPS_LOG_DEBUG, "TLS %s from %s: %s: closed", what, from, why);
@@ -821,22 +447,6 @@ int tps_conn_tls(const tps_conn *c, enum tps_tls_item item, char *buf, size_t le
 
 #else /* !HAVE_OPENSSL: TLS is refused where it is asked for. */
 
-int tps_server_tls_size(tps_server *srv, const tps_tls_config *cfg, size_t size)
-{
-    (void)cfg, (void)size;
-    if (srv != NULL)
-        tps__log(srv, TPS_LOG_ERROR, "TLS: this libtpserv was built without OpenSSL");
-    return TPS_ENOTSUP;
-}
-void tps__tls_server_free(tps_server *srv)
-{
-    (void)srv;
-}
-int tps__tls_ready(tps_server *srv)
-{
-    (void)srv;
-    return TPS_ENOTSUP;
-}
 int tps__tls_attach(tps_conn *c)
 {
     (void)c;

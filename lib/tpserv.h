@@ -255,7 +255,9 @@ enum tps_tls_item {
     TPS_TLS_PROTOCOL,     /* "TLSv1.3" */
     TPS_TLS_CIPHER,       /* "TLS_AES_256_GCM_SHA384" */
     TPS_TLS_ALPN,         /* the protocol chosen */
-    TPS_TLS_SNI,          /* the server name the client asked for */
+    TPS_TLS_SNI,          /* the server name the client asked for (a
+                             resumed TLS 1.2 session: the one it was
+                             made for) */
     TPS_TLS_PEER_SUBJECT, /* the verified client certificate's subject */
     TPS_TLS_RESUMED,      /* "1" if the session was resumed, else "0" */
     TPS_TLS_KTLS          /* which directions the kernel encrypts or
@@ -533,8 +535,17 @@ enum tps_tls_verify {
     TPS_TLS_VERIFY_REQUIRED = 2  /* a client without a good one is refused */
 };
 
+/* A certificate chosen by the name a client asks for (SNI): see
+ * tps_tls_config.certs. */
+typedef struct tps_tls_cert {
+    const char *cert_file; /* PEM: the certificate, then its chain */
+    const char *key_file;  /* PEM private key; NULL: it is in cert_file */
+} tps_tls_cert;
+
 typedef struct tps_tls_config {
-    const char *cert_file;   /* PEM: the certificate, then its chain */
+    const char *cert_file;   /* PEM: the certificate, then its chain; the
+                                default, for a client that asks for no
+                                name or one no certificate serves */
     const char *key_file;    /* PEM private key; NULL: it is in cert_file */
     const char *ca_file;     /* PEM CAs for client certificates, or NULL */
     int verify_client;       /* enum tps_tls_verify; needs ca_file */
@@ -554,17 +565,34 @@ typedef struct tps_tls_config {
                                 handshake (TLS 1.3 never: OpenSSL 3.0
                                 cannot pass a KeyUpdate's new key on);
                                 tps_conn_tls TPS_TLS_KTLS tells which */
+    /* More certificates, chosen by the name the client asks for
+     * (server_name, SNI). The names a certificate serves are read from
+     * it: its subjectAltName DNS entries, or its subject's CN if it has
+     * none; "*.example.com" serves x.example.com (one label, not
+     * y.x.example.com nor example.com). A client's name, in any case,
+     * gets the certificate with that exact name, else the one with a
+     * wildcard for it, else cert_file. Of two certificates with the same
+     * name the first given wins: cert_file, then certs[] in order (one
+     * that wins no name is logged as never chosen). A session resumes
+     * only under the certificate it was made under; a client that offers
+     * another's gets a full handshake. NULL and 0 (the default): one
+     * certificate. The caller owns the array; it is read during the call
+     * only. (An older caller's smaller struct has neither: one certificate.) */
+    const tps_tls_cert *certs;
+    size_t ncerts;
 } tps_tls_config;
 
-/* Load the certificate, key and settings for tls: listeners: 0, or
+/* Load the certificates, keys and settings for tls: listeners: 0, or
  * TPS_ETLS (the log says which file or setting and why: nothing changes
- * then), TPS_EINVAL (bad min_version, verify_client without ca_file, or
- * no_ktls other than 0 or 1),
+ * then, not even the certificates that were good), TPS_EINVAL (bad
+ * min_version, verify_client without ca_file, no_ktls other than 0 or
+ * 1, ncerts without certs, an entry of certs without cert_file),
  * TPS_ENOTSUP (built without OpenSSL), TPS_ENOMEM. The files are read
  * now; cfg need not outlive the call. Any thread, any time, also while
  * the server runs: connections accepted afterwards use the new
- * configuration, established ones keep theirs (certificate rotation
- * without a restart). A macro, so the caller's struct size travels. */
+ * configuration, all its certificates at once; established ones keep
+ * theirs (certificate rotation without a restart). A macro, so the
+ * caller's struct size travels. */
 #define tps_server_tls(srv, cfg) tps_server_tls_size((srv), (cfg), sizeof(*(cfg)))
 int tps_server_tls_size(tps_server *srv, const tps_tls_config *cfg, size_t size);
 

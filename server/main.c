@@ -67,14 +67,14 @@ static int has_tls_listener(const struct tpsrv_opts *o)
 static const char *check_tls_flags(const struct tpsrv_opts *o)
 {
 #ifndef HAVE_OPENSSL
-    if (has_tls_listener(o) || o->tls_cert != NULL)
+    if (has_tls_listener(o) || o->tls_cert != NULL || o->nsni > 0)
         return "TLS: this tpserver was built without OpenSSL";
 #endif
     if (has_tls_listener(o) && o->tls_cert == NULL)
         return "a tls: listener needs --tls-cert";
     if (o->tls_cert == NULL &&
         (o->tls_key || o->tls_ca || o->tls_min || o->tls_ciphers || o->tls_ciphersuites ||
-         o->alpn || o->tls_no_tickets || o->tls_no_ktls || o->tls_verify >= 0))
+         o->alpn || o->tls_no_tickets || o->tls_no_ktls || o->tls_verify >= 0 || o->nsni > 0))
         return "TLS flags need --tls-cert (and a tls: listener)";
     if (o->tls_verify > TPS_TLS_VERIFY_NONE && o->tls_ca == NULL)
         return "--tls-verify-client needs --tls-ca";
@@ -84,11 +84,15 @@ static const char *check_tls_flags(const struct tpsrv_opts *o)
 }
 
 /* The TLS configuration the flags say; files are read by the library.
- * Also on SIGHUP: a certificate renewed on disk is taken for new
- * connections, and a bad one keeps the old (the library logs why). */
+ * Also on SIGHUP: certificates renewed on disk are taken for new
+ * connections, all of them or, if one is bad, none (the library logs
+ * which and why). */
 static int load_tls(tps_server *srv, const void *ud)
 {
     const struct tpsrv_opts *o = ud;
+    tps_tls_cert certs[TPSRV_MAX_SNI_CERTS];
+    char *names[TPSRV_MAX_SNI_CERTS]; /* each CERT, cut from its CERT,KEY */
+    int rc = 0;
     tps_tls_config cfg = {
         .cert_file = o->tls_cert,
         .key_file = o->tls_key,
@@ -102,8 +106,22 @@ static int load_tls(tps_server *srv, const void *ud)
         .alpn = o->alpn,
         .no_tickets = o->tls_no_tickets,
         .no_ktls = o->tls_no_ktls,
+        .certs = certs,
+        .ncerts = o->nsni,
     };
-    return o->tls_cert == NULL ? 0 : tps_server_tls(srv, &cfg);
+    if (o->tls_cert == NULL)
+        return 0;
+    for (unsigned i = 0; i < o->nsni; i++) {
+        names[i] = strndup(o->sni[i].cert, o->sni[i].cert_len);
+        certs[i] = (tps_tls_cert){names[i], o->sni[i].key};
+        if (names[i] == NULL)
+            rc = TPS_ENOMEM;
+    }
+    if (rc == 0)
+        rc = tps_server_tls(srv, &cfg);
+    for (unsigned i = 0; i < o->nsni; i++)
+        free(names[i]);
+    return rc;
 }
 
 /* Options, handler and log. *copy receives the handler when --may-block

@@ -68,6 +68,30 @@ static int add_trust(void *base, const struct tpcm_flag *f, const char *cidr, ch
     return 0;
 }
 
+/* CERT or CERT,KEY: split at the first comma, so CERT's file name may
+ * not hold one (KEY's may). The files are read by the library, at start
+ * and on SIGHUP, not here. */
+static int add_sni_cert(void *base, const struct tpcm_flag *f, const char *v, char *why,
+                        size_t whylen)
+{
+    struct tpsrv_opts *o = base;
+    const char *comma = strchr(v, ',');
+    (void)f;
+    if (*v == '\0' || comma == v || (comma != NULL && comma[1] == '\0')) {
+        snprintf(why, whylen,
+                 "expected CERT or CERT,KEY (PEM files; CERT's name without a comma), not '%s'",
+                 v);
+        return -1;
+    }
+    if (o->nsni >= TPSRV_MAX_SNI_CERTS) {
+        snprintf(why, whylen, "too many certificates at '%s' (max %d)", v, TPSRV_MAX_SNI_CERTS);
+        return -1;
+    }
+    o->sni[o->nsni++] = (struct tpsrv_sni_cert){v, comma ? (size_t)(comma - v) : strlen(v),
+                                                comma ? comma + 1 : NULL};
+    return 0;
+}
+
 static int set_action(void *base, const struct tpcm_flag *f, const char *v, char *why, size_t n)
 {
     (void)v, (void)why, (void)n;
@@ -79,7 +103,7 @@ static int set_action(void *base, const struct tpcm_flag *f, const char *v, char
 
 /* The table: tpserver's own flags around the library's, which build()
  * fills in. */
-enum { NHEAD = 3, NTAIL = 15, NDEFS = NHEAD + TPS_OPT_COUNT_ + NTAIL };
+enum { NHEAD = 3, NTAIL = 16, NDEFS = NHEAD + TPS_OPT_COUNT_ + NTAIL };
 static const struct tpcm_flag head[NHEAD] = {
     {.name = "listen", .letter = 'l', .value_name = "SPEC", .type = TPCM_CALL,
      .call = add_listen, .bits = TPCM_REPEAT, .id = -1,
@@ -111,10 +135,18 @@ static const struct tpcm_flag tail[NTAIL] = {
     /* TLS for tls: listeners; main.c hands them to tps_server_tls(), at start
      * and on SIGHUP (the files are read then, not here). */
     {.name = "tls-cert", .value_name = "FILE", .type = TPCM_STRING, AT(tls_cert), .id = -1,
-     .help = "PEM certificate, then its chain: needed by tls: listeners; SIGHUP reads it "
-             "(and the key) again, for new connections"},
+     .help = "PEM certificate, then its chain: needed by tls: listeners, the default (for "
+             "clients that ask for no name, or one no --tls-sni-cert holds); SIGHUP reads "
+             "every certificate and key again, for new connections"},
     {.name = "tls-key", .value_name = "FILE", .type = TPCM_STRING, AT(tls_key), .id = -1,
      .help = "PEM private key (default: in --tls-cert)"},
+    {.name = "tls-sni-cert", .value_name = "CERT[,KEY]", .type = TPCM_CALL,
+     .call = add_sni_cert, .bits = TPCM_REPEAT, .id = -1,
+     .help = "one more PEM certificate (then its chain) and its key (default: in CERT), for "
+             "clients that ask for a name it holds (SNI): its subjectAltName DNS names, or its "
+             "CN if it has none; *.example.com serves x.example.com. Repeatable; exact names "
+             "before wildcards, and of two with one name the first given wins (--tls-cert "
+             "first). A session resumes only with its own certificate"},
     {.name = "tls-ca", .value_name = "FILE", .type = TPCM_STRING, AT(tls_ca), .id = -1,
      .help = "PEM CAs for client certificates"},
     {.name = "tls-verify-client", .value_name = "none|optional|required", .type = TPCM_CHOICE,
@@ -306,7 +338,7 @@ void tpsrv_opts_print_usage(FILE *f)
           "'--opt value', '--opt=value', '-w 4' and '-w4' all work.\n"
           "\n"
           "Signals: SIGTERM/SIGINT stop gracefully (a second one stops at once);\n"
-          "SIGUSR1 prints statistics to stderr; SIGHUP reloads the TLS certificate\n"
-          "and key. Statistics are also printed at exit.\n",
+          "SIGUSR1 prints statistics to stderr; SIGHUP reloads the TLS certificates\n"
+          "and keys (all, or none if one is bad). Statistics are also printed at exit.\n",
           f);
 }

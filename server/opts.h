@@ -20,6 +20,7 @@
 #define TPSRV_MAX_DRAIN_MS     86400000
 #define TPSRV_MAX_LISTEN       64
 #define TPSRV_MAX_TRUST        64
+#define TPSRV_MAX_SNI_CERTS    256
 
 enum tpsrv_handler_kind {
     TPSRV_HANDLER_ECHO,
@@ -31,6 +32,15 @@ enum tpsrv_handler_kind {
 
 /* What main() should do after a successful parse. */
 enum tpsrv_action { TPSRV_RUN, TPSRV_HELP, TPSRV_VERSION };
+
+/* A --tls-sni-cert CERT[,KEY]: the value points into argv; CERT is its
+ * first cert_len bytes (the value is split at its first comma), key the
+ * rest after the comma, or NULL (the key is in CERT). */
+struct tpsrv_sni_cert {
+    const char *cert;
+    size_t cert_len;
+    const char *key;
+};
 
 struct tpsrv_opts {
     enum tpsrv_action action;
@@ -54,6 +64,10 @@ struct tpsrv_opts {
     int tls_verify; /* enum tps_tls_verify, or -1: required with --tls-ca, else none */
     int tls_no_tickets;
     int tls_no_ktls;
+    /* --tls-sni-cert, in the order given (of two with one name, the
+     * first wins). */
+    struct tpsrv_sni_cert sni[TPSRV_MAX_SNI_CERTS];
+    unsigned nsni;
 };
 
 /* Parse argv[1..argc). Returns NULL and fills *o, or returns errbuf holding

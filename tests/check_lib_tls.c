@@ -11,6 +11,9 @@
  *   a close_notify after the last byte;
  * - session resumption, certificate rotation while running (a bad file
  *   keeps the old one), and proxy:tls: (PROXY header, then TLS);
+ * - certificates chosen by SNI: exact names, wildcards, the CN, case,
+ *   the default; the first given wins; a session resumes only under its
+ *   own certificate; the whole set rotates, or none of it;
  * - kernel TLS: the path a connection took (tps_conn_tls TPS_TLS_KTLS and
  *   the TPS_STAT_TLS_KTLS_* stats) is the one this kernel allows, echoes
  *   of several records work on it, and no_ktls turns it off (a kernel
@@ -33,6 +36,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -569,6 +573,285 @@ START_TEST(tls_after_proxy_header)
 }
 END_TEST
 
+/* ---- certificates chosen by SNI ------------------------------------------------------- */
+
+/* What tests/tls/mkcerts.sh puts in each: "CN [its DNS names]". */
+#define CERT_DEFAULT "localhost [localhost]"
+#define CERT_A       "a.test [a.test a2.test exact.wild.test]"
+#define CERT_A_DUP   "a.test second [a.test]"
+#define CERT_B       "b.test [b.test]"
+#define CERT_B2      "b.test rotated [b.test]"
+#define CERT_WILD    "wildcard [*.wild.test]"
+#define CERT_CN      "cn.test []"
+
+static const tps_tls_cert sni_certs[] = {
+    {CERTS "a.pem", CERTS "a.key"},
+    {CERTS "b.pem", CERTS "b.key"}, /* RSA, the default ECDSA */
+    {CERTS "wild.pem", CERTS "wild.key"},
+    {CERTS "cn.pem", CERTS "cn.key"},
+};
+
+static tps_tls_config sni_cfg(const tps_tls_cert *certs, size_t n)
+{
+    tps_tls_config cfg = server_cfg;
+    cfg.certs = certs;
+    cfg.ncerts = n;
+    return cfg;
+}
+
+/* The server's certificate as "CN [DNS names]". */
+static void server_cert(tcli *t, char *buf, size_t len)
+{
+    X509 *cert = SSL_get1_peer_certificate(t->ssl);
+    ck_assert_ptr_nonnull(cert);
+    char cn[64] = "";
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+    size_t n = (size_t)snprintf(buf, len, "%s [", cn);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0, k = 0; i < sk_GENERAL_NAME_num(gens) && n < len; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_DNS)
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", k++ ? " " : "",
+                                  (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+    }
+    if (n < len)
+        snprintf(buf + n, len - n, "]");
+    GENERAL_NAMES_free(gens);
+    X509_free(cert);
+}
+
+/* Connect asking for sni (NULL: no server_name), offering resume (or
+ * NULL), echo, and put the certificate that came into buf; *sess (if not
+ * NULL) gets the session. Returns whether it resumed. */
+static int sni_connect(int port, SSL_CTX *ctx, const char *sni, SSL_SESSION *resume,
+                       SSL_SESSION **sess, char *buf, size_t len)
+{
+    tcli t;
+    ck_assert_msg(tcli_handshake_sni(&t, tcli_tcp(port), ctx, resume, sni),
+                  "the handshake asking for %s failed", sni ? sni : "(no name)");
+    ck_assert(tcli_echo(&t, (const unsigned char *)"sni\n", 4, 5000)); /* TLS 1.3: the ticket */
+    server_cert(&t, buf, len);
+    int reused = SSL_session_reused(t.ssl);
+    if (sess != NULL)
+        *sess = SSL_get1_session(t.ssl);
+    SSL_shutdown(t.ssl);
+    tcli_free(&t);
+    return reused;
+}
+
+/* The certificate the server gives a client asking for sni. */
+static const char *cert_for(int port, SSL_CTX *ctx, const char *sni)
+{
+    static char buf[256];
+    sni_connect(port, ctx, sni, NULL, NULL, buf, sizeof(buf));
+    return buf;
+}
+
+/* Each name gets its certificate, in any case; a wildcard covers one
+ * label; no name, or one no certificate has, gets the default; on_open
+ * sees the name asked for. _i: TLS 1.3 (0) or 1.2 (1). */
+START_TEST(tls_sni_selects)
+{
+    static const struct {
+        const char *sni, *want;
+    } cases[] = {
+        {"a.test", CERT_A},
+        {"A.TeSt", CERT_A},
+        {"a2.test", CERT_A},
+        {"b.test", CERT_B},
+        {"x.wild.test", CERT_WILD},
+        {"X.Wild.TEST", CERT_WILD},
+        {"exact.wild.test", CERT_A},     /* an exact name before a wildcard */
+        {"y.x.wild.test", CERT_DEFAULT}, /* a wildcard is one label */
+        {"wild.test", CERT_DEFAULT},     /* and not none */
+        {"cn.test", CERT_CN},            /* no subjectAltName: the CN */
+        {"localhost", CERT_DEFAULT},
+        {"unknown.test", CERT_DEFAULT},
+        {"a.test.", CERT_DEFAULT},
+        {NULL, CERT_DEFAULT},
+    };
+    tps_tls_config cfg = sni_cfg(sni_certs, 4);
+    tps_server *srv = start_tls(NULL, NULL, NULL, &cfg, NULL);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, _i ? TLS1_2_VERSION : 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *sni = cases[i].sni;
+        ck_assert_msg(strcmp(cert_for(tu_port(srv, 0), ctx, sni), cases[i].want) == 0,
+                      "%s got '%s', not '%s'", sni ? sni : "(no name)",
+                      cert_for(tu_port(srv, 0), ctx, sni), cases[i].want);
+        pthread_mutex_lock(&seen_mu);
+        ck_assert_str_eq(seen[TPS_TLS_SNI], sni ? sni : "(none)");
+        ck_assert_str_eq(seen[TPS_TLS_PROTOCOL], _i ? "TLSv1.2" : "TLSv1.3");
+        pthread_mutex_unlock(&seen_mu);
+    }
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_FAIL_OTHER), 0);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Of two certificates with one name the first given wins; exact names
+ * come before wildcards whatever the order; a certificate that wins no
+ * name is logged. */
+START_TEST(tls_sni_first_wins)
+{
+    static const tps_tls_cert order1[] = {
+        {CERTS "wild.pem", CERTS "wild.key"},
+        {CERTS "a-dup.pem", CERTS "a-dup.key"},
+        {CERTS "a.pem", CERTS "a.key"},
+    };
+    static const tps_tls_cert order2[] = {
+        {CERTS "a.pem", CERTS "a.key"},
+        {CERTS "a-dup.pem", CERTS "a-dup.key"},
+    };
+    tu_log log;
+    tu_log_init(&log);
+    tps_tls_config cfg = sni_cfg(order1, 3);
+    tps_server *srv = start_tls(NULL, NULL, &log, &cfg, NULL);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
+    int port = tu_port(srv, 0);
+    ck_assert_str_eq(cert_for(port, ctx, "a.test"), CERT_A_DUP);
+    ck_assert_str_eq(cert_for(port, ctx, "a2.test"), CERT_A);
+    ck_assert_str_eq(cert_for(port, ctx, "exact.wild.test"), CERT_A);
+    ck_assert_str_eq(cert_for(port, ctx, "x.wild.test"), CERT_WILD);
+    ck_assert(!tu_log_has(&log, "no client gets it"));
+    cfg = sni_cfg(order2, 2);
+    ck_assert_int_eq(tps_server_tls(srv, &cfg), 0);
+    ck_assert_str_eq(cert_for(port, ctx, "a.test"), CERT_A);
+    ck_assert(tu_log_has(&log, "a-dup.pem' serves no name that a certificate given before it "
+                               "does not: no client gets it"));
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* A session resumes only under the certificate it was made under: a
+ * client that offers a.test's session asking for b.test (or for no name)
+ * gets a full handshake and b.test's certificate; the same certificate
+ * resumes under any of its names. _i: TLS 1.3 (0) or 1.2 (1), whose
+ * sessions OpenSSL handles on different paths. */
+START_TEST(tls_sni_resumption)
+{
+    tps_tls_config cfg = sni_cfg(sni_certs, 4);
+    tps_server *srv = start_tls(NULL, NULL, NULL, &cfg, NULL);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, _i ? TLS1_2_VERSION : 0);
+    int port = tu_port(srv, 0);
+    char got[256];
+    SSL_SESSION *sa, *sdef;
+    ck_assert(!sni_connect(port, ctx, "a.test", NULL, &sa, got, sizeof(got)));
+    ck_assert_str_eq(got, CERT_A);
+    ck_assert_msg(sni_connect(port, ctx, "a.test", sa, NULL, got, sizeof(got)),
+                  "a.test's session did not resume for a.test");
+    ck_assert_str_eq(got, CERT_A);
+    ck_assert_msg(sni_connect(port, ctx, "a2.test", sa, NULL, got, sizeof(got)),
+                  "a.test's session did not resume for a2.test, a name of the same certificate");
+    pthread_mutex_lock(&seen_mu); /* TLS 1.2: OpenSSL keeps the name with the session */
+    ck_assert_str_eq(seen[TPS_TLS_SNI], _i ? "a.test" : "a2.test");
+    pthread_mutex_unlock(&seen_mu);
+    ck_assert_msg(!sni_connect(port, ctx, "b.test", sa, NULL, got, sizeof(got)),
+                  "a.test's session resumed for b.test");
+    ck_assert_str_eq(got, CERT_B);
+    ck_assert_msg(!sni_connect(port, ctx, NULL, sa, NULL, got, sizeof(got)),
+                  "a.test's session resumed without a name");
+    ck_assert_str_eq(got, CERT_DEFAULT);
+    ck_assert(!sni_connect(port, ctx, NULL, NULL, &sdef, got, sizeof(got)));
+    ck_assert_msg(!sni_connect(port, ctx, "a.test", sdef, NULL, got, sizeof(got)),
+                  "the default's session resumed for a.test");
+    ck_assert_str_eq(got, CERT_A);
+    ck_assert_msg(sni_connect(port, ctx, "unknown.test", sdef, NULL, got, sizeof(got)),
+                  "the default's session did not resume for a name it serves");
+    ck_assert_str_eq(got, CERT_DEFAULT);
+    ck_assert_uint_eq(tps_server_stat(srv, TPS_STAT_TLS_RESUMED), 3);
+    SSL_SESSION_free(sa);
+    SSL_SESSION_free(sdef);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* tps_server_tls() replaces the whole set for new connections; a set
+ * with one bad file (missing, or a key of another certificate) is
+ * refused whole, naming the file, and the set in use goes on serving; an
+ * established connection keeps its certificate; a renewed certificate
+ * for the same names resumes the sessions of the one it replaced. */
+START_TEST(tls_sni_rotation)
+{
+    static const tps_tls_cert renewed[] = {{CERTS "b2.pem", CERTS "b2.key"}};
+    static const tps_tls_cert missing[] = {
+        {CERTS "a.pem", CERTS "a.key"},
+        {CERTS "no-such-file.pem", NULL},
+    };
+    static const tps_tls_cert wrong_key[] = {
+        {CERTS "b2.pem", CERTS "b2.key"},
+        {CERTS "a.pem", CERTS "b.key"},
+    };
+    tu_log log;
+    tu_log_init(&log);
+    tps_tls_config cfg = sni_cfg(sni_certs, 2); /* a, b */
+    tps_server *srv = start_tls(NULL, NULL, &log, &cfg, NULL);
+    SSL_CTX *ctx = tcli_ctx(NULL, NULL, 0);
+    int port = tu_port(srv, 0);
+    char got[256];
+    SSL_SESSION *sb;
+    tcli before;
+    ck_assert(tcli_handshake_sni(&before, tcli_tcp(port), ctx, NULL, "b.test"));
+    ck_assert(!sni_connect(port, ctx, "b.test", NULL, &sb, got, sizeof(got)));
+    ck_assert_str_eq(got, CERT_B);
+
+    cfg = sni_cfg(renewed, 1);
+    ck_assert_int_eq(tps_server_tls(srv, &cfg), 0);
+    ck_assert_str_eq(cert_for(port, ctx, "b.test"), CERT_B2);
+    ck_assert_str_eq(cert_for(port, ctx, "a.test"), CERT_DEFAULT); /* gone with the old set */
+    ck_assert_msg(sni_connect(port, ctx, "b.test", sb, NULL, got, sizeof(got)),
+                  "b.test's renewed certificate lost its sessions");
+
+    cfg = sni_cfg(missing, 2);
+    ck_assert_int_eq(tps_server_tls(srv, &cfg), TPS_ETLS);
+    ck_assert(tu_log_has(&log, "certificate file '" CERTS "no-such-file.pem'"));
+    ck_assert(tu_log_has(&log, "the certificates in use stay"));
+    cfg = sni_cfg(wrong_key, 2);
+    ck_assert_int_eq(tps_server_tls(srv, &cfg), TPS_ETLS);
+    ck_assert(tu_log_has(&log, "key file '" CERTS "b.key' does not match certificate file '" CERTS
+                               "a.pem'"));
+    ck_assert_str_eq(cert_for(port, ctx, "b.test"), CERT_B2); /* the set in use */
+    ck_assert_str_eq(cert_for(port, ctx, "a.test"), CERT_DEFAULT);
+
+    server_cert(&before, got, sizeof(got)); /* the connection from before goes on */
+    ck_assert_str_eq(got, CERT_B);
+    ck_assert(tcli_echo(&before, (const unsigned char *)"old\n", 4, 5000));
+    tcli_free(&before);
+    SSL_SESSION_free(sb);
+    SSL_CTX_free(ctx);
+    tps_server_free(srv);
+}
+END_TEST
+
+/* Bad SNI settings are refused before anything is read; an older
+ * caller's struct without certs/ncerts loads one certificate. */
+START_TEST(tls_sni_config_errors)
+{
+    static const tps_tls_cert no_file[] = {{CERTS "a.pem", CERTS "a.key"}, {NULL, NULL}};
+    static const tps_tls_cert not_a_cert[] = {{CERTS "a.key", CERTS "a.key"}};
+    tu_log log;
+    tu_log_init(&log);
+    tps_server *srv = tu_server_new(NULL, NULL, NULL, &log);
+    tps_tls_config bad = sni_cfg(NULL, 2);
+    ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_EINVAL);
+    bad = sni_cfg(no_file, 2);
+    ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_EINVAL);
+    ck_assert(tu_log_has(&log, "SNI certificate 1 has no certificate file"));
+    bad = sni_cfg(not_a_cert, 1);
+    ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_ETLS);
+    ck_assert(tu_log_has(&log, "certificate file '" CERTS "a.key'"));
+    ck_assert_int_eq(tps_server_listen(srv, "tls:127.0.0.1:0"), TPS_EINVAL); /* nothing loaded */
+    /* The struct of a caller built before certs/ncerts: what lies past
+     * its end is not read. */
+    tps_tls_config old = sni_cfg((const tps_tls_cert *)&log, 99);
+    ck_assert_int_eq(tps_server_tls_size(srv, &old, offsetof(tps_tls_config, certs)), 0);
+    ck_assert_int_eq(tps_server_listen(srv, "tls:127.0.0.1:0"), 0);
+    tps_server_free(srv);
+}
+END_TEST
+
 /* ---- kernel TLS ----------------------------------------------------------------- */
 
 /* Does this kernel offer the "tls" ULP? The library's own question, asked
@@ -706,6 +989,11 @@ Suite *lib_tls_suite(void)
     tcase_add_test(tc, tls_certificate_rotation);
     tcase_add_test(tc, tls_ticket_keys_rotate);
     tcase_add_test(tc, tls_after_proxy_header);
+    tcase_add_loop_test(tc, tls_sni_selects, 0, 2);
+    tcase_add_test(tc, tls_sni_first_wins);
+    tcase_add_loop_test(tc, tls_sni_resumption, 0, 2);
+    tcase_add_test(tc, tls_sni_rotation);
+    tcase_add_test(tc, tls_sni_config_errors);
     tcase_add_test(tc, tls_config_errors);
     tcase_add_loop_test(tc, tls_ktls_path, 0, 4);
     tcase_add_test(tc, tls_ktls_unix_none);

@@ -221,6 +221,27 @@ START_TEST(proxy_trust)
 }
 END_TEST
 
+/* CERT or CERT,KEY, split at the first comma; repeatable, in order. */
+START_TEST(tls_sni_cert)
+{
+    ck_assert_ptr_null(parse("--tls-sni-cert", "a.pem,a.key", "--tls-sni-cert=b.pem",
+                             "--tls-sni-cert", "c.pem,keys/c,1.key", NULL));
+    ck_assert_uint_eq(o.nsni, 3);
+    ck_assert_int_eq(strncmp(o.sni[0].cert, "a.pem", o.sni[0].cert_len), 0);
+    ck_assert_uint_eq(o.sni[0].cert_len, 5);
+    ck_assert_str_eq(o.sni[0].key, "a.key");
+    ck_assert_str_eq(o.sni[1].cert, "b.pem");
+    ck_assert_uint_eq(o.sni[1].cert_len, 5);
+    ck_assert_ptr_null(o.sni[1].key);
+    ck_assert_uint_eq(o.sni[2].cert_len, 5);
+    ck_assert_str_eq(o.sni[2].key, "keys/c,1.key");
+    ck_fails_with(parse("--tls-sni-cert", ",a.key", NULL), "--tls-sni-cert", "CERT,KEY");
+    ck_fails_with(parse("--tls-sni-cert=a.pem,", NULL), "--tls-sni-cert", "'a.pem,'");
+    ck_fails_with(parse("--tls-sni-cert=", NULL), "--tls-sni-cert", "expected CERT or CERT,KEY");
+    ck_fails_with(parse("--tls-sni-cert", NULL), "--tls-sni-cert", "missing value");
+}
+END_TEST
+
 START_TEST(too_many_listeners)
 {
     char *argv[2 * TPSRV_MAX_LISTEN + 3];
@@ -307,6 +328,7 @@ Suite *server_opts_suite(void)
     tcase_add_test(tc, listen_unchecked);
     tcase_add_test(tc, generated_from_option_map);
     tcase_add_test(tc, proxy_trust);
+    tcase_add_test(tc, tls_sni_cert);
     tcase_add_test(tc, too_many_listeners);
     tcase_add_test(tc, missing_values);
     tcase_add_test(tc, duplicates_and_unknowns);

@@ -178,7 +178,7 @@ echo "not a certificate" >"$TMPD/cert.pem"
 allow_alert "\[error\] (TLS: certificate file .*cert.pem|SIGHUP: reload failed)" # on purpose
 kill -HUP "$SRV_PID"
 wait_for "SIGHUP: reload failed" "$SRV_ERR" 10
-grep -q "certificate file '.*cert.pem'.*the certificate in use stays" "$SRV_ERR" ||
+grep -q "certificate file '.*cert.pem'.*the certificates in use stay" "$SRV_ERR" ||
     fail "a bad file's error does not say which and why: $(tail -n 3 "$SRV_ERR")"
 [ "$(subject)" = "CN = localhost rotated" ] || fail "a bad file replaced the certificate"
 

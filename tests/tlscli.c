@@ -63,7 +63,8 @@ int tcli_tcp_rcvbuf(int port, int rcvbuf)
     return with_timeouts(tu_connect_rcvbuf(port, rcvbuf, 0));
 }
 
-int tcli_handshake(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume)
+static int handshake(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume, const char *sni,
+                     const char *host)
 {
     static const unsigned char alpn[] = "\x0btpserv-test";
     t->fd = fd;
@@ -72,14 +73,26 @@ int tcli_handshake(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume)
     t->ssl = SSL_new(ctx);
     ck_assert_ptr_nonnull(t->ssl);
     SSL_set_fd(t->ssl, fd);
-    SSL_set_tlsext_host_name(t->ssl, "localhost");
-    SSL_set1_host(t->ssl, "localhost");
+    if (sni != NULL)
+        SSL_set_tlsext_host_name(t->ssl, sni);
+    if (host != NULL)
+        SSL_set1_host(t->ssl, host);
     SSL_set_alpn_protos(t->ssl, alpn, sizeof(alpn) - 1);
     if (resume != NULL)
         SSL_set_session(t->ssl, resume);
     int ok = SSL_connect(t->ssl) == 1;
     ERR_clear_error();
     return ok;
+}
+
+int tcli_handshake(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume)
+{
+    return handshake(t, fd, ctx, resume, "localhost", "localhost");
+}
+
+int tcli_handshake_sni(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume, const char *sni)
+{
+    return handshake(t, fd, ctx, resume, sni, NULL);
 }
 
 int tcli_open(tcli *t, int port, SSL_CTX *ctx)

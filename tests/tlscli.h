@@ -39,6 +39,10 @@ int tcli_tcp_rcvbuf(int port, int rcvbuf);
 /* Handshake on fd (owned from now on). Returns 1, or 0 if it failed (the
  * client is still to be freed). */
 int tcli_handshake(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume);
+/* The same with server_name sni (NULL: none sent), and no check of the
+ * server's name (the chain must still verify): the SNI tests look at
+ * which certificate came. */
+int tcli_handshake_sni(tcli *t, int fd, SSL_CTX *ctx, SSL_SESSION *resume, const char *sni);
 int tcli_open(tcli *t, int port, SSL_CTX *ctx);
 
 /* Open a client (with ctx, or NULL: a default context of its own) and
