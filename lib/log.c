@@ -15,9 +15,15 @@ static bool enabled(const tps_server *srv, int level)
     return srv->log_fn != NULL && level <= srv->log_level;
 }
 
+/* Room for two file paths and OpenSSL's queue of reasons (a TLS
+ * configuration error names both files, then says why, and 512 bytes cut
+ * the why off deep paths). A line that is longer still ends in "..." so
+ * the reader knows. */
+#define LOG_LINE_MAX 4096
+
 static void vlog(const tps_server *srv, int level, int err, const char *fmt, va_list ap)
 {
-    char msg[512];
+    char msg[LOG_LINE_MAX];
     int n = vsnprintf(msg, sizeof(msg), fmt, ap);
     if (n < 0)
         return;
@@ -25,8 +31,10 @@ static void vlog(const tps_server *srv, int level, int err, const char *fmt, va_
         char eb[128];
         /* GNU strerror_r returns the message pointer (thread-safe). */
         const char *es = strerror_r(err, eb, sizeof(eb));
-        snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", es);
+        n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", es);
     }
+    if ((size_t)n >= sizeof(msg))
+        memcpy(msg + sizeof(msg) - 4, "...", 4);
     srv->log_fn(srv->log_ud, level, msg);
 }
 

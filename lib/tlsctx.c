@@ -147,7 +147,7 @@ void tps__tls_errors(char *buf, size_t cap)
 __attribute__((format(printf, 3, 4))) static int ctx_fail(tps_server *srv, SSL_CTX *ctx,
                                                           const char *fmt, ...)
 {
-    char what[1024], why[512];
+    char what[2048], why[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);

@@ -959,6 +959,18 @@ START_TEST(tls_config_errors)
     bad = server_cfg;
     bad.cert_file = CERTS "ca.pem"; /* not the key's certificate */
     ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_ETLS);
+    /* A deep path and the why after it, whole in one line (a 512-byte
+     * line cut the why off in make distcheck's deeper build tree). */
+    static char deep[1200];
+    memset(deep, 'd', sizeof(deep) - 1);
+    memcpy(deep, "/no-such-dir/", 13);
+    memcpy(deep + sizeof(deep) - 10, "/cert.pem", 10);
+    bad = server_cfg;
+    bad.cert_file = deep;
+    ck_assert_int_eq(tps_server_tls(srv, &bad), TPS_ETLS);
+    char dump[2048];
+    ck_assert_msg(tu_log_has(&log, "/cert.pem': ") && tu_log_has(&log, "No such file"),
+                  "the error line lost its end: %s", tu_log_dump(&log, dump, sizeof(dump)));
     ck_assert_int_eq(tps_server_listen(srv, "tls:127.0.0.1:0"), TPS_EINVAL);
     ck_assert_int_eq(tps_server_tls(srv, &server_cfg), 0);
     ck_assert_int_eq(tps_server_listen(srv, "tls:127.0.0.1:0"), 0);

@@ -41,7 +41,7 @@ typedef struct tu_log {
     pthread_mutex_t mu;
     unsigned count[4]; /* per tps_log_level */
     unsigned kept;
-    char lines[TU_LOG_KEEP][200];
+    char lines[TU_LOG_KEEP][4096]; /* a whole library line (its maximum) */
 } tu_log;
 
 void tu_log_init(tu_log *log);
